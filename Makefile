@@ -1,0 +1,76 @@
+# dbclone: build/libdbclone.so (preloaded into the program under test) and
+# build/dbclone (the command).
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+
+PG_INCLUDE := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+PG_SYSCONFDIR := $(shell pg_config --sysconfdir 2>/dev/null || echo /etc/postgresql-common)
+
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE \
+	-Ibackends -I$(PG_INCLUDE) -DPG_SYSCONFDIR='"$(PG_SYSCONFDIR)"' $(CFLAGS)
+
+BACKEND_SRC := $(wildcard backends/*.c)
+LIB_SRC := $(wildcard interpose/*.c) $(BACKEND_SRC)
+CLI_SRC := $(wildcard cli/*.c) $(BACKEND_SRC)
+HEADERS := $(wildcard backends/*.h interpose/*.h cli/*.h)
+
+# The library links no client library (-z defs proves it calls none by
+# name): it binds to the copies the program loaded.
+LIB_LDFLAGS := -shared -Wl,-z,defs -Wl,--as-needed -ldl -lpthread
+
+.PHONY: all clean check demo bench install asan test-clients unit
+all: build/libdbclone.so build/dbclone
+
+build/libdbclone.so: $(LIB_SRC) $(HEADERS)
+	@mkdir -p build
+	$(CC) $(ALL_CFLAGS) -Iinterpose -o $@ $(LIB_SRC) $(LIB_LDFLAGS)
+
+build/dbclone: $(CLI_SRC) $(HEADERS)
+	@mkdir -p build
+	$(CC) $(ALL_CFLAGS) -Icli -o $@ $(CLI_SRC) -lpq
+
+# The same library under AddressSanitizer and UBSan, for `make check`.
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+build/asan/libdbclone.so: $(LIB_SRC) $(HEADERS)
+	@mkdir -p build/asan
+	$(CC) $(ALL_CFLAGS) $(SAN) -Iinterpose -o $@ $(LIB_SRC) -shared -ldl -lpthread
+asan: build/asan/libdbclone.so
+
+# Small C programs the tests run under the library.
+CLIENTS := $(patsubst tests/clients/%.c,build/tests/%,$(filter-out tests/clients/%_plugin.c,$(wildcard tests/clients/*.c)))
+PLUGINS := $(patsubst tests/clients/%.c,build/tests/%.so,$(wildcard tests/clients/*_plugin.c))
+build/tests/%: tests/clients/%.c
+	@mkdir -p build/tests
+	$(CC) -std=gnu11 $(WARN) -O2 -g -I$(PG_INCLUDE) -o $@ $< -lpq -ldl -lpthread
+build/tests/%.so: tests/clients/%.c
+	@mkdir -p build/tests
+	$(CC) -std=gnu11 $(WARN) -O2 -g -fPIC -shared -I$(PG_INCLUDE) -o $@ $< -lpq
+test-clients: $(CLIENTS) $(PLUGINS)
+
+UNIT := $(patsubst tests/unit/%.c,build/tests/unit_%,$(wildcard tests/unit/*.c))
+build/tests/unit_%: tests/unit/%.c $(BACKEND_SRC) $(HEADERS)
+	@mkdir -p build/tests
+	$(CC) $(ALL_CFLAGS) $(SAN) -Itests/unit -o $@ $< $(BACKEND_SRC) -lpq
+unit: $(UNIT)
+	@for t in $(UNIT); do ./$$t || exit 1; done
+
+check: all
+	scripts/check.sh
+
+demo: all
+	scripts/demo.sh
+
+bench: all
+	scripts/bench.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/dbclone
+	install -m 0755 build/dbclone $(DESTDIR)$(PREFIX)/bin/dbclone
+	install -m 0644 build/libdbclone.so $(DESTDIR)$(PREFIX)/lib/dbclone/libdbclone.so
+
+clean:
+	rm -rf build

@@ -1,0 +1,737 @@
+#include "pg.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef PG_SYSCONFDIR
+#define PG_SYSCONFDIR "/etc/postgresql-common"
+#endif
+
+/* ---- connection options ------------------------------------------------ */
+
+static char *dup_or_die(const char *s)
+{
+	char *d = strdup(s ? s : "");
+
+	if (!d)
+		abort();
+	return d;
+}
+
+void pg_params_set(struct pg_params *p, const char *keyword, const char *value)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		if (strcmp(p->keywords[i], keyword) == 0) {
+			free(p->values[i]);
+			p->values[i] = dup_or_die(value);
+			return;
+		}
+	}
+	if (p->n + 2 > p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 16;
+		p->keywords = realloc(p->keywords, p->cap * sizeof(char *));
+		p->values = realloc(p->values, p->cap * sizeof(char *));
+		if (!p->keywords || !p->values)
+			abort();
+	}
+	p->keywords[p->n] = dup_or_die(keyword);
+	p->values[p->n] = dup_or_die(value);
+	p->n++;
+	p->keywords[p->n] = NULL;
+	p->values[p->n] = NULL;
+}
+
+const char *pg_params_get(const struct pg_params *p, const char *keyword)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->keywords[i], keyword) == 0)
+			return p->values[i][0] ? p->values[i] : NULL;
+	return NULL;
+}
+
+void pg_params_free(struct pg_params *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->keywords[i]);
+		free(p->values[i]);
+	}
+	free(p->keywords);
+	free(p->values);
+	memset(p, 0, sizeof(*p));
+}
+
+const char *const *pg_params_keywords(struct pg_params *p)
+{
+	if (!p->n)
+		pg_params_set(p, "dbname", "");
+	return (const char *const *)p->keywords;
+}
+
+const char *const *pg_params_values(struct pg_params *p)
+{
+	return (const char *const *)p->values;
+}
+
+/* Like libpq, an empty value means "not given". */
+static void merge_options(struct pg_params *p, const PQconninfoOption *opts)
+{
+	for (; opts && opts->keyword; opts++)
+		if (opts->val && opts->val[0])
+			pg_params_set(p, opts->keyword, opts->val);
+}
+
+static bool is_conninfo_string(const char *s)
+{
+	return strchr(s, '=') || strncmp(s, "postgresql://", 13) == 0 ||
+	       strncmp(s, "postgres://", 11) == 0;
+}
+
+bool pg_params_from_conninfo(const struct pg_api *api, struct pg_params *p,
+			     const char *conninfo)
+{
+	PQconninfoOption *opts;
+	char *errmsg = NULL;
+
+	opts = api->conninfoParse(conninfo ? conninfo : "", &errmsg);
+	if (!opts) {
+		if (errmsg)
+			api->freemem(errmsg);
+		return false;
+	}
+	merge_options(p, opts);
+	api->conninfoFree(opts);
+	return true;
+}
+
+bool pg_params_from_arrays(const struct pg_api *api, struct pg_params *p,
+			   const char *const *keywords,
+			   const char *const *values, int expand_dbname)
+{
+	bool expanded = false;
+
+	/* Keywords are processed in order and the last value wins, so the
+	 * placement of an expanded dbname decides what it may override. */
+	for (size_t i = 0; keywords && keywords[i]; i++) {
+		const char *v = values[i];
+
+		if (!v || !v[0])
+			continue;
+		if (strcmp(keywords[i], "dbname") == 0 && expand_dbname &&
+		    !expanded && is_conninfo_string(v)) {
+			expanded = true;
+			if (!pg_params_from_conninfo(api, p, v))
+				return false;
+			continue;
+		}
+		pg_params_set(p, keywords[i], v);
+	}
+	return true;
+}
+
+/* ---- resolving the source ---------------------------------------------- */
+
+/* Reads section [service] of a pg_service.conf into p for keywords p does
+ * not have yet. Returns true if the section was found. */
+static bool read_service_file(const char *path, const char *service,
+			      struct pg_params *p)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	bool in = false, found = false;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		char *s = line, *eq, *end;
+
+		while (isspace((unsigned char)*s))
+			s++;
+		end = s + strlen(s);
+		while (end > s && isspace((unsigned char)end[-1]))
+			*--end = '\0';
+		if (!*s || *s == '#')
+			continue;
+		if (*s == '[') {
+			char *close = strchr(s, ']');
+
+			if (close)
+				*close = '\0';
+			in = strcmp(s + 1, service) == 0;
+			found |= in;
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (!in || !eq)
+			continue;
+		*eq = '\0';
+		for (end = eq; end > s && isspace((unsigned char)end[-1]);)
+			*--end = '\0';
+		for (eq++; isspace((unsigned char)*eq);)
+			eq++;
+		if (!pg_params_get(p, s))
+			pg_params_set(p, s, eq);
+	}
+	fclose(f);
+	return found;
+}
+
+static void apply_service(const struct pg_params *given, struct pg_params *p)
+{
+	const char *service = pg_params_get(given, "service");
+	const char *file = getenv("PGSERVICEFILE");
+	const char *sysconf = getenv("PGSYSCONFDIR");
+	char path[4096];
+
+	if (!service)
+		return;
+	if (file) {
+		if (read_service_file(file, service, p))
+			return;
+	} else if (getenv("HOME")) {
+		snprintf(path, sizeof(path), "%s/.pg_service.conf", getenv("HOME"));
+		if (read_service_file(path, service, p))
+			return;
+	}
+	snprintf(path, sizeof(path), "%s/pg_service.conf",
+		 sysconf ? sysconf : PG_SYSCONFDIR);
+	read_service_file(path, service, p);
+}
+
+static void append_option(char *out, size_t outlen, const char *keyword,
+			  const char *value)
+{
+	size_t n = strlen(out);
+
+	if (!value || !value[0] || n + 1 >= outlen)
+		return;
+	n += snprintf(out + n, outlen - n, "%s%s='", n ? " " : "", keyword);
+	for (; *value && n + 3 < outlen; value++) {
+		if (*value == '\'' || *value == '\\')
+			out[n++] = '\\';
+		out[n++] = *value;
+	}
+	if (n + 2 < outlen) {
+		out[n++] = '\'';
+		out[n] = '\0';
+	}
+}
+
+void pg_resolve(const struct pg_api *api, const struct pg_params *p,
+		struct pg_source *src)
+{
+	struct pg_params all = {0};
+	PQconninfoOption *defaults;
+	const char *user, *db;
+
+	/* Order of precedence, as in libpq: the program's options, then the
+	 * service file entry they name, then the environment and built-in
+	 * defaults (PQconndefaults covers PGSERVICE too). */
+	for (size_t i = 0; i < p->n; i++)
+		pg_params_set(&all, p->keywords[i], p->values[i]);
+	apply_service(p, &all);
+	defaults = api->conndefaults();
+	for (PQconninfoOption *o = defaults; o && o->keyword; o++)
+		if (o->val && o->val[0] && !pg_params_get(&all, o->keyword))
+			pg_params_set(&all, o->keyword, o->val);
+	if (defaults)
+		api->conninfoFree(defaults);
+
+	user = pg_params_get(&all, "user");
+	db = pg_params_get(&all, "dbname");
+	snprintf(src->user, sizeof(src->user), "%s", user ? user : "");
+	snprintf(src->dbname, sizeof(src->dbname), "%s", db ? db : src->user);
+	src->server[0] = '\0';
+	append_option(src->server, sizeof(src->server), "host",
+		      pg_params_get(&all, "host"));
+	append_option(src->server, sizeof(src->server), "hostaddr",
+		      pg_params_get(&all, "hostaddr"));
+	append_option(src->server, sizeof(src->server), "port",
+		      pg_params_get(&all, "port"));
+	pg_params_free(&all);
+}
+
+bool pg_is_maintenance_db(const char *dbname)
+{
+	return strcmp(dbname, "postgres") == 0 ||
+	       strcmp(dbname, "template0") == 0 ||
+	       strcmp(dbname, "template1") == 0;
+}
+
+void pg_server_conninfo(const struct pg_source *src, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s", src->server);
+	append_option(out, outlen, "user", src->user);
+}
+
+/* ---- admin connection -------------------------------------------------- */
+
+/* Copies the server's message without its trailing newline. */
+static void one_line(char *out, size_t outlen, const char *msg)
+{
+	size_t n;
+
+	snprintf(out, outlen, "%s", msg ? msg : "");
+	for (n = strlen(out); n && (out[n - 1] == '\n' || out[n - 1] == ' ');)
+		out[--n] = '\0';
+	for (char *c = out; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+}
+
+PGconn *pg_admin_connect(const struct pg_api *api, const struct pg_params *p,
+			 const char *admin_conninfo, char *err, size_t errlen)
+{
+	static const char *const maintenance[] = {"postgres", "template1"};
+	struct pg_params a = {0};
+	PGconn *conn = NULL;
+	const char *named;
+	char why[400];
+
+	if (admin_conninfo && *admin_conninfo) {
+		/* The admin role reaches the program's server unless it says
+		 * otherwise. */
+		for (size_t i = 0; i < p->n; i++)
+			if (!strcmp(p->keywords[i], "host") ||
+			    !strcmp(p->keywords[i], "hostaddr") ||
+			    !strcmp(p->keywords[i], "port"))
+				pg_params_set(&a, p->keywords[i], p->values[i]);
+		if (!pg_params_from_conninfo(api, &a, admin_conninfo)) {
+			snprintf(err, errlen,
+				 "dbclone: DBCLONE_PG_ADMIN is not a valid conninfo; "
+				 "set it to e.g. \"user=postgres\"");
+			pg_params_free(&a);
+			return NULL;
+		}
+	} else {
+		for (size_t i = 0; i < p->n; i++)
+			pg_params_set(&a, p->keywords[i], p->values[i]);
+	}
+	pg_params_set(&a, "application_name", "dbclone");
+	pg_params_set(&a, "replication", "");
+
+	/* The program's own database name is not used: CREATE DATABASE
+	 * ... TEMPLATE needs the source free of sessions, ours included. */
+	named = admin_conninfo && *admin_conninfo ? pg_params_get(&a, "dbname") : NULL;
+	for (size_t i = 0; i < 2; i++) {
+		if (!named)
+			pg_params_set(&a, "dbname", maintenance[i]);
+		conn = api->connectdbParams(pg_params_keywords(&a),
+					    pg_params_values(&a), 0);
+		if (conn && api->status(conn) == CONNECTION_OK)
+			break;
+		one_line(why, sizeof(why),
+			 conn ? api->errorMessage(conn) : "out of memory");
+		if (conn)
+			api->finish(conn);
+		conn = NULL;
+		/* Only a refused maintenance database is worth a second try. */
+		if (named || !strstr(why, "database"))
+			break;
+	}
+	if (!conn)
+		snprintf(err, errlen,
+			 "dbclone: cannot reach the PostgreSQL server to clone "
+			 "(%s); start the server or fix the connection options%s",
+			 why, admin_conninfo && *admin_conninfo ?
+				" in DBCLONE_PG_ADMIN" : "");
+	pg_params_free(&a);
+	return conn;
+}
+
+/* ---- queries ----------------------------------------------------------- */
+
+static PGresult *run(const struct pg_api *api, PGconn *conn, const char *sql,
+		     int nparams, const char *const *params)
+{
+	return api->execParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+}
+
+static bool ok(const struct pg_api *api, const PGresult *res)
+{
+	ExecStatusType st = res ? api->resultStatus(res) : PGRES_FATAL_ERROR;
+
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+static const char *sqlstate(const struct pg_api *api, const PGresult *res)
+{
+	const char *s = res ? api->resultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	return s ? s : "";
+}
+
+static void server_error(const struct pg_api *api, PGconn *conn,
+			 const PGresult *res, char *out, size_t outlen)
+{
+	const char *msg = res ? api->resultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
+			      : NULL;
+
+	one_line(out, outlen, msg ? msg : api->errorMessage(conn));
+}
+
+/* Appends to a growing SQL batch. */
+struct sqlbuf {
+	char *s;
+	size_t len, cap;
+};
+
+static void sql_add(struct sqlbuf *b, const char *a, const char *c,
+		    const char *d)
+{
+	const char *parts[] = {a, c, d};
+
+	for (int i = 0; i < 3; i++) {
+		size_t n = parts[i] ? strlen(parts[i]) : 0;
+
+		if (b->len + n + 1 > b->cap) {
+			b->cap = (b->len + n + 1) * 2;
+			b->s = realloc(b->s, b->cap);
+			if (!b->s)
+				abort();
+		}
+		memcpy(b->s + b->len, parts[i] ? parts[i] : "", n);
+		b->len += n;
+		b->s[b->len] = '\0';
+	}
+}
+
+/* Settings whose value is a list; the catalog stores them as one string
+ * with double-quoted elements, SET wants one literal per element. */
+static bool is_list_setting(const char *name)
+{
+	static const char *const lists[] = {
+		"search_path", "temp_tablespaces", "session_preload_libraries",
+		"local_preload_libraries", "shared_preload_libraries",
+		"unix_socket_directories", NULL};
+
+	for (int i = 0; lists[i]; i++)
+		if (strcmp(name, lists[i]) == 0)
+			return true;
+	return false;
+}
+
+static void add_literal(const struct pg_api *api, PGconn *conn,
+			struct sqlbuf *b, const char *text, size_t len,
+			const char *sep)
+{
+	char *lit = api->escapeLiteral(conn, text, len);
+
+	sql_add(b, sep, lit ? lit : "''", NULL);
+	if (lit)
+		api->freemem(lit);
+}
+
+static void add_setting_value(const struct pg_api *api, PGconn *conn,
+			      struct sqlbuf *b, const char *name,
+			      const char *value)
+{
+	const char *sep = "";
+
+	if (!is_list_setting(name)) {
+		add_literal(api, conn, b, value, strlen(value), "");
+		return;
+	}
+	while (*value) {
+		char elem[1024];
+		size_t n = 0;
+
+		while (*value == ' ' || *value == ',')
+			value++;
+		if (!*value)
+			break;
+		if (*value == '"') {
+			for (value++; *value && n + 1 < sizeof(elem); value++) {
+				if (*value == '"' && value[1] == '"')
+					elem[n++] = *value++;
+				else if (*value == '"')
+					break;
+				else
+					elem[n++] = *value;
+			}
+			if (*value == '"')
+				value++;
+		} else {
+			while (*value && *value != ',' && n + 1 < sizeof(elem))
+				elem[n++] = *value++;
+			while (n && elem[n - 1] == ' ')
+				n--;
+		}
+		elem[n] = '\0';
+		add_literal(api, conn, b, elem, n, sep);
+		sep = ", ";
+	}
+	if (!*sep)
+		sql_add(b, "''", NULL, NULL);
+}
+
+/* Builds ALTER DATABASE ... SET, GRANT ... ON DATABASE and COMMENT ON
+ * DATABASE for the clone from what the catalog says of the source. */
+static bool build_followup(const struct pg_api *api, PGconn *admin,
+			   const char *src_oid, const char *qclone,
+			   const char *marker, struct sqlbuf *b, char *err,
+			   size_t errlen)
+{
+	static const char *sql =
+		"SELECT 's', CASE WHEN s.setrole = 0 THEN '' ELSE "
+		"pg_catalog.pg_get_userbyid(s.setrole) END, "
+		"split_part(c, '=', 1), substr(c, strpos(c, '=') + 1), false "
+		"FROM pg_catalog.pg_db_role_setting s, unnest(s.setconfig) c "
+		"WHERE s.setdatabase = $1::oid "
+		"UNION ALL "
+		"SELECT 'g', CASE WHEN a.grantee = 0 THEN '' ELSE "
+		"pg_catalog.pg_get_userbyid(a.grantee) END, a.privilege_type, "
+		"'', a.is_grantable "
+		"FROM pg_catalog.pg_database d, pg_catalog.aclexplode(d.datacl) a "
+		"WHERE d.oid = $1::oid AND a.grantee <> d.datdba "
+		"UNION ALL "
+		"SELECT 'r', '', '', '', false FROM pg_catalog.pg_database d "
+		"WHERE d.oid = $1::oid AND d.datacl IS NOT NULL";
+	const char *params[] = {src_oid};
+	PGresult *res = run(api, admin, sql, 1, params);
+	char *lit;
+
+	if (!ok(api, res)) {
+		char why[300];
+
+		server_error(api, admin, res, why, sizeof(why));
+		snprintf(err, errlen,
+			 "dbclone: cannot read the settings and grants of the "
+			 "source: %s", why);
+		api->clear(res);
+		return false;
+	}
+	for (int i = 0; i < api->ntuples(res); i++) {
+		const char *kind = api->getvalue(res, i, 0);
+		const char *role = api->getvalue(res, i, 1);
+		const char *name = api->getvalue(res, i, 2);
+		char *qrole = role[0] ? api->escapeIdentifier(admin, role, strlen(role)) : NULL;
+		char *qname = api->escapeIdentifier(admin, name, strlen(name));
+
+		if (kind[0] == 'r') {
+			/* The source has explicit grants: start the clone from
+			 * none, as the source did, not from the defaults. */
+			sql_add(b, "REVOKE ALL ON DATABASE ", qclone, " FROM PUBLIC;");
+		} else if (kind[0] == 's') {
+			if (qrole)
+				sql_add(b, "ALTER ROLE ", qrole, " IN DATABASE ");
+			else
+				sql_add(b, "ALTER DATABASE ", NULL, NULL);
+			sql_add(b, qclone, " SET ", qname);
+			sql_add(b, " TO ", NULL, NULL);
+			add_setting_value(api, admin, b, name, api->getvalue(res, i, 3));
+			sql_add(b, ";", NULL, NULL);
+		} else {
+			sql_add(b, "GRANT ", name, " ON DATABASE ");
+			sql_add(b, qclone, " TO ", qrole ? qrole : "PUBLIC");
+			sql_add(b, api->getvalue(res, i, 4)[0] == 't' ?
+				" WITH GRANT OPTION" : "", ";", NULL);
+		}
+		if (qrole)
+			api->freemem(qrole);
+		if (qname)
+			api->freemem(qname);
+	}
+	api->clear(res);
+	lit = api->escapeLiteral(admin, marker, strlen(marker));
+	sql_add(b, "COMMENT ON DATABASE ", qclone, " IS ");
+	sql_add(b, lit ? lit : "''", ";", NULL);
+	if (lit)
+		api->freemem(lit);
+	return true;
+}
+
+/* Names the sessions that keep CREATE DATABASE ... TEMPLATE from running. */
+static void describe_busy(const struct pg_api *api, PGconn *admin,
+			  const char *source, char *out, size_t outlen)
+{
+	const char *params[] = {source};
+	PGresult *res = run(api, admin,
+			    "SELECT pid, coalesce(application_name, ''), "
+			    "coalesce(usename, '') FROM pg_catalog.pg_stat_activity "
+			    "WHERE datname = $1 AND pid <> pg_backend_pid() "
+			    "ORDER BY backend_start LIMIT 3", 1, params);
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (int i = 0; ok(api, res) && i < api->ntuples(res) && n < outlen; i++)
+		n += snprintf(out + n, outlen - n,
+			      "%spid %s (application_name \"%s\", user \"%s\")",
+			      i ? ", " : "", api->getvalue(res, i, 0),
+			      api->getvalue(res, i, 1), api->getvalue(res, i, 2));
+	if (!out[0])
+		snprintf(out, outlen, "another session");
+	api->clear(res);
+}
+
+bool pg_clone(const struct pg_api *api, PGconn *admin, const char *source,
+	      const char *clone, const char *owner, const struct marker *m,
+	      char *err, size_t errlen)
+{
+	const char *params[] = {source};
+	char *qclone = NULL, *qsource = NULL, *qowner = NULL;
+	char marker[MARKER_MAX], why[400], oid[32];
+	struct sqlbuf create = {0}, follow = {0};
+	PGresult *res;
+	bool done = false;
+
+	res = run(api, admin,
+		  "SELECT oid FROM pg_catalog.pg_database WHERE datname = $1",
+		  1, params);
+	if (!ok(api, res)) {
+		server_error(api, admin, res, why, sizeof(why));
+		snprintf(err, errlen, "dbclone: cannot look up source \"%s\": %s",
+			 source, why);
+		api->clear(res);
+		return false;
+	}
+	if (api->ntuples(res) != 1) {
+		snprintf(err, errlen,
+			 "dbclone: source database \"%s\" does not exist on the "
+			 "server; create it, or point the program at an existing "
+			 "database", source);
+		api->clear(res);
+		return false;
+	}
+	snprintf(oid, sizeof(oid), "%s", api->getvalue(res, 0, 0));
+	api->clear(res);
+
+	qclone = api->escapeIdentifier(admin, clone, strlen(clone));
+	qsource = api->escapeIdentifier(admin, source, strlen(source));
+	qowner = api->escapeIdentifier(admin, owner, strlen(owner));
+	if (!qclone || !qsource || !qowner) {
+		snprintf(err, errlen, "dbclone: cannot quote names for \"%s\": %s",
+			 source, api->errorMessage(admin));
+		goto out;
+	}
+	sql_add(&create, "CREATE DATABASE ", qclone, " TEMPLATE ");
+	sql_add(&create, qsource, " OWNER ", qowner);
+	res = run(api, admin, create.s, 0, NULL);
+	if (!ok(api, res)) {
+		const char *state = sqlstate(api, res);
+
+		server_error(api, admin, res, why, sizeof(why));
+		if (strcmp(state, "42501") == 0) {
+			snprintf(err, errlen,
+				 "dbclone: role \"%s\" may not create databases, so "
+				 "\"%s\" cannot be cloned (%s); run ALTER ROLE %s "
+				 "CREATEDB, or set DBCLONE_PG_ADMIN to a role that may",
+				 owner, source, why, qowner);
+		} else if (strcmp(state, "55006") == 0) {
+			char who[300];
+
+			describe_busy(api, admin, source, who, sizeof(who));
+			snprintf(err, errlen,
+				 "dbclone: source \"%s\" is busy: %s is connected to "
+				 "it, and a template must have no other session; close "
+				 "that session or exclude its program from dbclone",
+				 source, who);
+		} else {
+			snprintf(err, errlen, "dbclone: cannot clone \"%s\" into "
+				 "\"%s\": %s", source, clone, why);
+		}
+		api->clear(res);
+		goto out;
+	}
+	api->clear(res);
+
+	marker_format(m, marker, sizeof(marker));
+	if (!build_followup(api, admin, oid, qclone, marker, &follow, err, errlen))
+		goto undo;
+	res = run(api, admin, follow.s, 0, NULL);
+	if (!ok(api, res)) {
+		server_error(api, admin, res, why, sizeof(why));
+		snprintf(err, errlen,
+			 "dbclone: cannot copy the settings and grants of \"%s\" "
+			 "to its clone (%s); clone as a role that may "
+			 "(DBCLONE_PG_ADMIN)", source, why);
+		api->clear(res);
+		goto undo;
+	}
+	api->clear(res);
+	done = true;
+	goto out;
+undo:
+	/* No half-made clone is ever left. */
+	pg_drop(api, admin, clone, true, why, sizeof(why));
+out:
+	free(create.s);
+	free(follow.s);
+	if (qclone)
+		api->freemem(qclone);
+	if (qsource)
+		api->freemem(qsource);
+	if (qowner)
+		api->freemem(qowner);
+	return done;
+}
+
+bool pg_drop(const struct pg_api *api, PGconn *admin, const char *clone,
+	     bool force, char *err, size_t errlen)
+{
+	char *q = api->escapeIdentifier(admin, clone, strlen(clone));
+	struct sqlbuf sql = {0};
+	PGresult *res;
+	bool done;
+
+	if (!q) {
+		snprintf(err, errlen, "dbclone: cannot quote \"%s\"", clone);
+		return false;
+	}
+	if (force && api->serverVersion(admin) < 130000) {
+		const char *params[] = {clone};
+
+		api->clear(run(api, admin,
+			       "SELECT pg_terminate_backend(pid) FROM "
+			       "pg_catalog.pg_stat_activity WHERE datname = $1 "
+			       "AND pid <> pg_backend_pid()", 1, params));
+		force = false;
+	}
+	sql_add(&sql, "DROP DATABASE IF EXISTS ", q, force ? " WITH (FORCE)" : "");
+	res = run(api, admin, sql.s, 0, NULL);
+	done = ok(api, res);
+	if (!done) {
+		char why[300];
+
+		server_error(api, admin, res, why, sizeof(why));
+		snprintf(err, errlen, "dbclone: cannot drop clone \"%s\": %s",
+			 clone, why);
+	}
+	api->clear(res);
+	api->freemem(q);
+	free(sql.s);
+	return done;
+}
+
+bool pg_list(const struct pg_api *api, PGconn *admin,
+	     void (*fn)(const struct pg_clone_info *info, void *ctx),
+	     void *ctx, char *err, size_t errlen)
+{
+	PGresult *res = run(api, admin,
+			    "SELECT d.datname, pg_catalog.pg_get_userbyid(d.datdba), "
+			    "pg_catalog.shobj_description(d.oid, 'pg_database') "
+			    "FROM pg_catalog.pg_database d "
+			    "WHERE d.datname LIKE 'dbclone\\_%' ORDER BY 1", 0, NULL);
+
+	if (!ok(api, res)) {
+		char why[300];
+
+		server_error(api, admin, res, why, sizeof(why));
+		snprintf(err, errlen, "dbclone: cannot list clones: %s", why);
+		api->clear(res);
+		return false;
+	}
+	for (int i = 0; i < api->ntuples(res); i++) {
+		struct pg_clone_info info = {
+			.name = api->getvalue(res, i, 0),
+			.owner = api->getvalue(res, i, 1),
+			.comment = api->getisnull(res, i, 2) ? NULL :
+					api->getvalue(res, i, 2),
+		};
+
+		fn(&info, ctx);
+	}
+	api->clear(res);
+	return true;
+}

@@ -1,0 +1,114 @@
+/* PostgreSQL: resolve a source, clone it, drop a clone, list clones.
+ *
+ * Shared by the library and the command. It reaches libpq only through
+ * struct pg_api, which the library fills with the real functions behind its
+ * hooks and the command with the ones it links, so an admin connection made
+ * here is never intercepted.
+ */
+#ifndef DBCLONE_PG_H
+#define DBCLONE_PG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <libpq-fe.h>
+
+#include "marker.h"
+
+#define PG_NAME_MAX 63 /* NAMEDATALEN - 1 */
+
+struct pg_api {
+	PGconn *(*connectdbParams)(const char *const *keywords,
+				   const char *const *values, int expand_dbname);
+	void (*finish)(PGconn *conn);
+	ConnStatusType (*status)(const PGconn *conn);
+	char *(*errorMessage)(const PGconn *conn);
+	PGresult *(*execParams)(PGconn *conn, const char *command, int nParams,
+				const Oid *paramTypes,
+				const char *const *paramValues,
+				const int *paramLengths,
+				const int *paramFormats, int resultFormat);
+	ExecStatusType (*resultStatus)(const PGresult *res);
+	char *(*resultErrorField)(const PGresult *res, int fieldcode);
+	int (*ntuples)(const PGresult *res);
+	char *(*getvalue)(const PGresult *res, int row, int col);
+	int (*getisnull)(const PGresult *res, int row, int col);
+	void (*clear)(PGresult *res);
+	char *(*escapeIdentifier)(PGconn *conn, const char *str, size_t len);
+	char *(*escapeLiteral)(PGconn *conn, const char *str, size_t len);
+	void (*freemem)(void *ptr);
+	int (*serverVersion)(const PGconn *conn);
+	PQconninfoOption *(*conninfoParse)(const char *conninfo, char **errmsg);
+	PQconninfoOption *(*conndefaults)(void);
+	void (*conninfoFree)(PQconninfoOption *opts);
+};
+
+/* Connection options in the order libpq processes them. */
+struct pg_params {
+	size_t n, cap;
+	char **keywords;
+	char **values;
+};
+
+/* What the program would really connect to. */
+struct pg_source {
+	char dbname[256];
+	char user[256];
+	char server[512]; /* host=... hostaddr=... port=...: one server */
+};
+
+/* Flattens keyword/value arrays (expanding the first dbname that is a
+ * connection string when expand_dbname is set) into p. False if libpq
+ * would reject the options: the caller then leaves them to libpq. */
+bool pg_params_from_arrays(const struct pg_api *api, struct pg_params *p,
+			   const char *const *keywords,
+			   const char *const *values, int expand_dbname);
+bool pg_params_from_conninfo(const struct pg_api *api, struct pg_params *p,
+			     const char *conninfo);
+void pg_params_set(struct pg_params *p, const char *keyword, const char *value);
+const char *pg_params_get(const struct pg_params *p, const char *keyword);
+void pg_params_free(struct pg_params *p);
+/* NULL-terminated views for PQconnectdbParams; valid until p changes. */
+const char *const *pg_params_keywords(struct pg_params *p);
+const char *const *pg_params_values(struct pg_params *p);
+
+/* Applies service file entries and libpq's defaults (PGDATABASE, PGUSER,
+ * PGHOST, the OS user name ...) the way libpq would. */
+void pg_resolve(const struct pg_api *api, const struct pg_params *p,
+		struct pg_source *src);
+
+/* postgres, template0, template1: never cloned. */
+bool pg_is_maintenance_db(const char *dbname);
+
+/* Opens a connection to the maintenance database of the program's server:
+ * with admin_conninfo (DBCLONE_PG_ADMIN) when given, else with the
+ * program's own options. NULL and err filled on failure. */
+PGconn *pg_admin_connect(const struct pg_api *api, const struct pg_params *p,
+			 const char *admin_conninfo, char *err, size_t errlen);
+
+/* CREATE DATABASE clone TEMPLATE source OWNER owner, then the settings,
+ * grants and the marker comment that CREATE DATABASE does not copy. On any
+ * failure nothing is left behind and err holds a one-line "dbclone:" text. */
+bool pg_clone(const struct pg_api *api, PGconn *admin, const char *source,
+	      const char *clone, const char *owner, const struct marker *m,
+	      char *err, size_t errlen);
+
+/* DROP DATABASE IF EXISTS; force cuts its sessions first. */
+bool pg_drop(const struct pg_api *api, PGconn *admin, const char *clone,
+	     bool force, char *err, size_t errlen);
+
+struct pg_clone_info {
+	const char *name;
+	const char *owner;
+	const char *comment; /* NULL when there is none */
+};
+
+/* Calls fn for every database whose name starts with dbclone_. */
+bool pg_list(const struct pg_api *api, PGconn *admin,
+	     void (*fn)(const struct pg_clone_info *info, void *ctx),
+	     void *ctx, char *err, size_t errlen);
+
+/* A conninfo that reaches the server of src as user, without password:
+ * what the run journal records. */
+void pg_server_conninfo(const struct pg_source *src, char *out, size_t outlen);
+
+#endif

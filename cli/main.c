@@ -1,0 +1,124 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dbclone.h"
+
+const struct pg_api cli_pg_api = {
+	.connectdbParams = PQconnectdbParams,
+	.finish = PQfinish,
+	.status = PQstatus,
+	.errorMessage = PQerrorMessage,
+	.execParams = PQexecParams,
+	.resultStatus = PQresultStatus,
+	.resultErrorField = PQresultErrorField,
+	.ntuples = PQntuples,
+	.getvalue = PQgetvalue,
+	.getisnull = PQgetisnull,
+	.clear = PQclear,
+	.escapeIdentifier = PQescapeIdentifier,
+	.escapeLiteral = PQescapeLiteral,
+	.freemem = PQfreemem,
+	.serverVersion = PQserverVersion,
+	.conninfoParse = PQconninfoParse,
+	.conndefaults = PQconndefaults,
+	.conninfoFree = PQconninfoFree,
+};
+
+PGconn *cli_pg_admin(const char *conninfo)
+{
+	struct pg_params p = {0};
+	const char *admin = getenv("DBCLONE_PG_ADMIN");
+	char err[1024];
+	PGconn *conn;
+
+	if (!pg_params_from_conninfo(&cli_pg_api, &p, conninfo ? conninfo : "")) {
+		fprintf(stderr, "dbclone: --pg \"%s\" is not a valid conninfo; "
+			"use e.g. --pg \"host=/run/postgresql port=5432\"\n",
+			conninfo);
+		return NULL;
+	}
+	conn = pg_admin_connect(&cli_pg_api, &p, conninfo ? NULL : admin, err,
+				sizeof(err));
+	pg_params_free(&p);
+	if (!conn)
+		fprintf(stderr, "%s\n", err);
+	return conn;
+}
+
+static const char usage[] =
+"usage: dbclone COMMAND [ARGS]\n"
+"\n"
+"Gives every test a private clone of the database it connects to.\n"
+"\n"
+"Commands:\n"
+"  run [--per-process] -- CMD [ARGS...]\n"
+"        run CMD with libdbclone.so preloaded; at the end drop every clone\n"
+"        of the run that is still there (a process killed with kill -9).\n"
+"        Exits with CMD's status. Every process clones for itself until the\n"
+"        run supervisor lands; --per-process says so explicitly.\n"
+"  next --pid PID\n"
+"        send the boundary signal (DBCLONE_SIGNAL) to PID: its next\n"
+"        connect starts a new test key, on a new clone.\n"
+"  ls [--pg CONNINFO]\n"
+"        list clones: engine, name, source, owner host and pid, age, run.\n"
+"  gc [--dry-run] [--older-than DURATION] [--pg CONNINFO]\n"
+"        drop clones whose owner process is gone (same host) or older than\n"
+"        DURATION (30s, 10m, 2h, 1d); never a database without dbclone's\n"
+"        marker.\n"
+"  doctor [PROGRAM]\n"
+"        check the library, and whether PROGRAM can be intercepted.\n"
+"  version\n"
+"        print the version.\n"
+"\n"
+"--pg defaults to DBCLONE_PG_ADMIN, else libpq's environment (PGHOST,\n"
+"PGPORT, PGUSER ...).\n"
+"\n"
+"Variables (read by the library in the program under test):\n"
+"  DBCLONE_TEST        test key: a new value at a connect is a boundary\n"
+"  DBCLONE_SIGNAL      boundary signal: USR2 (default), USR1, HUP, WINCH,\n"
+"                      URG, a real-time signal number, or none\n"
+"  DBCLONE_DISABLE     1: pass every connect through untouched\n"
+"  DBCLONE_ENGINES     engines to intercept: pg (default: all)\n"
+"  DBCLONE_INCLUDE     comma-separated globs: clone only matching sources\n"
+"  DBCLONE_EXCLUDE     comma-separated globs: never clone matching sources\n"
+"  DBCLONE_PG_ADMIN    conninfo of the role that clones and drops, when the\n"
+"                      program's role may not create databases\n"
+"  DBCLONE_STALE       wait (default): connections open at a boundary keep\n"
+"                      their clone until they close; terminate: cut them\n"
+"  DBCLONE_ON_ERROR    fail (default): a failed clone fails the connect;\n"
+"                      passthrough: connect to the source instead, loudly\n"
+"  DBCLONE_DEBUGLEVEL  0 errors, 1 warnings (default), 2 one line per\n"
+"                      redirect, 3 trace\n"
+"  DBCLONE_LOG         file to log to (default: standard error)\n"
+"  DBCLONE_LIBRARY     the library `dbclone run` preloads (default: next to\n"
+"                      the command)\n"
+"Set by `dbclone run` for its processes: DBCLONE_RUN, DBCLONE_RUN_DIR.\n";
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd || !strcmp(cmd, "--help") || !strcmp(cmd, "-h") ||
+	    !strcmp(cmd, "help")) {
+		fputs(usage, cmd ? stdout : stderr);
+		return cmd ? 0 : 2;
+	}
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("dbclone %s\n", DBCLONE_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "ls"))
+		return cmd_ls(argc - 1, argv + 1);
+	if (!strcmp(cmd, "gc"))
+		return cmd_gc(argc - 1, argv + 1);
+	if (!strcmp(cmd, "next"))
+		return cmd_next(argc - 1, argv + 1);
+	if (!strcmp(cmd, "doctor"))
+		return cmd_doctor(argc - 1, argv + 1);
+	fprintf(stderr, "dbclone: unknown command \"%s\"; see dbclone --help\n",
+		cmd);
+	return 2;
+}

@@ -1,0 +1,22 @@
+/* Finding the real client-library functions behind the hooks, and keeping
+ * the hooks reachable however a program loads its client library. */
+#ifndef DBCLONE_BIND_H
+#define DBCLONE_BIND_H
+
+#define HIDDEN __attribute__((visibility("hidden")))
+#define HOOK __attribute__((visibility("default")))
+
+struct hook {
+	const char *name;
+	void *fn;
+};
+
+/* Each engine's hooks, NULL-name terminated (interpose/pq.c ...). */
+extern const struct hook pq_hooks[] HIDDEN;
+
+/* The definition of name in a loaded object other than this library:
+ * the next one in the global scope, else one loaded privately
+ * (RTLD_LOCAL) under any file name. NULL if no loaded object has it. */
+void *find_real_symbol(const char *name) HIDDEN;
+
+#endif

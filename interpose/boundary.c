@@ -1,0 +1,59 @@
+#include "boundary.h"
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "log.h"
+
+static atomic_uint signals_seen;
+static atomic_bool replaced_warned;
+
+static void on_boundary_signal(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&signals_seen, 1);
+}
+
+void boundary_install(void)
+{
+	const struct config *cfg = config_get();
+	struct sigaction sa = {0}, old;
+
+	if (cfg->disable || !cfg->boundary_signal)
+		return;
+	if (sigaction(cfg->boundary_signal, NULL, &old) == 0 &&
+	    old.sa_handler != SIG_DFL)
+		return; /* the program (or its parent's SIG_IGN) owns it */
+	sa.sa_handler = on_boundary_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(cfg->boundary_signal, &sa, NULL);
+}
+
+/* A program that installs its own handler takes the signal from us: say
+ * so once, since boundaries then only come from DBCLONE_TEST. */
+static void check_handler(int sig)
+{
+	struct sigaction cur;
+
+	if (!sig || atomic_load(&replaced_warned) ||
+	    sigaction(sig, NULL, &cur) != 0 || cur.sa_handler == on_boundary_signal)
+		return;
+	if (!atomic_exchange(&replaced_warned, true))
+		log_warn("the program replaced the handler of boundary signal %d; "
+			 "signal boundaries are off in this process (set "
+			 "DBCLONE_SIGNAL to a signal it leaves alone)", sig);
+}
+
+void boundary_key(char *key, size_t keylen)
+{
+	const char *test = getenv("DBCLONE_TEST");
+
+	check_handler(config_get()->boundary_signal);
+	snprintf(key, keylen, "%s#%u", test ? test : "",
+		 atomic_load(&signals_seen));
+}

@@ -1,0 +1,18 @@
+/* The test key, and the boundaries that change it: DBCLONE_TEST, and the
+ * boundary signal (DBCLONE_SIGNAL). */
+#ifndef DBCLONE_BOUNDARY_H
+#define DBCLONE_BOUNDARY_H
+
+#include <stddef.h>
+
+#include "bind.h"
+
+/* Installs the boundary signal handler (from the library constructor, so
+ * that the signal never kills a program that has not connected yet). */
+void boundary_install(void) HIDDEN;
+
+/* The current test key: DBCLONE_TEST's value and the number of boundary
+ * signals seen. */
+void boundary_key(char *key, size_t keylen) HIDDEN;
+
+#endif

@@ -1,0 +1,33 @@
+/* DBCLONE_* configuration, read once per process. DBCLONE_TEST is the one
+ * variable read at every connect (boundary.c). */
+#ifndef DBCLONE_CONFIG_H
+#define DBCLONE_CONFIG_H
+
+#include <stdbool.h>
+
+enum engine_bit { ENGINE_PG = 1, ENGINE_SQLITE = 2, ENGINE_MYSQL = 4 };
+enum stale_mode { STALE_WAIT, STALE_TERMINATE };
+
+struct config {
+	bool disable;
+	int debuglevel;
+	const char *log_path;
+	unsigned engines;
+	char **include; /* NULL-terminated globs, or NULL */
+	char **exclude;
+	const char *pg_admin;
+	enum stale_mode stale;
+	bool passthrough_on_error;
+	int boundary_signal; /* 0: none */
+	/* The first invalid value, as the one-line error every intercepted
+	 * connect then fails with; NULL when all is well. */
+	const char *error;
+};
+
+const struct config *config_get(void) __attribute__((visibility("hidden")));
+
+/* Does DBCLONE_INCLUDE / DBCLONE_EXCLUDE allow cloning source? */
+bool config_allows(const struct config *cfg, const char *source)
+	__attribute__((visibility("hidden")));
+
+#endif

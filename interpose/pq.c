@@ -1,0 +1,486 @@
+/* The libpq hooks: resolve the source, ask the registry for its clone under
+ * the current test key, connect there instead, track the connection. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bind.h"
+#include "config.h"
+#include "log.h"
+#include "pg.h"
+#include "registry.h"
+
+/* The real libpq behind the hooks; backends/pg.c reaches libpq only
+ * through this table. */
+static struct pg_api real;
+static PGconn *(*real_PQconnectdb)(const char *);
+static PGconn *(*real_PQsetdbLogin)(const char *, const char *, const char *,
+				    const char *, const char *, const char *,
+				    const char *);
+static PGconn *(*real_PQconnectStart)(const char *);
+static PGconn *(*real_PQconnectStartParams)(const char *const *,
+					    const char *const *, int);
+static pthread_once_t bound = PTHREAD_ONCE_INIT;
+static const char *bind_error;
+
+/* libpq calls its own exported functions (PQconnectdbParams calls
+ * PQconnectStartParams): only the outermost call is ours to handle. */
+static __thread int in_libpq;
+
+#define BIND(var, name)                                                      \
+	do {                                                                 \
+		*(void **)&(var) = find_real_symbol(name);                   \
+		if (!(var) && !bind_error)                                   \
+			bind_error = "dbclone: cannot find the real " name   \
+				     " in any loaded libpq; load libpq "     \
+				     "before connecting, or run without "   \
+				     "dbclone (DBCLONE_DISABLE=1)";          \
+	} while (0)
+
+static void bind_libpq(void)
+{
+	BIND(real_PQconnectdb, "PQconnectdb");
+	BIND(real_PQsetdbLogin, "PQsetdbLogin");
+	BIND(real_PQconnectStart, "PQconnectStart");
+	BIND(real_PQconnectStartParams, "PQconnectStartParams");
+	BIND(real.connectdbParams, "PQconnectdbParams");
+	BIND(real.finish, "PQfinish");
+	BIND(real.status, "PQstatus");
+	BIND(real.errorMessage, "PQerrorMessage");
+	BIND(real.execParams, "PQexecParams");
+	BIND(real.resultStatus, "PQresultStatus");
+	BIND(real.resultErrorField, "PQresultErrorField");
+	BIND(real.ntuples, "PQntuples");
+	BIND(real.getvalue, "PQgetvalue");
+	BIND(real.getisnull, "PQgetisnull");
+	BIND(real.clear, "PQclear");
+	BIND(real.escapeIdentifier, "PQescapeIdentifier");
+	BIND(real.escapeLiteral, "PQescapeLiteral");
+	BIND(real.freemem, "PQfreemem");
+	BIND(real.serverVersion, "PQserverVersion");
+	BIND(real.conninfoParse, "PQconninfoParse");
+	BIND(real.conndefaults, "PQconndefaults");
+	BIND(real.conninfoFree, "PQconninfoFree");
+	if (bind_error)
+		log_error("%s", bind_error);
+}
+
+static bool bind_ok(void)
+{
+	pthread_once(&bound, bind_libpq);
+	return !bind_error;
+}
+
+/* ---- servers and their admin connections ------------------------------- */
+
+/* One admin connection per server and role, kept open: a boundary then
+ * costs the CREATE DATABASE, not a connect as well. */
+struct pg_server {
+	char id[1024];
+	char where[1024];
+	struct pg_params params; /* the program's options, to reconnect */
+	PGconn *admin;
+	pthread_mutex_t lock;
+	struct pg_server *next;
+};
+
+static pthread_mutex_t servers_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pg_server *servers;
+
+static struct pg_server *server_for(const struct pg_params *p,
+				    const struct pg_source *src)
+{
+	struct pg_server *s;
+	char id[1024];
+
+	snprintf(id, sizeof(id), "%s user=%s", src->server, src->user);
+	pthread_mutex_lock(&servers_lock);
+	for (s = servers; s; s = s->next)
+		if (!strcmp(s->id, id))
+			break;
+	if (!s && (s = calloc(1, sizeof(*s)))) {
+		snprintf(s->id, sizeof(s->id), "%s", id);
+		pg_server_conninfo(src, s->where, sizeof(s->where));
+		for (size_t i = 0; i < p->n; i++)
+			pg_params_set(&s->params, p->keywords[i], p->values[i]);
+		pthread_mutex_init(&s->lock, NULL);
+		s->next = servers;
+		servers = s;
+	}
+	pthread_mutex_unlock(&servers_lock);
+	return s;
+}
+
+/* Called with s->lock held. */
+static PGconn *admin_of(struct pg_server *s, char *err, size_t errlen)
+{
+	if (s->admin && real.status(s->admin) == CONNECTION_OK)
+		return s->admin;
+	if (s->admin)
+		real.finish(s->admin);
+	s->admin = pg_admin_connect(&real, &s->params, config_get()->pg_admin,
+				    err, errlen);
+	return s->admin;
+}
+
+static bool drop_pg(void *server, const char *clone, bool force, char *err,
+		    size_t errlen)
+{
+	struct pg_server *s = server;
+	PGconn *admin;
+	bool ok = false;
+
+	in_libpq++;
+	pthread_mutex_lock(&s->lock);
+	if ((admin = admin_of(s, err, errlen)))
+		ok = pg_drop(&real, admin, clone, force, err, errlen);
+	pthread_mutex_unlock(&s->lock);
+	in_libpq--;
+	return ok;
+}
+
+static void describe_pg(void *server, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s", ((struct pg_server *)server)->where);
+}
+
+static const struct engine pg_engine = {"pg", drop_pg, describe_pg};
+
+struct make_ctx {
+	const struct pg_params *params;
+	const struct pg_source *src;
+};
+
+static bool make_pg(void *vctx, unsigned long seq, char *name, size_t namelen,
+		    void **server, char *err, size_t errlen)
+{
+	struct make_ctx *ctx = vctx;
+	struct pg_server *s = server_for(ctx->params, ctx->src);
+	struct marker m;
+	PGconn *admin;
+	bool ok = false;
+
+	if (!s) {
+		snprintf(err, errlen, "dbclone: out of memory");
+		return false;
+	}
+	if (!clone_name(ctx->src->dbname, seq, PG_NAME_MAX, name, namelen)) {
+		snprintf(err, errlen, "dbclone: cannot name a clone of \"%s\"",
+			 ctx->src->dbname);
+		return false;
+	}
+	marker_for_self(&m, ctx->src->dbname);
+	pthread_mutex_lock(&s->lock);
+	if ((admin = admin_of(s, err, errlen)))
+		ok = pg_clone(&real, admin, ctx->src->dbname, name,
+			      ctx->src->user, &m, err, errlen);
+	pthread_mutex_unlock(&s->lock);
+	*server = s;
+	return ok;
+}
+
+/* After fork the child shares the parent's admin sockets: it must never
+ * speak on them, not even to close them. It opens its own when needed. */
+static void pq_after_fork_child(void)
+{
+	pthread_mutex_init(&servers_lock, NULL);
+	for (struct pg_server *s = servers; s; s = s->next) {
+		pthread_mutex_init(&s->lock, NULL);
+		s->admin = NULL;
+	}
+}
+
+/* ---- failed connections ------------------------------------------------ */
+
+/* A connection dbclone refused: libpq made it (so PQstatus, PQfinish and
+ * the rest behave), PQerrorMessage tells our reason. */
+struct refusal {
+	const PGconn *conn;
+	char message[600];
+	struct refusal *next;
+};
+
+static pthread_mutex_t refusals_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct refusal *refusals;
+static volatile int refusal_count;
+
+static PGconn *refuse(bool start, const char *why)
+{
+	static const char *const kw[] = {"dbclone_refused", NULL};
+	static const char *const val[] = {"1", NULL};
+	struct refusal *r = calloc(1, sizeof(*r));
+	PGconn *conn;
+
+	log_error("%s", why);
+	/* An unknown option: libpq returns a CONNECTION_BAD connection
+	 * without touching the network. */
+	conn = start ? real_PQconnectStartParams(kw, val, 0)
+		     : real.connectdbParams(kw, val, 0);
+	if (!conn || !r) {
+		free(r);
+		return conn;
+	}
+	r->conn = conn;
+	snprintf(r->message, sizeof(r->message), "%s\n", why);
+	pthread_mutex_lock(&refusals_lock);
+	r->next = refusals;
+	refusals = r;
+	refusal_count++;
+	pthread_mutex_unlock(&refusals_lock);
+	return conn;
+}
+
+static const char *refusal_message(const PGconn *conn)
+{
+	const char *msg = NULL;
+
+	if (!refusal_count)
+		return NULL;
+	pthread_mutex_lock(&refusals_lock);
+	for (struct refusal *r = refusals; r; r = r->next)
+		if (r->conn == conn)
+			msg = r->message;
+	pthread_mutex_unlock(&refusals_lock);
+	return msg;
+}
+
+static void forget_refusal(const PGconn *conn)
+{
+	if (!refusal_count)
+		return;
+	pthread_mutex_lock(&refusals_lock);
+	for (struct refusal **r = &refusals; *r; r = &(*r)->next) {
+		if ((*r)->conn == conn) {
+			struct refusal *gone = *r;
+
+			*r = gone->next;
+			free(gone);
+			refusal_count--;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&refusals_lock);
+}
+
+/* ---- the connect path -------------------------------------------------- */
+
+static PGconn *connect_params(bool start, const char *const *kw,
+			      const char *const *val, int expand)
+{
+	return start ? real_PQconnectStartParams(kw, val, expand)
+		     : real.connectdbParams(kw, val, expand);
+}
+
+/* p holds the program's options, flattened. Returns the connection, or
+ * NULL with *passthrough set when the program's own call should run. */
+static PGconn *connect_to_clone(bool start, struct pg_params *p,
+				bool *passthrough)
+{
+	const struct config *cfg = config_get();
+	struct pg_source src;
+	struct make_ctx ctx = {p, &src};
+	struct clone *c;
+	char source[1024], err[1024];
+	PGconn *conn;
+
+	if (cfg->error)
+		return refuse(start, cfg->error);
+	pg_resolve(&real, p, &src);
+	/* A clone is never cloned again (a kept clone, say). */
+	if (pg_is_maintenance_db(src.dbname) || is_clone_name(src.dbname) ||
+	    !config_allows(cfg, src.dbname)) {
+		log_trace("%s passes through", src.dbname);
+		*passthrough = true;
+		return NULL;
+	}
+	snprintf(source, sizeof(source), "%s dbname=%s", src.server, src.dbname);
+	c = clone_for_key(&pg_engine, source, make_pg, &ctx, err, sizeof(err));
+	if (!c) {
+		if (!cfg->passthrough_on_error)
+			return refuse(start, err);
+		log_error("%s -- DBCLONE_ON_ERROR=passthrough: connecting to the "
+			  "SOURCE \"%s\" itself, unisolated", err, src.dbname);
+		*passthrough = true;
+		return NULL;
+	}
+	pg_params_set(p, "dbname", clone_name_of(c));
+	conn = connect_params(start, pg_params_keywords(p), pg_params_values(p), 0);
+	if (conn)
+		clone_track(c, conn);
+	else
+		clone_release(c);
+	return conn;
+}
+
+static bool intercepting(void)
+{
+	const struct config *cfg = config_get();
+
+	return !in_libpq && !cfg->disable && (cfg->engines & ENGINE_PG);
+}
+
+/* Calls into libpq from a hook, with the guard up. */
+#define REAL(call)                                                          \
+	({                                                                  \
+		__typeof__(call) result_;                                   \
+		in_libpq++;                                                 \
+		result_ = (call);                                           \
+		in_libpq--;                                                 \
+		result_;                                                    \
+	})
+
+/* The options of a connect call, flattened; false when libpq would
+ * reject them, so that the program gets libpq's own error. */
+static bool parse_options(struct pg_params *p, const char *conninfo,
+			  const char *const *kw, const char *const *val,
+			  int expand)
+{
+	if (conninfo)
+		return pg_params_from_conninfo(&real, p, conninfo);
+	return pg_params_from_arrays(&real, p, kw, val, expand);
+}
+
+/* The one path of every connect hook: NULL with *passthrough set when the
+ * program's own call should run unchanged. */
+static PGconn *hooked_connect(bool start, const char *conninfo,
+			      const char *const *kw, const char *const *val,
+			      int expand, bool *passthrough)
+{
+	struct pg_params p = {0};
+	PGconn *conn = NULL;
+	int saved = errno;
+
+	*passthrough = true;
+	if (!intercepting())
+		return NULL;
+	in_libpq++;
+	*passthrough = false;
+	if (parse_options(&p, conninfo, kw, val, expand))
+		conn = connect_to_clone(start, &p, passthrough);
+	else
+		*passthrough = true;
+	pg_params_free(&p);
+	in_libpq--;
+	if (*passthrough)
+		errno = saved;
+	return conn;
+}
+
+/* ---- the hooks --------------------------------------------------------- */
+
+HOOK PGconn *PQconnectdbParams(const char *const *keywords,
+			       const char *const *values, int expand_dbname)
+{
+	bool pass;
+	PGconn *conn;
+
+	if (!bind_ok())
+		return NULL;
+	conn = hooked_connect(false, NULL, keywords, values, expand_dbname, &pass);
+	return pass ? REAL(real.connectdbParams(keywords, values, expand_dbname))
+		    : conn;
+}
+
+HOOK PGconn *PQconnectStartParams(const char *const *keywords,
+				  const char *const *values, int expand_dbname)
+{
+	bool pass;
+	PGconn *conn;
+
+	if (!bind_ok())
+		return NULL;
+	conn = hooked_connect(true, NULL, keywords, values, expand_dbname, &pass);
+	return pass ? REAL(real_PQconnectStartParams(keywords, values,
+						     expand_dbname))
+		    : conn;
+}
+
+HOOK PGconn *PQconnectdb(const char *conninfo)
+{
+	bool pass;
+	PGconn *conn;
+
+	if (!bind_ok())
+		return NULL;
+	conn = hooked_connect(false, conninfo ? conninfo : "", NULL, NULL, 0,
+			      &pass);
+	return pass ? REAL(real_PQconnectdb(conninfo)) : conn;
+}
+
+HOOK PGconn *PQconnectStart(const char *conninfo)
+{
+	bool pass;
+	PGconn *conn;
+
+	if (!bind_ok())
+		return NULL;
+	conn = hooked_connect(true, conninfo ? conninfo : "", NULL, NULL, 0,
+			      &pass);
+	return pass ? REAL(real_PQconnectStart(conninfo)) : conn;
+}
+
+HOOK PGconn *PQsetdbLogin(const char *host, const char *port,
+			  const char *options, const char *tty,
+			  const char *dbname, const char *login,
+			  const char *password)
+{
+	/* As in libpq: dbname may be a conninfo string, and the other
+	 * arguments override what it says. */
+	const char *kw[] = {"dbname", "host", "port", "options", "user",
+			    "password", NULL};
+	const char *val[] = {dbname, host, port, options, login, password, NULL};
+	bool pass;
+	PGconn *conn;
+
+	if (!bind_ok())
+		return NULL;
+	conn = hooked_connect(false, NULL, kw, val, 1, &pass);
+	return pass ? REAL(real_PQsetdbLogin(host, port, options, tty, dbname,
+					     login, password))
+		    : conn;
+}
+
+HOOK void PQfinish(PGconn *conn)
+{
+	struct clone *over = NULL;
+
+	if (!bind_ok())
+		return;
+	if (!in_libpq && conn) {
+		forget_refusal(conn);
+		over = clone_untrack(conn);
+	}
+	REAL((real.finish(conn), 0));
+	/* The last connection of an ended key is gone: drop its clone. */
+	if (over)
+		clone_drop(over);
+}
+
+HOOK char *PQerrorMessage(const PGconn *conn)
+{
+	const char *msg;
+
+	if (!bind_ok())
+		return "dbclone: libpq is not loaded\n";
+	msg = refusal_message(conn);
+	return msg ? (char *)msg : real.errorMessage(conn);
+}
+
+const struct hook pq_hooks[] = {
+	{"PQconnectdb", (void *)PQconnectdb},
+	{"PQconnectdbParams", (void *)PQconnectdbParams},
+	{"PQsetdbLogin", (void *)PQsetdbLogin},
+	{"PQconnectStart", (void *)PQconnectStart},
+	{"PQconnectStartParams", (void *)PQconnectStartParams},
+	{"PQfinish", (void *)PQfinish},
+	{"PQerrorMessage", (void *)PQerrorMessage},
+	{NULL, NULL},
+};
+
+__attribute__((constructor)) static void pq_init(void)
+{
+	pthread_atfork(NULL, NULL, pq_after_fork_child);
+}

@@ -1,0 +1,357 @@
+#include "registry.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "boundary.h"
+#include "config.h"
+#include "journal.h"
+#include "log.h"
+
+enum clone_state { MAKING, READY, FAILED };
+
+struct clone {
+	const struct engine *engine;
+	char *source;
+	char *key;
+	char name[512];
+	void *server;
+	pid_t owner;      /* the process that made it, and alone may drop it */
+	int uses;         /* tracked connections and callers holding it */
+	int waiters;      /* threads waiting for it to be made */
+	enum clone_state state;
+	bool ended;       /* its key is over: drop when unused */
+	char error[512];
+	struct clone *next;
+};
+
+/* Which clone a live connection uses. */
+struct use {
+	const void *conn;
+	struct clone *clone;
+	struct use *next;
+};
+
+#define USE_BUCKETS 256
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t made = PTHREAD_COND_INITIALIZER;
+static struct clone *clones;
+static struct use *uses[USE_BUCKETS];
+static char current_key[512];
+static bool have_key;
+static unsigned long next_seq;
+static pthread_once_t teardown_once = PTHREAD_ONCE_INIT;
+
+static size_t bucket(const void *conn)
+{
+	uintptr_t p = (uintptr_t)conn;
+
+	return (p >> 4 ^ p >> 12) % USE_BUCKETS;
+}
+
+static void unlink_clone(struct clone *c)
+{
+	for (struct clone **p = &clones; *p; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	}
+	/* Connections cut by a terminate boundary still close later. */
+	for (size_t b = 0; b < USE_BUCKETS; b++) {
+		for (struct use **u = &uses[b]; *u;) {
+			if ((*u)->clone == c) {
+				struct use *gone = *u;
+
+				*u = gone->next;
+				free(gone);
+			} else {
+				u = &(*u)->next;
+			}
+		}
+	}
+}
+
+static void free_clone(struct clone *c)
+{
+	free(c->source);
+	free(c->key);
+	free(c);
+}
+
+/* Unlinks c if it is over and unused; returns it when this process must
+ * drop it. Called with the lock held. */
+static struct clone *retire_if_idle(struct clone *c)
+{
+	if (!c->ended || c->uses > 0 || c->state != READY)
+		return NULL;
+	unlink_clone(c);
+	if (c->owner == getpid())
+		return c;
+	free_clone(c); /* a parent's clone after fork: never ours to drop */
+	return NULL;
+}
+
+/* The key has changed: every clone of the old key is over. Returns the
+ * list (through next) of clones to drop now. Called with the lock held. */
+static struct clone *end_key(const char *old)
+{
+	bool terminate = config_get()->stale == STALE_TERMINATE;
+	struct clone *drop = NULL, *c, *next;
+
+	for (c = clones; c; c = next) {
+		next = c->next;
+		if (strcmp(c->key, old) != 0)
+			continue;
+		c->ended = true;
+		if (terminate && c->state == READY)
+			c->uses = 0; /* its sessions are cut by the drop */
+		if ((c = retire_if_idle(c))) {
+			c->next = drop;
+			drop = c;
+		}
+	}
+	return drop;
+}
+
+static void drop_list(struct clone *c)
+{
+	while (c) {
+		struct clone *next = c->next;
+
+		clone_drop(c);
+		c = next;
+	}
+}
+
+static void teardown(int status, void *arg)
+{
+	struct clone *mine = NULL, *c, *next;
+
+	(void)status;
+	(void)arg;
+	pthread_mutex_lock(&lock);
+	for (c = clones; c; c = next) {
+		next = c->next;
+		if (c->state == READY && c->owner == getpid()) {
+			unlink_clone(c);
+			c->ended = true;
+			c->next = mine;
+			mine = c;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	drop_list(mine);
+}
+
+static void register_teardown(void)
+{
+	/* on_exit rather than atexit: it runs before the destructors of the
+	 * client libraries the drop still needs. */
+	on_exit(teardown, NULL);
+}
+
+static struct clone *find(const struct engine *e, const char *source,
+			  const char *key)
+{
+	for (struct clone *c = clones; c; c = c->next)
+		if (c->engine == e && c->state != FAILED && !c->ended &&
+		    !strcmp(c->source, source) && !strcmp(c->key, key))
+			return c;
+	return NULL;
+}
+
+static struct clone *wait_for(struct clone *c, char *err, size_t errlen)
+{
+	c->waiters++;
+	while (c->state == MAKING)
+		pthread_cond_wait(&made, &lock);
+	c->waiters--;
+	if (c->state == READY) {
+		c->uses++;
+		return c;
+	}
+	snprintf(err, errlen, "%s", c->error);
+	if (!c->waiters) {
+		unlink_clone(c);
+		free_clone(c);
+	}
+	return NULL;
+}
+
+static struct clone *make_clone(const struct engine *e, const char *source,
+				const char *key, make_fn make, void *ctx,
+				char *err, size_t errlen)
+{
+	struct clone *c = calloc(1, sizeof(*c));
+	char where[1024];
+	bool ok;
+
+	if (!c || !(c->source = strdup(source)) || !(c->key = strdup(key))) {
+		if (c)
+			free_clone(c);
+		snprintf(err, errlen, "dbclone: out of memory");
+		return NULL;
+	}
+	c->engine = e;
+	c->state = MAKING;
+	c->next = clones;
+	clones = c;
+	{
+		unsigned long seq = next_seq++;
+
+		/* Other threads wait on this clone, not on the lock. */
+		pthread_mutex_unlock(&lock);
+		ok = make(ctx, seq, c->name, sizeof(c->name), &c->server,
+			  c->error, sizeof(c->error));
+		pthread_mutex_lock(&lock);
+	}
+	if (ok) {
+		c->state = READY;
+		c->owner = getpid();
+		c->uses = 1;
+		pthread_once(&teardown_once, register_teardown);
+		e->describe(c->server, where, sizeof(where));
+		journal_record(e->name, c->name, where);
+	} else {
+		c->state = FAILED;
+		snprintf(err, errlen, "%s", c->error);
+		if (!c->waiters) {
+			unlink_clone(c);
+			free_clone(c);
+		}
+		c = NULL;
+	}
+	pthread_cond_broadcast(&made);
+	return c;
+}
+
+struct clone *clone_for_key(const struct engine *e, const char *source,
+			    make_fn make, void *ctx, char *err, size_t errlen)
+{
+	struct clone *c, *ended = NULL;
+	char key[512];
+
+	boundary_key(key, sizeof(key));
+	pthread_mutex_lock(&lock);
+	if (!have_key || strcmp(key, current_key) != 0) {
+		if (have_key) {
+			log_trace("boundary: key \"%s\" is over, now \"%s\"",
+				  current_key, key);
+			ended = end_key(current_key);
+		}
+		snprintf(current_key, sizeof(current_key), "%s", key);
+		have_key = true;
+	}
+	c = find(e, source, key);
+	if (c)
+		c = wait_for(c, err, errlen);
+	else
+		c = make_clone(e, source, key, make, ctx, err, errlen);
+	pthread_mutex_unlock(&lock);
+	drop_list(ended);
+	if (c)
+		log_info("%s %s -> %s", e->name, source, c->name);
+	return c;
+}
+
+const char *clone_name_of(const struct clone *c)
+{
+	return c->name;
+}
+
+void clone_track(struct clone *c, const void *conn)
+{
+	struct use *u = malloc(sizeof(*u));
+	size_t b = bucket(conn);
+
+	pthread_mutex_lock(&lock);
+	if (u) {
+		u->conn = conn;
+		u->clone = c;
+		u->next = uses[b];
+		uses[b] = u;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void clone_release(struct clone *c)
+{
+	pthread_mutex_lock(&lock);
+	c->uses--;
+	c = retire_if_idle(c);
+	pthread_mutex_unlock(&lock);
+	if (c)
+		clone_drop(c);
+}
+
+struct clone *clone_untrack(const void *conn)
+{
+	struct clone *c = NULL;
+
+	pthread_mutex_lock(&lock);
+	for (struct use **u = &uses[bucket(conn)]; *u; u = &(*u)->next) {
+		if ((*u)->conn == conn) {
+			struct use *gone = *u;
+
+			*u = gone->next;
+			c = gone->clone;
+			free(gone);
+			c->uses--;
+			c = retire_if_idle(c);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return c;
+}
+
+void clone_drop(struct clone *c)
+{
+	char err[600];
+
+	/* Sessions of other processes (a forked child) may still use it at a
+	 * boundary; at exit, and with DBCLONE_STALE=terminate, they are cut. */
+	if (c->engine->drop(c->server, c->name, true, err, sizeof(err)))
+		log_trace("dropped %s", c->name);
+	else
+		log_error("%s", err);
+	free_clone(c);
+}
+
+static void before_fork(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+static void after_fork_parent(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+static void after_fork_child(void)
+{
+	struct clone *c, *next;
+
+	pthread_mutex_init(&lock, NULL);
+	pthread_cond_init(&made, NULL);
+	/* Clones other threads were making will never be finished here. */
+	for (c = clones; c; c = next) {
+		next = c->next;
+		if (c->state != READY) {
+			unlink_clone(c);
+			free_clone(c);
+		}
+	}
+}
+
+__attribute__((constructor)) static void registry_init(void)
+{
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+	boundary_install();
+}

@@ -1,0 +1,45 @@
+/* This process's clones, shared by every engine: which clone serves a
+ * source under the current test key, which connections use it, and when it
+ * is dropped. The policy (keys, boundaries, stale connections, fork, exit)
+ * lives here and nowhere else. */
+#ifndef DBCLONE_REGISTRY_H
+#define DBCLONE_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bind.h"
+
+struct engine {
+	const char *name; /* "pg", as in the run journal */
+	/* Drops a clone; force cuts the sessions still on it. */
+	bool (*drop)(void *server, const char *clone, bool force, char *err,
+		     size_t errlen);
+	/* Where the clone lives, for the run journal (a conninfo, a path). */
+	void (*describe)(void *server, char *out, size_t outlen);
+};
+
+/* Makes a clone: picks its name from seq (unique in this process), fills
+ * *server with what drop() needs later. */
+typedef bool (*make_fn)(void *ctx, unsigned long seq, char *name,
+			size_t namelen, void **server, char *err, size_t errlen);
+
+struct clone;
+
+/* The clone of source under the current test key, made with make() if
+ * there is none. The caller holds one use of it: clone_track() hands that
+ * use to a connection, clone_release() gives it back. NULL with err filled
+ * when the clone cannot be made. */
+struct clone *clone_for_key(const struct engine *e, const char *source,
+			    make_fn make, void *ctx, char *err,
+			    size_t errlen) HIDDEN;
+const char *clone_name_of(const struct clone *c) HIDDEN;
+void clone_track(struct clone *c, const void *conn) HIDDEN;
+void clone_release(struct clone *c) HIDDEN;
+
+/* A connection is closing: returns the clone to drop once the connection
+ * is really gone (its key has ended and nothing else uses it), else NULL. */
+struct clone *clone_untrack(const void *conn) HIDDEN;
+void clone_drop(struct clone *c) HIDDEN;
+
+#endif
