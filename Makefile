@@ -43,9 +43,12 @@ asan: build/asan/libdbclone.so
 # Small C programs the tests run under the library.
 CLIENTS := $(patsubst tests/clients/%.c,build/tests/%,$(filter-out tests/clients/%_plugin.c,$(wildcard tests/clients/*.c)))
 PLUGINS := $(patsubst tests/clients/%.c,build/tests/%.so,$(wildcard tests/clients/*_plugin.c))
+CLIENT_LIBS = -lpq -ldl -lpthread
+# pg_reach must not link libpq: it finds it the way drivers do.
+build/tests/pg_reach: CLIENT_LIBS = -ldl
 build/tests/%: tests/clients/%.c
 	@mkdir -p build/tests
-	$(CC) -std=gnu11 $(WARN) -O2 -g -I$(PG_INCLUDE) -o $@ $< -lpq -ldl -lpthread
+	$(CC) -std=gnu11 $(WARN) -O2 -g -I$(PG_INCLUDE) -o $@ $< $(CLIENT_LIBS)
 build/tests/%.so: tests/clients/%.c
 	@mkdir -p build/tests
 	$(CC) -std=gnu11 $(WARN) -O2 -g -fPIC -shared -I$(PG_INCLUDE) -o $@ $< -lpq

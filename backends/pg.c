@@ -612,7 +612,16 @@ bool pg_clone(const struct pg_api *api, PGconn *admin, const char *source,
 		const char *state = sqlstate(api, res);
 
 		server_error(api, admin, res, why, sizeof(why));
-		if (strcmp(state, "42501") == 0) {
+		if (strcmp(state, "42501") == 0 && strstr(why, "copy database")) {
+			/* CREATEDB is not enough: only the owner of a database
+			 * (or a superuser) may use it as a template. */
+			snprintf(err, errlen,
+				 "dbclone: role \"%s\" may not copy \"%s\" (%s); make it "
+				 "the owner (ALTER DATABASE %s OWNER TO %s), mark the "
+				 "source a template (ALTER DATABASE %s IS_TEMPLATE true), "
+				 "or set DBCLONE_PG_ADMIN to a superuser",
+				 owner, source, why, qsource, qowner, qsource);
+		} else if (strcmp(state, "42501") == 0) {
 			snprintf(err, errlen,
 				 "dbclone: role \"%s\" may not create databases, so "
 				 "\"%s\" cannot be cloned (%s); run ALTER ROLE %s "

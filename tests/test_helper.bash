@@ -1,0 +1,67 @@
+# Helpers every suite uses. The suites run against the throwaway servers
+# that scripts/check.sh starts (PGHOST/PGPORT/PGUSER in the environment).
+
+bats_load_library bats-support
+bats_load_library bats-assert
+
+ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+DBCLONE=$ROOT/build/dbclone
+# The library under test; check.sh points these at the sanitizer build
+# (with its runtime first) for the second pass.
+LIB=${DBCLONE_LIBRARY:-$ROOT/build/libdbclone.so}
+export DBCLONE_LIBRARY=$LIB
+# Debian's python3, which has psycopg2 and MySQLdb.
+PY=/usr/bin/python3
+
+# A skipped test is a test that did not run: in CI it fails the run.
+eval "bats_original_skip() $(declare -f skip | tail -n +2)"
+skip() {
+  if [ -n "${CI:-}" ] || [ -n "${DBCLONE_STRICT:-}" ]; then
+    fail "skipped in strict mode: $*"
+  fi
+  bats_original_skip "$@"
+}
+
+# Runs a command with the library preloaded, as a user would.
+preloaded() {
+  LD_PRELOAD="$LIB${LD_PRELOAD:+:$LD_PRELOAD}" "$@"
+}
+
+sql() { # sql DB QUERY: one value per line, no headers
+  psql -X -qtA -v ON_ERROR_STOP=1 -d "$1" -c "$2"
+}
+
+# A fresh source database with table t(id, v) holding 3 rows.
+new_source() {
+  local name=${1:-src_${BATS_TEST_NUMBER}_$RANDOM}
+  sql postgres "CREATE DATABASE \"$name\"" >/dev/null
+  sql "$name" "CREATE TABLE t (id int PRIMARY KEY, v text);
+               INSERT INTO t VALUES (1, 'one'), (2, 'two'), (3, 'three')" >/dev/null
+  echo "$name"
+}
+
+checksum() { # checksum DB: a digest of every row of t
+  sql "$1" "SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY id), '')) FROM t"
+}
+
+clones() { # every clone on the server
+  sql postgres "SELECT datname FROM pg_database WHERE datname LIKE 'dbclone\_%' ORDER BY 1"
+}
+
+assert_no_clones() {
+  run clones
+  assert_success
+  assert_output ""
+}
+
+# Leaves the server as each test found it, whatever the test did.
+drop_leftovers() {
+  local db
+  for db in $(clones); do
+    sql postgres "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null || true
+  done
+}
+
+teardown() {
+  drop_leftovers
+}
