@@ -2,6 +2,7 @@
 # Nothing is left behind: kill -9, dbclone run's sweep, ls and gc.
 
 load test_helper
+bats_require_minimum_version 1.5.0
 
 # Starts pg_hold.py on $1 (under "$@" after it), waits until it holds its
 # clone; sets HOLD_PID and HOLD_DB.
