@@ -345,6 +345,9 @@ PGconn *pg_admin_connect(const struct pg_api *api, const struct pg_params *p,
 static PGresult *run(const struct pg_api *api, PGconn *conn, const char *sql,
 		     int nparams, const char *const *params)
 {
+	/* Only the simple protocol takes several statements in one string. */
+	if (!nparams)
+		return api->exec(conn, sql);
 	return api->execParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 }
 

@@ -22,6 +22,7 @@ struct pg_api {
 	void (*finish)(PGconn *conn);
 	ConnStatusType (*status)(const PGconn *conn);
 	char *(*errorMessage)(const PGconn *conn);
+	PGresult *(*exec)(PGconn *conn, const char *command);
 	PGresult *(*execParams)(PGconn *conn, const char *command, int nParams,
 				const Oid *paramTypes,
 				const char *const *paramValues,

@@ -9,6 +9,7 @@ const struct pg_api cli_pg_api = {
 	.finish = PQfinish,
 	.status = PQstatus,
 	.errorMessage = PQerrorMessage,
+	.exec = PQexec,
 	.execParams = PQexecParams,
 	.resultStatus = PQresultStatus,
 	.resultErrorField = PQresultErrorField,

@@ -50,6 +50,7 @@ static void bind_libpq(void)
 	BIND(real.finish, "PQfinish");
 	BIND(real.status, "PQstatus");
 	BIND(real.errorMessage, "PQerrorMessage");
+	BIND(real.exec, "PQexec");
 	BIND(real.execParams, "PQexecParams");
 	BIND(real.resultStatus, "PQresultStatus");
 	BIND(real.resultErrorField, "PQresultErrorField");
