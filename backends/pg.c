@@ -280,8 +280,18 @@ static void one_line(char *out, size_t outlen, const char *msg)
 			*c = ' ';
 }
 
+/* Option values libpq checks only when it connects ("port=x"): it says
+ * so before any network traffic, in words like these. */
+static bool is_option_error(const char *msg)
+{
+	return strncmp(msg, "invalid ", 8) == 0 ||
+	       strncmp(msg, "could not match ", 16) == 0 ||
+	       strstr(msg, "for connection option") != NULL;
+}
+
 PGconn *pg_admin_connect(const struct pg_api *api, const struct pg_params *p,
-			 const char *admin_conninfo, char *err, size_t errlen)
+			 const char *admin_conninfo, bool *bad_options,
+			 char *err, size_t errlen)
 {
 	static const char *const maintenance[] = {"postgres", "template1"};
 	struct pg_params a = {0};
@@ -330,6 +340,8 @@ PGconn *pg_admin_connect(const struct pg_api *api, const struct pg_params *p,
 		if (named || !strstr(why, "database"))
 			break;
 	}
+	if (!conn && bad_options)
+		*bad_options = is_option_error(why);
 	if (!conn)
 		snprintf(err, errlen,
 			 "dbclone: cannot reach the PostgreSQL server to clone "

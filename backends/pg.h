@@ -82,9 +82,12 @@ bool pg_is_maintenance_db(const char *dbname);
 
 /* Opens a connection to the maintenance database of the program's server:
  * with admin_conninfo (DBCLONE_PG_ADMIN) when given, else with the
- * program's own options. NULL and err filled on failure. */
+ * program's own options. NULL and err filled on failure; *bad_options
+ * (if given) tells that libpq rejected an option value before reaching any
+ * server, so the program's own connect fails the same way. */
 PGconn *pg_admin_connect(const struct pg_api *api, const struct pg_params *p,
-			 const char *admin_conninfo, char *err, size_t errlen);
+			 const char *admin_conninfo, bool *bad_options,
+			 char *err, size_t errlen);
 
 /* CREATE DATABASE clone TEMPLATE source OWNER owner, then the settings,
  * grants and the marker comment that CREATE DATABASE does not copy. On any

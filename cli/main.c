@@ -39,7 +39,7 @@ PGconn *cli_pg_admin(const char *conninfo)
 			conninfo);
 		return NULL;
 	}
-	conn = pg_admin_connect(&cli_pg_api, &p, conninfo ? NULL : admin, err,
+	conn = pg_admin_connect(&cli_pg_api, &p, conninfo ? NULL : admin, NULL, err,
 				sizeof(err));
 	pg_params_free(&p);
 	if (!conn)

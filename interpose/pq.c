@@ -116,14 +116,15 @@ static struct pg_server *server_for(const struct pg_params *p,
 }
 
 /* Called with s->lock held. */
-static PGconn *admin_of(struct pg_server *s, char *err, size_t errlen)
+static PGconn *admin_of(struct pg_server *s, bool *bad_options, char *err,
+			size_t errlen)
 {
 	if (s->admin && real.status(s->admin) == CONNECTION_OK)
 		return s->admin;
 	if (s->admin)
 		real.finish(s->admin);
 	s->admin = pg_admin_connect(&real, &s->params, config_get()->pg_admin,
-				    err, errlen);
+				    bad_options, err, errlen);
 	return s->admin;
 }
 
@@ -136,7 +137,7 @@ static bool drop_pg(void *server, const char *clone, bool force, char *err,
 
 	in_libpq++;
 	pthread_mutex_lock(&s->lock);
-	if ((admin = admin_of(s, err, errlen)))
+	if ((admin = admin_of(s, NULL, err, errlen)))
 		ok = pg_drop(&real, admin, clone, force, err, errlen);
 	pthread_mutex_unlock(&s->lock);
 	in_libpq--;
@@ -153,6 +154,7 @@ static const struct engine pg_engine = {"pg", drop_pg, describe_pg};
 struct make_ctx {
 	const struct pg_params *params;
 	const struct pg_source *src;
+	bool bad_options; /* libpq rejects the program's options itself */
 };
 
 static bool make_pg(void *vctx, unsigned long seq, char *name, size_t namelen,
@@ -175,7 +177,7 @@ static bool make_pg(void *vctx, unsigned long seq, char *name, size_t namelen,
 	}
 	marker_for_self(&m, ctx->src->dbname);
 	pthread_mutex_lock(&s->lock);
-	if ((admin = admin_of(s, err, errlen)))
+	if ((admin = admin_of(s, &ctx->bad_options, err, errlen)))
 		ok = pg_clone(&real, admin, ctx->src->dbname, name,
 			      ctx->src->user, &m, err, errlen);
 	pthread_mutex_unlock(&s->lock);
@@ -282,7 +284,7 @@ static PGconn *connect_to_clone(bool start, struct pg_params *p,
 {
 	const struct config *cfg = config_get();
 	struct pg_source src;
-	struct make_ctx ctx = {p, &src};
+	struct make_ctx ctx = {p, &src, false};
 	struct clone *c;
 	char source[1024], err[1024];
 	PGconn *conn;
@@ -299,6 +301,12 @@ static PGconn *connect_to_clone(bool start, struct pg_params *p,
 	}
 	snprintf(source, sizeof(source), "%s dbname=%s", src.server, src.dbname);
 	c = clone_for_key(&pg_engine, source, make_pg, &ctx, err, sizeof(err));
+	if (!c && ctx.bad_options) {
+		/* libpq fails the program's own call the same way, before it
+		 * reaches any server: let it say so in its own words. */
+		*passthrough = true;
+		return NULL;
+	}
 	if (!c) {
 		if (!cfg->passthrough_on_error)
 			return refuse(start, err);
@@ -320,7 +328,10 @@ static bool intercepting(void)
 {
 	const struct config *cfg = config_get();
 
-	return !in_libpq && !cfg->disable && (cfg->engines & ENGINE_PG);
+	/* An invalid DBCLONE_* value refuses every connect, whatever engines
+	 * it leaves on. */
+	return !in_libpq && !cfg->disable &&
+	       (cfg->error || (cfg->engines & ENGINE_PG));
 }
 
 /* Calls into libpq from a hook, with the guard up. */
