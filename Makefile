@@ -38,7 +38,11 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fr
 build/asan/libdbclone.so: $(LIB_SRC) $(HEADERS)
 	@mkdir -p build/asan
 	$(CC) $(ALL_CFLAGS) $(SAN) -Iinterpose -o $@ $(LIB_SRC) -shared -ldl -lpthread
-asan: build/asan/libdbclone.so
+# UBSan alone, for the hosts that cannot run under ASan (tests/sanitizer/bin).
+build/ubsan/libdbclone.so: $(LIB_SRC) $(HEADERS)
+	@mkdir -p build/ubsan
+	$(CC) $(ALL_CFLAGS) -fsanitize=undefined -fno-sanitize-recover=undefined -Iinterpose -o $@ $(LIB_SRC) -shared -ldl -lpthread
+asan: build/asan/libdbclone.so build/ubsan/libdbclone.so
 
 # Small C programs the tests run under the library.
 CLIENTS := $(patsubst tests/clients/%.c,build/tests/%,$(filter-out tests/clients/%_plugin.c,$(wildcard tests/clients/*.c)))

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# make check: install what the tests need, build, start throwaway servers,
+# run every test: unit tests, the bats suites, then the suites again with
+# the library built with AddressSanitizer and UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+make -s all test-clients asan
+make -s unit
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/dbclone-check.XXXXXX")
+chmod 755 "$work"
+cleanup() {
+  scripts/pg-server.sh stop "$work/pg" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+eval "$(scripts/pg-server.sh start "$work/pg")"
+
+export BATS_LIB_PATH=/usr/lib/bats
+# A skipped test fails the run.
+export DBCLONE_STRICT=1
+
+results=$work/results.tap
+status=0
+bats --formatter tap tests/*.bats | tee "$results" || status=1
+
+# The sanitizer runtime must come first in LD_PRELOAD; dbclone run keeps
+# the order DBCLONE_LIBRARY gives. psql and pg_dump cannot run under ASan
+# here (see tests/sanitizer/bin/psql): they get the UBSan-only build.
+echo "# again under AddressSanitizer and UBSan"
+san_preload="$(${CC:-cc} -print-file-name=libasan.so):$PWD/build/asan/libdbclone.so"
+DBCLONE_LIBRARY=$san_preload DBCLONE_SAN_PRELOAD=$san_preload \
+DBCLONE_UBSAN_LIBRARY=$PWD/build/ubsan/libdbclone.so \
+PATH=$PWD/tests/sanitizer/bin:$PATH \
+ASAN_OPTIONS=detect_leaks=0:exitcode=99 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  bats --formatter tap tests/1*.bats | tee -a "$results" || status=1
+
+passed=$(grep -c '^ok ' "$results" || true)
+failed=$(grep -c '^not ok ' "$results" || true)
+echo "bats: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] || status=1
+exit "$status"

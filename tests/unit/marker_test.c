@@ -1,0 +1,88 @@
+/* Unit tests of clone names, markers and durations (backends/marker.c).
+ * Ends with the plain "N passed, N failed" line. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "marker.h"
+
+static int passed, failed;
+
+#define CHECK(cond)                                                          \
+	do {                                                                 \
+		if (cond) {                                                  \
+			passed++;                                            \
+		} else {                                                     \
+			failed++;                                            \
+			fprintf(stderr, "%s:%d: failed: %s\n", __FILE__,     \
+				__LINE__, #cond);                            \
+		}                                                            \
+	} while (0)
+
+static void names_fit_and_differ(void)
+{
+	char a[128], b[128], longsrc[300];
+
+	memset(longsrc, 'x', sizeof(longsrc) - 1);
+	longsrc[sizeof(longsrc) - 1] = '\0';
+	CHECK(clone_name(longsrc, 0, 63, a, sizeof(a)));
+	CHECK(strlen(a) <= 63);
+	CHECK(is_clone_name(a));
+	CHECK(clone_name(longsrc, 1, 63, b, sizeof(b)));
+	CHECK(strcmp(a, b) != 0);
+	/* Odd characters never reach the name. */
+	CHECK(clone_name("My DB\"; DROP", 7, 63, a, sizeof(a)));
+	CHECK(strncmp(a, "dbclone_my_db___drop_", 21) == 0);
+	/* Paths give the file's name. */
+	CHECK(clone_name("/srv/data/app.db", 2, 63, a, sizeof(a)));
+	CHECK(strncmp(a, "dbclone_app_db_", 15) == 0);
+	/* Too small for the fixed parts: refused, not truncated. */
+	CHECK(!clone_name("x", 0, 12, a, sizeof(a)));
+	CHECK(!is_clone_name("app"));
+}
+
+static void markers_round_trip(void)
+{
+	struct marker m, back;
+	char text[MARKER_MAX];
+
+	marker_for_self(&m, "my source with spaces");
+	CHECK(m.pid == getpid());
+	CHECK(marker_format(&m, text, sizeof(text)) > 0);
+	CHECK(marker_parse(text, &back));
+	CHECK(strcmp(back.host, m.host) == 0);
+	CHECK(back.pid == m.pid);
+	CHECK(strcmp(back.run, m.run) == 0);
+	CHECK(back.created == m.created);
+	CHECK(strcmp(back.source, "my source with spaces") == 0);
+	CHECK(!marker_parse(NULL, &back));
+	CHECK(!marker_parse("", &back));
+	CHECK(!marker_parse("made by hand", &back));
+	CHECK(!marker_parse("dbclone v1 host=h pid=x run=r created=1 source=s", &back));
+	CHECK(!marker_parse("dbclone v1 host=h pid=1 run=r created=1", &back));
+}
+
+static void durations(void)
+{
+	long s;
+
+	CHECK(parse_duration("30s", &s) && s == 30);
+	CHECK(parse_duration("90", &s) && s == 90);
+	CHECK(parse_duration("10m", &s) && s == 600);
+	CHECK(parse_duration("2h", &s) && s == 7200);
+	CHECK(parse_duration("1d", &s) && s == 86400);
+	CHECK(!parse_duration("", &s));
+	CHECK(!parse_duration("m", &s));
+	CHECK(!parse_duration("5x", &s));
+	CHECK(!parse_duration("5mm", &s));
+	CHECK(!parse_duration("-5", &s));
+}
+
+int main(void)
+{
+	names_fit_and_differ();
+	markers_round_trip();
+	durations();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
