@@ -31,7 +31,7 @@ build/libdbclone.so: $(LIB_SRC) $(HEADERS)
 
 build/dbclone: $(CLI_SRC) $(HEADERS)
 	@mkdir -p build
-	$(CC) $(ALL_CFLAGS) -Icli -o $@ $(CLI_SRC) -lpq
+	$(CC) $(ALL_CFLAGS) -Icli -o $@ $(CLI_SRC) -lpq -lsqlite3
 
 # The same library under AddressSanitizer and UBSan, for `make check`.
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -61,7 +61,7 @@ test-clients: $(CLIENTS) $(PLUGINS)
 UNIT := $(patsubst tests/unit/%.c,build/tests/unit_%,$(wildcard tests/unit/*.c))
 build/tests/unit_%: tests/unit/%.c $(BACKEND_SRC) $(HEADERS)
 	@mkdir -p build/tests
-	$(CC) $(ALL_CFLAGS) $(SAN) -Itests/unit -o $@ $< $(BACKEND_SRC) -lpq
+	$(CC) $(ALL_CFLAGS) $(SAN) -Itests/unit -o $@ $< $(BACKEND_SRC) -lpq -lsqlite3
 unit: $(UNIT)
 	@for t in $(UNIT); do ./$$t || exit 1; done
 

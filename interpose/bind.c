@@ -94,7 +94,7 @@ void *find_real_symbol(const char *name)
 
 static void *hook_named(const char *name)
 {
-	static const struct hook *const tables[] = {pq_hooks};
+	static const struct hook *const tables[] = {pq_hooks, sqlite_hooks};
 
 	if (!name)
 		return NULL;

@@ -13,6 +13,7 @@ struct hook {
 
 /* Each engine's hooks, NULL-name terminated (interpose/pq.c ...). */
 extern const struct hook pq_hooks[] HIDDEN;
+extern const struct hook sqlite_hooks[] HIDDEN;
 
 /* The definition of name in a loaded object other than this library:
  * the next one in the global scope, else one loaded privately

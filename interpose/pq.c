@@ -11,6 +11,7 @@
 #include "config.h"
 #include "log.h"
 #include "pg.h"
+#include "refusal.h"
 #include "registry.h"
 
 /* The real libpq behind the hooks; backends/pg.c reaches libpq only
@@ -198,23 +199,12 @@ static void pq_after_fork_child(void)
 
 /* ---- failed connections ------------------------------------------------ */
 
-/* A connection dbclone refused: libpq made it (so PQstatus, PQfinish and
+/* A connection dbclone refused: libpq makes it (so PQstatus, PQfinish and
  * the rest behave), PQerrorMessage tells our reason. */
-struct refusal {
-	const PGconn *conn;
-	char message[600];
-	struct refusal *next;
-};
-
-static pthread_mutex_t refusals_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct refusal *refusals;
-static volatile int refusal_count;
-
 static PGconn *refuse(bool start, const char *why)
 {
 	static const char *const kw[] = {"dbclone_refused", NULL};
 	static const char *const val[] = {"1", NULL};
-	struct refusal *r = calloc(1, sizeof(*r));
 	PGconn *conn;
 
 	log_error("%s", why);
@@ -222,50 +212,9 @@ static PGconn *refuse(bool start, const char *why)
 	 * without touching the network. */
 	conn = start ? real_PQconnectStartParams(kw, val, 0)
 		     : real.connectdbParams(kw, val, 0);
-	if (!conn || !r) {
-		free(r);
-		return conn;
-	}
-	r->conn = conn;
-	snprintf(r->message, sizeof(r->message), "%s\n", why);
-	pthread_mutex_lock(&refusals_lock);
-	r->next = refusals;
-	refusals = r;
-	refusal_count++;
-	pthread_mutex_unlock(&refusals_lock);
+	if (conn)
+		refusal_add(conn, why);
 	return conn;
-}
-
-static const char *refusal_message(const PGconn *conn)
-{
-	const char *msg = NULL;
-
-	if (!refusal_count)
-		return NULL;
-	pthread_mutex_lock(&refusals_lock);
-	for (struct refusal *r = refusals; r; r = r->next)
-		if (r->conn == conn)
-			msg = r->message;
-	pthread_mutex_unlock(&refusals_lock);
-	return msg;
-}
-
-static void forget_refusal(const PGconn *conn)
-{
-	if (!refusal_count)
-		return;
-	pthread_mutex_lock(&refusals_lock);
-	for (struct refusal **r = &refusals; *r; r = &(*r)->next) {
-		if ((*r)->conn == conn) {
-			struct refusal *gone = *r;
-
-			*r = gone->next;
-			free(gone);
-			refusal_count--;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&refusals_lock);
 }
 
 /* ---- the connect path -------------------------------------------------- */
@@ -462,7 +411,7 @@ HOOK void PQfinish(PGconn *conn)
 	if (!bind_ok())
 		return;
 	if (!in_libpq && conn) {
-		forget_refusal(conn);
+		refusal_forget(conn);
 		over = clone_untrack(conn);
 	}
 	REAL((real.finish(conn), 0));
@@ -477,7 +426,7 @@ HOOK char *PQerrorMessage(const PGconn *conn)
 
 	if (!bind_ok())
 		return "dbclone: libpq is not loaded\n";
-	msg = refusal_message(conn);
+	msg = refusal_message(conn, true);
 	return msg ? (char *)msg : real.errorMessage(conn);
 }
 

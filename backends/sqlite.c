@@ -1,0 +1,415 @@
+#include "sqlite.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CLONE_SUFFIX ".sqlite"
+#define MARKER_SUFFIX ".dbclone"
+
+/* ---- which opens are clones of a file ---------------------------------- */
+
+static int hex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* SQLite's URI rules: "file:" then an optional //localhost authority, a
+ * percent-encoded path, then ?query and #fragment. */
+static bool parse_uri(const char *uri, char *path, size_t pathlen,
+		      char *query, size_t querylen)
+{
+	const char *p = uri + 5, *end = p + strcspn(p, "?#");
+	size_t n = 0;
+
+	if (end - p >= 2 && p[0] == '/' && p[1] == '/') {
+		const char *slash = memchr(p + 2, '/', (size_t)(end - p - 2));
+		size_t alen;
+
+		if (!slash)
+			return false;
+		alen = (size_t)(slash - p - 2);
+		if (alen && !(alen == 9 && !strncmp(p + 2, "localhost", 9)))
+			return false;
+		p = slash;
+	}
+	for (; p < end && n + 1 < pathlen; p++) {
+		if (*p == '%' && end - p > 2 && hex(p[1]) >= 0 && hex(p[2]) >= 0) {
+			path[n++] = (char)(hex(p[1]) * 16 + hex(p[2]));
+			p += 2;
+		} else {
+			path[n++] = *p;
+		}
+	}
+	path[n] = '\0';
+	query[0] = '\0';
+	if (*end == '?')
+		snprintf(query, querylen, "%.*s", (int)strcspn(end + 1, "#"), end + 1);
+	return true;
+}
+
+/* Does the query hold key=value (as SQLite reads it)? */
+static bool query_has(const char *query, const char *key, const char *value)
+{
+	size_t klen = strlen(key), vlen = strlen(value);
+
+	for (const char *p = query; *p; p += strcspn(p, "&"), p += *p == '&') {
+		if (!strncmp(p, key, klen) && p[klen] == '=' &&
+		    !strncmp(p + klen + 1, value, vlen) &&
+		    (p[klen + 1 + vlen] == '&' || !p[klen + 1 + vlen]))
+			return true;
+	}
+	return false;
+}
+
+bool sqlite_resolve(const char *filename, bool uri, struct sqlite_source *src)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	memset(src, 0, sizeof(*src));
+	if (!filename || !*filename || !strcmp(filename, ":memory:"))
+		return false;
+	if (uri && !strncmp(filename, "file:", 5)) {
+		if (!parse_uri(filename, path, sizeof(path), src->query,
+			       sizeof(src->query)))
+			return false;
+		if (query_has(src->query, "mode", "memory") ||
+		    query_has(src->query, "vfs", "memdb"))
+			return false;
+		src->uri = true;
+	} else {
+		snprintf(path, sizeof(path), "%s", filename);
+	}
+	if (!path[0] || !strcmp(path, ":memory:"))
+		return false;
+	/* A file that does not exist yet is being created: nothing to copy. */
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return false;
+	return realpath(path, src->path) != NULL;
+}
+
+void sqlite_rewrite(const struct sqlite_source *src, const char *clone,
+		    char *out, size_t outlen)
+{
+	size_t n;
+
+	if (!src->uri) {
+		snprintf(out, outlen, "%s", clone);
+		return;
+	}
+	n = (size_t)snprintf(out, outlen, "file:");
+	for (const unsigned char *c = (const unsigned char *)clone;
+	     *c && n + 4 < outlen; c++) {
+		if (isalnum(*c) || strchr("/-_.~", *c))
+			out[n++] = (char)*c;
+		else
+			n += (size_t)snprintf(out + n, outlen - n, "%%%02X", *c);
+	}
+	out[n] = '\0';
+	if (src->query[0])
+		snprintf(out + n, outlen - n, "?%s", src->query);
+}
+
+/* ---- where clones live ------------------------------------------------- */
+
+static bool check_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) != 0) {
+		snprintf(err, errlen, "dbclone: cannot use DBCLONE_DIR %s (%s); "
+			 "set DBCLONE_DIR to a directory of yours", dir,
+			 strerror(errno));
+		return false;
+	}
+	/* Another user's directory, or a symlink planted in /tmp, would put
+	 * copies of the data where someone else can read or swap them. */
+	if (S_ISLNK(st.st_mode)) {
+		snprintf(err, errlen, "dbclone: DBCLONE_DIR %s is a symlink; "
+			 "remove it, or set DBCLONE_DIR to a real directory of "
+			 "yours", dir);
+		return false;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "dbclone: DBCLONE_DIR %s is not a directory; "
+			 "remove it, or set DBCLONE_DIR to a directory", dir);
+		return false;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen, "dbclone: DBCLONE_DIR %s belongs to uid %ld, "
+			 "not to you (uid %ld); remove it, or set DBCLONE_DIR to "
+			 "a directory of yours", dir, (long)st.st_uid,
+			 (long)geteuid());
+		return false;
+	}
+	return true;
+}
+
+bool sqlite_clone_dir(bool create, char *out, size_t outlen, char *err,
+		      size_t errlen)
+{
+	const char *dir = getenv("DBCLONE_DIR"), *tmp = getenv("TMPDIR");
+
+	if (dir && *dir)
+		snprintf(out, outlen, "%s", dir);
+	else
+		snprintf(out, outlen, "%s/dbclone-%ld", tmp && *tmp ? tmp : "/tmp",
+			 (long)geteuid());
+	if (create && mkdir(out, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "dbclone: cannot create DBCLONE_DIR %s (%s); "
+			 "set DBCLONE_DIR to a writable directory", out,
+			 strerror(errno));
+		return false;
+	}
+	return check_dir(out, err, errlen);
+}
+
+/* ---- the copy ---------------------------------------------------------- */
+
+static bool has_content(const char *path, const char *suffix)
+{
+	char side[PATH_MAX + 16];
+	struct stat st;
+
+	snprintf(side, sizeof(side), "%s%s", path, suffix);
+	return stat(side, &st) == 0 && st.st_size > 0;
+}
+
+/* A file's bytes, by reflink where the file system shares extents, else
+ * copy_file_range. Returns 0, or the errno; ENOTSUP means "use another
+ * way", not a failure. */
+static int copy_bytes(const char *from, const char *to)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC), out, rc = 0;
+	ssize_t n;
+
+	if (in < 0)
+		return errno;
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0) {
+		rc = errno;
+		close(in);
+		return rc;
+	}
+	if (ioctl(out, FICLONE, in) != 0) {
+		bool first = true;
+
+		while ((n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0)) > 0)
+			first = false;
+		if (n < 0) {
+			rc = errno;
+			if (first && (rc == EXDEV || rc == ENOSYS || rc == EINVAL ||
+				      rc == EOPNOTSUPP))
+				rc = ENOTSUP;
+		}
+	}
+	if (close(out) != 0 && !rc)
+		rc = errno;
+	close(in);
+	if (rc)
+		unlink(to);
+	return rc;
+}
+
+static void remove_clone_files(const char *clone)
+{
+	static const char *const sides[] = {"", "-wal", "-shm", "-journal",
+					    MARKER_SUFFIX};
+	char path[PATH_MAX + 16];
+
+	for (size_t i = 0; i < sizeof(sides) / sizeof(sides[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", clone, sides[i]);
+		unlink(path);
+	}
+}
+
+/* SQLite's own page-by-page copy: what a WAL with frames needs, since the
+ * committed rows are partly in the -wal file. */
+static int backup_copy(const struct sqlite_api *api, sqlite3 *from,
+		       const char *to, char *why, size_t whylen)
+{
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b;
+	int rc = api->open_v2(to, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+			      NULL);
+
+	if (rc == SQLITE_OK) {
+		b = api->backup_init(dst, "main", from, "main");
+		if (!b) {
+			rc = SQLITE_ERROR;
+		} else {
+			rc = api->backup_step(b, -1);
+			rc = api->backup_finish(b) == SQLITE_OK && rc == SQLITE_DONE ?
+				     SQLITE_OK : rc == SQLITE_DONE ? SQLITE_ERROR : rc;
+		}
+	}
+	snprintf(why, whylen, "%s", dst ? api->errmsg(dst) : "out of memory");
+	api->close(dst);
+	return rc;
+}
+
+static bool write_marker(const char *clone, const struct marker *m)
+{
+	char path[PATH_MAX + 16], text[MARKER_MAX];
+	int fd, n = marker_format(m, text, sizeof(text));
+	bool ok;
+
+	snprintf(path, sizeof(path), "%s%s", clone, MARKER_SUFFIX);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return false;
+	ok = write(fd, text, (size_t)n) == n;
+	ok &= close(fd) == 0;
+	return ok;
+}
+
+static void say_full(const char *dir, const char *source, char *err,
+		     size_t errlen)
+{
+	snprintf(err, errlen, "dbclone: no space left in DBCLONE_DIR %s to clone "
+		 "%s; free some space, or set DBCLONE_DIR to a file system with "
+		 "room", dir, source);
+}
+
+bool sqlite_clone(const struct sqlite_api *api, const struct sqlite_source *src,
+		  const char *dir, unsigned long seq, const struct marker *m,
+		  char *clone, size_t clonelen, int *code, char *err,
+		  size_t errlen)
+{
+	char name[128], why[300];
+	sqlite3 *rd = NULL;
+	char *msg = NULL;
+	int rc, copied;
+	bool logical;
+
+	*code = SQLITE_CANTOPEN;
+	if (!clone_name(src->path, seq, 100, name, sizeof(name)) ||
+	    (size_t)snprintf(clone, clonelen, "%s/%s" CLONE_SUFFIX, dir, name) >= clonelen) {
+		snprintf(err, errlen, "dbclone: DBCLONE_DIR %s is too long a path; "
+			 "set DBCLONE_DIR to a shorter one", dir);
+		return false;
+	}
+	rc = api->open_v2(src->path, &rd, SQLITE_OPEN_READONLY, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "dbclone: cannot read source %s (%s); make it "
+			 "readable, or leave it out with DBCLONE_EXCLUDE", src->path,
+			 rd ? api->errmsg(rd) : "out of memory");
+		api->close(rd);
+		return false;
+	}
+	/* The read transaction keeps writers from committing to the file (or
+	 * checkpointing past it) while it is copied. */
+	rc = api->exec(rd, "BEGIN; SELECT count(*) FROM sqlite_schema", NULL, NULL,
+		       &msg);
+	if (rc != SQLITE_OK) {
+		if ((rc & 0xff) == SQLITE_NOTADB) {
+			*code = SQLITE_NOTADB;
+			snprintf(err, errlen, "dbclone: %s is not an SQLite database "
+				 "(%s); point the program at a database file, or "
+				 "leave it out with DBCLONE_EXCLUDE", src->path,
+				 msg ? msg : "file is not a database");
+		} else {
+			snprintf(err, errlen, "dbclone: cannot read source %s (%s); "
+				 "make it readable, or leave it out with "
+				 "DBCLONE_EXCLUDE", src->path, msg ? msg : "error");
+		}
+		api->free(msg);
+		api->close(rd);
+		return false;
+	}
+
+	logical = has_content(src->path, "-wal") || has_content(src->path, "-journal");
+	copied = logical ? ENOTSUP : copy_bytes(src->path, clone);
+	if (copied == ENOTSUP) {
+		rc = backup_copy(api, rd, clone, why, sizeof(why));
+		copied = rc == SQLITE_OK ? 0 : (rc & 0xff) == SQLITE_FULL ? ENOSPC : EIO;
+	} else {
+		snprintf(why, sizeof(why), "%s", strerror(copied));
+	}
+	api->exec(rd, "COMMIT", NULL, NULL, NULL);
+	api->close(rd);
+
+	if (!copied && !write_marker(clone, m))
+		copied = errno ? errno : EIO;
+	if (copied) {
+		remove_clone_files(clone);
+		if (copied == ENOSPC || copied == EDQUOT) {
+			*code = SQLITE_FULL;
+			say_full(dir, src->path, err, errlen);
+		} else {
+			snprintf(err, errlen, "dbclone: cannot copy %s into DBCLONE_DIR "
+				 "%s (%s); check that directory", src->path, dir, why);
+		}
+		return false;
+	}
+	return true;
+}
+
+bool sqlite_drop(const char *clone, char *err, size_t errlen)
+{
+	if (unlink(clone) != 0 && errno != ENOENT) {
+		snprintf(err, errlen, "dbclone: cannot remove clone %s (%s)", clone,
+			 strerror(errno));
+		return false;
+	}
+	remove_clone_files(clone);
+	return true;
+}
+
+bool sqlite_read_marker(const char *clone, char *out, size_t outlen)
+{
+	char path[PATH_MAX + 16];
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof(path), "%s%s", clone, MARKER_SUFFIX);
+	if (!(f = fopen(path, "r")))
+		return false;
+	ok = fgets(out, (int)outlen, f) != NULL;
+	fclose(f);
+	return ok;
+}
+
+bool sqlite_list(const char *dir,
+		 void (*fn)(const struct sqlite_clone_info *info, void *ctx),
+		 void *ctx, char *err, size_t errlen)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d) {
+		if (errno == ENOENT)
+			return true; /* no clone was ever made here */
+		snprintf(err, errlen, "dbclone: cannot list DBCLONE_DIR %s (%s)",
+			 dir, strerror(errno));
+		return false;
+	}
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name), s = strlen(CLONE_SUFFIX);
+		char path[PATH_MAX + 256], marker[MARKER_MAX];
+		struct sqlite_clone_info info;
+
+		if (!is_clone_name(e->d_name) || n <= s ||
+		    strcmp(e->d_name + n - s, CLONE_SUFFIX) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		info.path = path;
+		info.marker = sqlite_read_marker(path, marker, sizeof(marker)) ?
+				      marker : NULL;
+		fn(&info, ctx);
+	}
+	closedir(d);
+	return true;
+}

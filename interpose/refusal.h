@@ -1,0 +1,17 @@
+/* Handles dbclone refused: the client library made them (so they behave as
+ * failed connections everywhere), and the error hooks (PQerrorMessage,
+ * sqlite3_errmsg ...) return dbclone's reason for them. */
+#ifndef DBCLONE_REFUSAL_H
+#define DBCLONE_REFUSAL_H
+
+#include <stdbool.h>
+
+#include "bind.h"
+
+void refusal_add(const void *handle, const char *why) HIDDEN;
+/* The reason, with a newline when newline is set (libpq ends its messages
+ * with one, SQLite does not); NULL for a handle that was not refused. */
+const char *refusal_message(const void *handle, bool newline) HIDDEN;
+void refusal_forget(const void *handle) HIDDEN;
+
+#endif
