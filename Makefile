@@ -65,10 +65,16 @@ build/tests/unit_%: tests/unit/%.c $(BACKEND_SRC) $(HEADERS)
 unit: $(UNIT)
 	@for t in $(UNIT); do ./$$t || exit 1; done
 
-check: all
+# check and demo install what they need first: a fresh machine has no
+# libpq-dev to build with.
+check:
+	scripts/install-deps.sh
+	$(MAKE) all
 	scripts/check.sh
 
-demo: all
+demo:
+	scripts/install-deps.sh --demo
+	$(MAKE) all
 	scripts/demo.sh
 
 bench: all

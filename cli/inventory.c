@@ -2,6 +2,7 @@
  * owner is gone. Only a database named dbclone_* that carries a marker is
  * ever dropped. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "dbclone.h"
+#include "sqlite.h"
 
 static bool owner_alive(pid_t pid)
 {
@@ -83,47 +85,121 @@ static bool parse_options(const char *cmd, int argc, char **argv,
 	return true;
 }
 
-static void print_clone(const struct pg_clone_info *info, void *ctx)
-{
+/* Every clone found, whatever its engine. */
+struct found {
+	char engine[8];
+	char name[PATH_MAX];
+	bool marked;
 	struct marker m;
-	char age[32];
+};
 
-	(void)ctx;
-	if (!marker_parse(info->comment, &m)) {
-		printf("%-6s %-40s %s\n", "pg", info->name,
-		       "(no dbclone marker: not made by dbclone, never dropped)");
-		return;
+struct inventory {
+	struct found *items;
+	size_t n, cap;
+	PGconn *admin; /* NULL when no PostgreSQL server was asked */
+};
+
+static void add(struct inventory *inv, const char *engine, const char *name,
+		const char *comment)
+{
+	struct found *f;
+
+	if (inv->n == inv->cap) {
+		inv->cap = inv->cap ? inv->cap * 2 : 32;
+		inv->items = realloc(inv->items, inv->cap * sizeof(*inv->items));
+		if (!inv->items)
+			abort();
 	}
-	format_age(m.created, age, sizeof(age));
-	printf("%-6s %-40s %-20s %-16s %-8ld %-6s %s\n", "pg", info->name,
-	       m.source, m.host, (long)m.pid, age, m.run);
+	f = &inv->items[inv->n++];
+	snprintf(f->engine, sizeof(f->engine), "%s", engine);
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->marked = marker_parse(comment, &f->m);
+}
+
+static void add_pg(const struct pg_clone_info *info, void *ctx)
+{
+	add(ctx, "pg", info->name, info->comment);
+}
+
+static void add_sqlite(const struct sqlite_clone_info *info, void *ctx)
+{
+	add(ctx, "sqlite", info->path, info->marker);
+}
+
+/* PostgreSQL is asked when the user named a server (--pg, DBCLONE_PG_ADMIN,
+ * PGHOST, PGPORT, PGSERVICE): then failing to reach it is an error. Else
+ * libpq's default server is tried and quietly left out if there is none. */
+static bool pg_named(const struct options *o)
+{
+	return o->pg || getenv("DBCLONE_PG_ADMIN") || getenv("PGHOST") ||
+	       getenv("PGPORT") || getenv("PGSERVICE");
+}
+
+static bool take_inventory(const struct options *o, struct inventory *inv)
+{
+	char dir[PATH_MAX], err[1024];
+	bool ok = true;
+
+	memset(inv, 0, sizeof(*inv));
+	if (pg_named(o)) {
+		if (!(inv->admin = cli_pg_admin(o->pg)))
+			return false;
+	} else {
+		struct pg_params none = {0};
+
+		inv->admin = pg_admin_connect(&cli_pg_api, &none, NULL, NULL, err,
+					      sizeof(err));
+	}
+	if (inv->admin && !pg_list(&cli_pg_api, inv->admin, add_pg, inv, err,
+				   sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		ok = false;
+	}
+	/* An unusable DBCLONE_DIR holds no clone of ours. */
+	if (sqlite_clone_dir(false, dir, sizeof(dir), err, sizeof(err)) &&
+	    !sqlite_list(dir, add_sqlite, inv, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		ok = false;
+	}
+	return ok;
+}
+
+static void close_inventory(struct inventory *inv)
+{
+	if (inv->admin)
+		PQfinish(inv->admin);
+	free(inv->items);
 }
 
 int cmd_ls(int argc, char **argv)
 {
 	struct options o;
-	char err[512];
-	PGconn *admin;
+	struct inventory inv;
 	bool ok;
 
 	if (!parse_options("ls", argc, argv, &o, false))
 		return 2;
-	if (!(admin = cli_pg_admin(o.pg)))
-		return 1;
-	printf("%-6s %-40s %-20s %-16s %-8s %-6s %s\n", "ENGINE", "CLONE",
-	       "SOURCE", "HOST", "PID", "AGE", "RUN");
-	ok = pg_list(&cli_pg_api, admin, print_clone, NULL, err, sizeof(err));
-	if (!ok)
-		fprintf(stderr, "%s\n", err);
-	PQfinish(admin);
+	ok = take_inventory(&o, &inv);
+	if (ok || inv.n) {
+		printf("%-6s %-40s %-20s %-16s %-8s %-6s %s\n", "ENGINE", "CLONE",
+		       "SOURCE", "HOST", "PID", "AGE", "RUN");
+	}
+	for (size_t i = 0; i < inv.n; i++) {
+		const struct found *f = &inv.items[i];
+		char age[32];
+
+		if (!f->marked) {
+			printf("%-6s %-40s %s\n", f->engine, f->name,
+			       "(no dbclone marker: not made by dbclone, never dropped)");
+			continue;
+		}
+		format_age(f->m.created, age, sizeof(age));
+		printf("%-6s %-40s %-20s %-16s %-8ld %-6s %s\n", f->engine, f->name,
+		       f->m.source, f->m.host, (long)f->m.pid, age, f->m.run);
+	}
+	close_inventory(&inv);
 	return ok ? 0 : 1;
 }
-
-struct gc_state {
-	const struct options *o;
-	PGconn *admin;
-	int dropped, failed;
-};
 
 static const char *why_collect(const struct marker *m, const struct options *o,
 			       char *buf, size_t buflen)
@@ -137,44 +213,41 @@ static const char *why_collect(const struct marker *m, const struct options *o,
 	return NULL;
 }
 
-static void collect(const struct pg_clone_info *info, void *ctx)
-{
-	struct gc_state *st = ctx;
-	struct marker m;
-	char buf[64], err[512];
-	const char *why;
-
-	if (!marker_parse(info->comment, &m))
-		return;
-	if (!(why = why_collect(&m, st->o, buf, sizeof(buf))))
-		return;
-	if (st->o->dry_run) {
-		printf("would drop pg %s (%s)\n", info->name, why);
-		return;
-	}
-	if (pg_drop(&cli_pg_api, st->admin, info->name, true, err, sizeof(err))) {
-		printf("dropped pg %s (%s)\n", info->name, why);
-		st->dropped++;
-	} else {
-		fprintf(stderr, "%s\n", err);
-		st->failed++;
-	}
-}
-
 int cmd_gc(int argc, char **argv)
 {
 	struct options o;
-	struct gc_state st = {&o, NULL, 0, 0};
-	char err[512];
+	struct inventory inv;
+	int failed = 0;
 	bool ok;
 
 	if (!parse_options("gc", argc, argv, &o, true))
 		return 2;
-	if (!(st.admin = cli_pg_admin(o.pg)))
-		return 1;
-	ok = pg_list(&cli_pg_api, st.admin, collect, &st, err, sizeof(err));
-	if (!ok)
-		fprintf(stderr, "%s\n", err);
-	PQfinish(st.admin);
-	return ok && !st.failed ? 0 : 1;
+	ok = take_inventory(&o, &inv);
+	for (size_t i = 0; i < inv.n; i++) {
+		const struct found *f = &inv.items[i];
+		char buf[64], err[1024];
+		const char *why;
+		bool dropped;
+
+		/* Never anything without dbclone's marker. */
+		if (!f->marked || !(why = why_collect(&f->m, &o, buf, sizeof(buf))))
+			continue;
+		if (o.dry_run) {
+			printf("would drop %s %s (%s)\n", f->engine, f->name, why);
+			continue;
+		}
+		if (!strcmp(f->engine, "pg"))
+			dropped = pg_drop(&cli_pg_api, inv.admin, f->name, true, err,
+					  sizeof(err));
+		else
+			dropped = sqlite_drop(f->name, err, sizeof(err));
+		if (dropped) {
+			printf("dropped %s %s (%s)\n", f->engine, f->name, why);
+		} else {
+			fprintf(stderr, "%s\n", err);
+			failed++;
+		}
+	}
+	close_inventory(&inv);
+	return ok && !failed ? 0 : 1;
 }

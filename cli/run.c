@@ -14,6 +14,7 @@
 
 #include "dbclone.h"
 #include "journal.h"
+#include "sqlite.h"
 
 static pid_t child;
 
@@ -61,18 +62,20 @@ struct sweep {
 
 /* A clone recorded in the journal that still exists belongs to a process
  * that never reached its exit handler. The marker must name this run. */
-static void sweep_one(const char *engine, const char *clone, const char *where,
-		      void *ctx)
+static bool of_this_run(const char *marker_text, const char *run)
 {
-	struct sweep *sw = ctx;
-	const char *params[] = {clone};
 	struct marker m;
+
+	return marker_parse(marker_text, &m) && !strcmp(m.run, run);
+}
+
+static void sweep_pg(struct sweep *sw, const char *clone, const char *where)
+{
+	const char *params[] = {clone};
 	char err[512];
 	PGconn *admin;
 	PGresult *res;
 
-	if (strcmp(engine, "pg") != 0)
-		return;
 	if (!(admin = cli_pg_admin(where)))
 		return;
 	res = PQexecParams(admin,
@@ -80,7 +83,7 @@ static void sweep_one(const char *engine, const char *clone, const char *where,
 			   "FROM pg_catalog.pg_database WHERE datname = $1",
 			   1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-	    marker_parse(PQgetvalue(res, 0, 0), &m) && !strcmp(m.run, sw->run)) {
+	    of_this_run(PQgetvalue(res, 0, 0), sw->run)) {
 		if (pg_drop(&cli_pg_api, admin, clone, true, err, sizeof(err)))
 			sw->dropped++;
 		else
@@ -88,6 +91,30 @@ static void sweep_one(const char *engine, const char *clone, const char *where,
 	}
 	PQclear(res);
 	PQfinish(admin);
+}
+
+static void sweep_sqlite(struct sweep *sw, const char *clone)
+{
+	char marker[MARKER_MAX], err[512];
+
+	if (!sqlite_read_marker(clone, marker, sizeof(marker)) ||
+	    !of_this_run(marker, sw->run))
+		return;
+	if (sqlite_drop(clone, err, sizeof(err)))
+		sw->dropped++;
+	else
+		fprintf(stderr, "%s\n", err);
+}
+
+/* A clone recorded in the journal that still exists belongs to a process
+ * that never reached its exit handler. Its marker must name this run. */
+static void sweep_one(const char *engine, const char *clone, const char *where,
+		      void *ctx)
+{
+	if (!strcmp(engine, "pg"))
+		sweep_pg(ctx, clone, where);
+	else if (!strcmp(engine, "sqlite"))
+		sweep_sqlite(ctx, clone);
 }
 
 static void sweep_run(const char *dir, const char *run)

@@ -3,12 +3,17 @@
 # they are missing. Safe to run again: it installs nothing that is there.
 set -euo pipefail
 
-packages=(
-  build-essential libpq-dev libsqlite3-dev libmariadb-dev
-  postgresql postgresql-client postgresql-contrib mariadb-server sqlite3
-  bats bats-assert bats-support python3 python3-psycopg2 python3-mysqldb
-  valgrind clang gnuplot-nox hyperfine procps
-)
+# --demo: only what `make demo` needs (build, sqlite3, python3).
+if [ "${1:-}" = --demo ]; then
+  packages=(build-essential libpq-dev libsqlite3-dev sqlite3 python3)
+else
+  packages=(
+    build-essential libpq-dev libsqlite3-dev libmariadb-dev
+    postgresql postgresql-client postgresql-contrib mariadb-server sqlite3
+    bats bats-assert bats-support python3 python3-psycopg2 python3-mysqldb
+    valgrind clang gnuplot-nox hyperfine procps
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do
