@@ -50,6 +50,7 @@ PLUGINS := $(patsubst tests/clients/%.c,build/tests/%.so,$(wildcard tests/client
 CLIENT_LIBS = -lpq -ldl -lpthread
 # pg_reach must not link libpq: it finds it the way drivers do.
 build/tests/pg_reach: CLIENT_LIBS = -ldl
+build/tests/sqlite_calls: CLIENT_LIBS = -lsqlite3
 build/tests/%: tests/clients/%.c
 	@mkdir -p build/tests
 	$(CC) -std=gnu11 $(WARN) -O2 -g -I$(PG_INCLUDE) -o $@ $< $(CLIENT_LIBS)

@@ -213,7 +213,7 @@ static PGconn *refuse(bool start, const char *why)
 	conn = start ? real_PQconnectStartParams(kw, val, 0)
 		     : real.connectdbParams(kw, val, 0);
 	if (conn)
-		refusal_add(conn, why);
+		refusal_add(conn, 0, why);
 	return conn;
 }
 

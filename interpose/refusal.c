@@ -9,6 +9,7 @@
 
 struct refusal {
 	const void *handle;
+	int code;
 	char message[640]; /* "why\n": the newline is dropped for SQLite */
 	struct refusal *next;
 };
@@ -18,13 +19,14 @@ static struct refusal *refusals;
 /* Most programs never see a refusal: the error hooks skip the lock then. */
 static atomic_int count;
 
-void refusal_add(const void *handle, const char *why)
+void refusal_add(const void *handle, int code, const char *why)
 {
 	struct refusal *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return;
 	r->handle = handle;
+	r->code = code;
 	snprintf(r->message, sizeof(r->message), "%s\n", why);
 	pthread_mutex_lock(&lock);
 	r->next = refusals;
@@ -50,6 +52,23 @@ const char *refusal_message(const void *handle, bool newline)
 	}
 	pthread_mutex_unlock(&lock);
 	return msg;
+}
+
+bool refusal_code(const void *handle, int *code)
+{
+	bool found = false;
+
+	if (!atomic_load(&count))
+		return false;
+	pthread_mutex_lock(&lock);
+	for (struct refusal *r = refusals; r && !found; r = r->next) {
+		if (r->handle == handle) {
+			*code = r->code;
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return found;
 }
 
 void refusal_forget(const void *handle)

@@ -8,10 +8,14 @@
 
 #include "bind.h"
 
-void refusal_add(const void *handle, const char *why) HIDDEN;
+/* code: the result code the client library's own error calls should
+ * report for the handle (sqlite3_errcode); 0 where there is none. */
+void refusal_add(const void *handle, int code, const char *why) HIDDEN;
 /* The reason, with a newline when newline is set (libpq ends its messages
  * with one, SQLite does not); NULL for a handle that was not refused. */
 const char *refusal_message(const void *handle, bool newline) HIDDEN;
+/* True, with *code, for a handle that was refused. */
+bool refusal_code(const void *handle, int *code) HIDDEN;
 void refusal_forget(const void *handle) HIDDEN;
 
 #endif

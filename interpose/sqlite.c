@@ -18,6 +18,8 @@ static int (*real_sqlite3_open)(const char *, sqlite3 **);
 static int (*real_sqlite3_open16)(const void *, sqlite3 **);
 static int (*real_sqlite3_close_v2)(sqlite3 *);
 static int (*real_sqlite3_compileoption_used)(const char *);
+static int (*real_sqlite3_errcode)(sqlite3 *);
+static int (*real_sqlite3_extended_errcode)(sqlite3 *);
 static pthread_once_t bound = PTHREAD_ONCE_INIT;
 static const char *bind_error;
 static bool uri_by_default;
@@ -37,6 +39,8 @@ static void bind_sqlite(void)
 	BIND(real_sqlite3_open16, "sqlite3_open16");
 	BIND(real_sqlite3_close_v2, "sqlite3_close_v2");
 	BIND(real_sqlite3_compileoption_used, "sqlite3_compileoption_used");
+	BIND(real_sqlite3_errcode, "sqlite3_errcode");
+	BIND(real_sqlite3_extended_errcode, "sqlite3_extended_errcode");
 	BIND(real.open_v2, "sqlite3_open_v2");
 	BIND(real.close, "sqlite3_close");
 	BIND(real.exec, "sqlite3_exec");
@@ -105,7 +109,7 @@ static int refuse(sqlite3 **db, int code, const char *why)
 	log_error("%s", why);
 	real.open_v2("/dev/null/dbclone-refused", db, SQLITE_OPEN_READONLY, NULL);
 	if (*db)
-		refusal_add(*db, why);
+		refusal_add(*db, code, why);
 	return code;
 }
 
@@ -284,6 +288,25 @@ HOOK const char *sqlite3_errmsg(sqlite3 *db)
 	return msg ? msg : real.errmsg(db);
 }
 
+/* A refused handle reports the code its open returned. */
+HOOK int sqlite3_errcode(sqlite3 *db)
+{
+	int code;
+
+	if (!bind_ok())
+		return SQLITE_MISUSE;
+	return refusal_code(db, &code) ? code : real_sqlite3_errcode(db);
+}
+
+HOOK int sqlite3_extended_errcode(sqlite3 *db)
+{
+	int code;
+
+	if (!bind_ok())
+		return SQLITE_MISUSE;
+	return refusal_code(db, &code) ? code : real_sqlite3_extended_errcode(db);
+}
+
 const struct hook sqlite_hooks[] = {
 	{"sqlite3_open", (void *)sqlite3_open},
 	{"sqlite3_open16", (void *)sqlite3_open16},
@@ -291,5 +314,7 @@ const struct hook sqlite_hooks[] = {
 	{"sqlite3_close", (void *)sqlite3_close},
 	{"sqlite3_close_v2", (void *)sqlite3_close_v2},
 	{"sqlite3_errmsg", (void *)sqlite3_errmsg},
+	{"sqlite3_errcode", (void *)sqlite3_errcode},
+	{"sqlite3_extended_errcode", (void *)sqlite3_extended_errcode},
 	{NULL, NULL},
 };
