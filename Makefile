@@ -6,12 +6,13 @@ DESTDIR ?=
 CC ?= cc
 
 PG_INCLUDE := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+MARIADB_INCLUDE := $(shell mariadb_config --include 2>/dev/null || echo -I/usr/include/mariadb)
 PG_SYSCONFDIR := $(shell pg_config --sysconfdir 2>/dev/null || echo /etc/postgresql-common)
 
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE \
-	-Ibackends -I$(PG_INCLUDE) -DPG_SYSCONFDIR='"$(PG_SYSCONFDIR)"' $(CFLAGS)
+	-Ibackends -I$(PG_INCLUDE) $(MARIADB_INCLUDE) -DPG_SYSCONFDIR='"$(PG_SYSCONFDIR)"' $(CFLAGS)
 
 BACKEND_SRC := $(wildcard backends/*.c)
 LIB_SRC := $(wildcard interpose/*.c) $(BACKEND_SRC)
@@ -31,7 +32,7 @@ build/libdbclone.so: $(LIB_SRC) $(HEADERS)
 
 build/dbclone: $(CLI_SRC) $(HEADERS)
 	@mkdir -p build
-	$(CC) $(ALL_CFLAGS) -Icli -o $@ $(CLI_SRC) -lpq -lsqlite3
+	$(CC) $(ALL_CFLAGS) -Icli -o $@ $(CLI_SRC) -lpq -lsqlite3 -lmariadb
 
 # The same library under AddressSanitizer and UBSan, for `make check`.
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -62,7 +63,7 @@ test-clients: $(CLIENTS) $(PLUGINS)
 UNIT := $(patsubst tests/unit/%.c,build/tests/unit_%,$(wildcard tests/unit/*.c))
 build/tests/unit_%: tests/unit/%.c $(BACKEND_SRC) $(HEADERS)
 	@mkdir -p build/tests
-	$(CC) $(ALL_CFLAGS) $(SAN) -Itests/unit -o $@ $< $(BACKEND_SRC) -lpq -lsqlite3
+	$(CC) $(ALL_CFLAGS) $(SAN) -Itests/unit -o $@ $< $(BACKEND_SRC) -lpq -lsqlite3 -lmariadb
 unit: $(UNIT)
 	@for t in $(UNIT); do ./$$t || exit 1; done
 

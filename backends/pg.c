@@ -1,4 +1,5 @@
 #include "pg.h"
+#include "strbuf.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -386,30 +387,13 @@ static void server_error(const struct pg_api *api, PGconn *conn,
 	one_line(out, outlen, msg ? msg : api->errorMessage(conn));
 }
 
-/* Appends to a growing SQL batch. */
-struct sqlbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static void sql_add(struct sqlbuf *b, const char *a, const char *c,
-		    const char *d)
+/* Appends up to three pieces to a batch. */
+static void sql_add(struct strbuf *b, const char *x, const char *y,
+		    const char *z)
 {
-	const char *parts[] = {a, c, d};
-
-	for (int i = 0; i < 3; i++) {
-		size_t n = parts[i] ? strlen(parts[i]) : 0;
-
-		if (b->len + n + 1 > b->cap) {
-			b->cap = (b->len + n + 1) * 2;
-			b->s = realloc(b->s, b->cap);
-			if (!b->s)
-				abort();
-		}
-		memcpy(b->s + b->len, parts[i] ? parts[i] : "", n);
-		b->len += n;
-		b->s[b->len] = '\0';
-	}
+	strbuf_add(b, x);
+	strbuf_add(b, y);
+	strbuf_add(b, z);
 }
 
 /* Settings whose value is a list; the catalog stores them as one string
@@ -428,7 +412,7 @@ static bool is_list_setting(const char *name)
 }
 
 static void add_literal(const struct pg_api *api, PGconn *conn,
-			struct sqlbuf *b, const char *text, size_t len,
+			struct strbuf *b, const char *text, size_t len,
 			const char *sep)
 {
 	char *lit = api->escapeLiteral(conn, text, len);
@@ -439,7 +423,7 @@ static void add_literal(const struct pg_api *api, PGconn *conn,
 }
 
 static void add_setting_value(const struct pg_api *api, PGconn *conn,
-			      struct sqlbuf *b, const char *name,
+			      struct strbuf *b, const char *name,
 			      const char *value)
 {
 	const char *sep = "";
@@ -485,7 +469,7 @@ static void add_setting_value(const struct pg_api *api, PGconn *conn,
  * DATABASE for the clone from what the catalog says of the source. */
 static bool build_followup(const struct pg_api *api, PGconn *admin,
 			   const char *src_oid, const char *qclone,
-			   const char *marker, struct sqlbuf *b, char *err,
+			   const char *marker, struct strbuf *b, char *err,
 			   size_t errlen)
 {
 	static const char *sql =
@@ -587,7 +571,7 @@ bool pg_clone(const struct pg_api *api, PGconn *admin, const char *source,
 	const char *params[] = {source};
 	char *qclone = NULL, *qsource = NULL, *qowner = NULL;
 	char marker[MARKER_MAX], why[400], oid[32];
-	struct sqlbuf create = {0}, follow = {0};
+	struct strbuf create = {0}, follow = {0};
 	PGresult *res;
 	bool done = false;
 
@@ -680,8 +664,8 @@ undo:
 	/* No half-made clone is ever left. */
 	pg_drop(api, admin, clone, true, why, sizeof(why));
 out:
-	free(create.s);
-	free(follow.s);
+	strbuf_free(&create);
+	strbuf_free(&follow);
 	if (qclone)
 		api->freemem(qclone);
 	if (qsource)
@@ -695,7 +679,7 @@ bool pg_drop(const struct pg_api *api, PGconn *admin, const char *clone,
 	     bool force, char *err, size_t errlen)
 {
 	char *q = api->escapeIdentifier(admin, clone, strlen(clone));
-	struct sqlbuf sql = {0};
+	struct strbuf sql = {0};
 	PGresult *res;
 	bool done;
 
@@ -724,7 +708,7 @@ bool pg_drop(const struct pg_api *api, PGconn *admin, const char *clone,
 	}
 	api->clear(res);
 	api->freemem(q);
-	free(sql.s);
+	strbuf_free(&sql);
 	return done;
 }
 

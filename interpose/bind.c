@@ -5,10 +5,12 @@
  * (PHP 8), which binds a plugin to its own libpq past any preload; or look
  * functions up themselves with dlsym (ctypes). */
 #include "bind.h"
+#include "log.h"
 
 #include <dlfcn.h>
 #include <link.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 typedef void *(*dlsym_fn)(void *, const char *);
@@ -92,9 +94,27 @@ void *find_real_symbol(const char *name)
 	return s.found;
 }
 
+bool bind_real_symbols(const struct real_symbol *syms, const char *library,
+		       char *error, size_t errlen)
+{
+	for (; syms->name; syms++) {
+		*syms->slot = find_real_symbol(syms->name);
+		if (!*syms->slot) {
+			snprintf(error, errlen, "dbclone: cannot find the real %s in "
+				 "any loaded %s; run the program without dbclone "
+				 "(DBCLONE_DISABLE=1) and report it", syms->name,
+				 library);
+			log_error("%s", error);
+			return false;
+		}
+	}
+	return true;
+}
+
 static void *hook_named(const char *name)
 {
-	static const struct hook *const tables[] = {pq_hooks, sqlite_hooks};
+	static const struct hook *const tables[] = {pq_hooks, sqlite_hooks,
+							 mariadb_hooks};
 
 	if (!name)
 		return NULL;

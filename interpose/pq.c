@@ -25,55 +25,49 @@ static PGconn *(*real_PQconnectStart)(const char *);
 static PGconn *(*real_PQconnectStartParams)(const char *const *,
 					    const char *const *, int);
 static pthread_once_t bound = PTHREAD_ONCE_INIT;
-static const char *bind_error;
+static bool bound_ok;
+static char bind_error[256];
 
 /* libpq calls its own exported functions (PQconnectdbParams calls
  * PQconnectStartParams): only the outermost call is ours to handle. */
 static __thread int in_libpq;
 
-#define BIND(var, name)                                                      \
-	do {                                                                 \
-		*(void **)&(var) = find_real_symbol(name);                   \
-		if (!(var) && !bind_error)                                   \
-			bind_error = "dbclone: cannot find the real " name   \
-				     " in any loaded libpq; load libpq "     \
-				     "before connecting, or run without "   \
-				     "dbclone (DBCLONE_DISABLE=1)";          \
-	} while (0)
-
 static void bind_libpq(void)
 {
-	BIND(real_PQconnectdb, "PQconnectdb");
-	BIND(real_PQsetdbLogin, "PQsetdbLogin");
-	BIND(real_PQconnectStart, "PQconnectStart");
-	BIND(real_PQconnectStartParams, "PQconnectStartParams");
-	BIND(real.connectdbParams, "PQconnectdbParams");
-	BIND(real.finish, "PQfinish");
-	BIND(real.status, "PQstatus");
-	BIND(real.errorMessage, "PQerrorMessage");
-	BIND(real.exec, "PQexec");
-	BIND(real.execParams, "PQexecParams");
-	BIND(real.resultStatus, "PQresultStatus");
-	BIND(real.resultErrorField, "PQresultErrorField");
-	BIND(real.ntuples, "PQntuples");
-	BIND(real.getvalue, "PQgetvalue");
-	BIND(real.getisnull, "PQgetisnull");
-	BIND(real.clear, "PQclear");
-	BIND(real.escapeIdentifier, "PQescapeIdentifier");
-	BIND(real.escapeLiteral, "PQescapeLiteral");
-	BIND(real.freemem, "PQfreemem");
-	BIND(real.serverVersion, "PQserverVersion");
-	BIND(real.conninfoParse, "PQconninfoParse");
-	BIND(real.conndefaults, "PQconndefaults");
-	BIND(real.conninfoFree, "PQconninfoFree");
-	if (bind_error)
-		log_error("%s", bind_error);
+	static const struct real_symbol syms[] = {
+		REAL_SYMBOL(real_PQconnectdb, "PQconnectdb"),
+		REAL_SYMBOL(real_PQsetdbLogin, "PQsetdbLogin"),
+		REAL_SYMBOL(real_PQconnectStart, "PQconnectStart"),
+		REAL_SYMBOL(real_PQconnectStartParams, "PQconnectStartParams"),
+		REAL_SYMBOL(real.connectdbParams, "PQconnectdbParams"),
+		REAL_SYMBOL(real.finish, "PQfinish"),
+		REAL_SYMBOL(real.status, "PQstatus"),
+		REAL_SYMBOL(real.errorMessage, "PQerrorMessage"),
+		REAL_SYMBOL(real.exec, "PQexec"),
+		REAL_SYMBOL(real.execParams, "PQexecParams"),
+		REAL_SYMBOL(real.resultStatus, "PQresultStatus"),
+		REAL_SYMBOL(real.resultErrorField, "PQresultErrorField"),
+		REAL_SYMBOL(real.ntuples, "PQntuples"),
+		REAL_SYMBOL(real.getvalue, "PQgetvalue"),
+		REAL_SYMBOL(real.getisnull, "PQgetisnull"),
+		REAL_SYMBOL(real.clear, "PQclear"),
+		REAL_SYMBOL(real.escapeIdentifier, "PQescapeIdentifier"),
+		REAL_SYMBOL(real.escapeLiteral, "PQescapeLiteral"),
+		REAL_SYMBOL(real.freemem, "PQfreemem"),
+		REAL_SYMBOL(real.serverVersion, "PQserverVersion"),
+		REAL_SYMBOL(real.conninfoParse, "PQconninfoParse"),
+		REAL_SYMBOL(real.conndefaults, "PQconndefaults"),
+		REAL_SYMBOL(real.conninfoFree, "PQconninfoFree"),
+		{NULL, NULL},
+	};
+
+	bound_ok = bind_real_symbols(syms, "libpq", bind_error, sizeof(bind_error));
 }
 
 static bool bind_ok(void)
 {
 	pthread_once(&bound, bind_libpq);
-	return !bind_error;
+	return bound_ok;
 }
 
 /* ---- servers and their admin connections ------------------------------- */
@@ -236,34 +230,29 @@ static PGconn *connect_to_clone(bool start, struct pg_params *p,
 	struct make_ctx ctx = {p, &src, false};
 	struct clone *c;
 	char source[1024], err[1024];
+	bool refused;
 	PGconn *conn;
 
 	if (cfg->error)
 		return refuse(start, cfg->error);
 	pg_resolve(&real, p, &src);
 	/* A clone is never cloned again (a kept clone, say). */
-	if (pg_is_maintenance_db(src.dbname) || is_clone_name(src.dbname) ||
-	    !config_allows(cfg, src.dbname)) {
+	if (pg_is_maintenance_db(src.dbname) || is_clone_name(src.dbname)) {
 		log_trace("%s passes through", src.dbname);
 		*passthrough = true;
 		return NULL;
 	}
 	snprintf(source, sizeof(source), "%s dbname=%s", src.server, src.dbname);
-	c = clone_for_key(&pg_engine, source, make_pg, &ctx, err, sizeof(err));
-	if (!c && ctx.bad_options) {
-		/* libpq fails the program's own call the same way, before it
-		 * reaches any server: let it say so in its own words. */
+	c = clone_for_source(&pg_engine, src.dbname, source, make_pg, &ctx,
+			     &refused, err, sizeof(err));
+	/* Options libpq rejects fail the program's own call the same way,
+	 * before it reaches any server: let libpq say so in its words. */
+	if (!c && (!refused || ctx.bad_options)) {
 		*passthrough = true;
 		return NULL;
 	}
-	if (!c) {
-		if (!cfg->passthrough_on_error)
-			return refuse(start, err);
-		log_error("%s -- DBCLONE_ON_ERROR=passthrough: connecting to the "
-			  "SOURCE \"%s\" itself, unisolated", err, src.dbname);
-		*passthrough = true;
-		return NULL;
-	}
+	if (!c)
+		return refuse(start, err);
 	pg_params_set(p, "dbname", clone_name_of(c));
 	conn = connect_params(start, pg_params_keywords(p), pg_params_values(p), 0);
 	if (conn)

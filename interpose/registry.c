@@ -260,6 +260,29 @@ struct clone *clone_for_key(const struct engine *e, const char *source,
 	return c;
 }
 
+struct clone *clone_for_source(const struct engine *e, const char *name,
+			       const char *source, make_fn make, void *ctx,
+			       bool *refuse, char *err, size_t errlen)
+{
+	const struct config *cfg = config_get();
+	struct clone *c;
+
+	*refuse = false;
+	if (!config_allows(cfg, name)) {
+		log_trace("%s %s is excluded: passes through", e->name, name);
+		return NULL;
+	}
+	if ((c = clone_for_key(e, source, make, ctx, err, errlen)))
+		return c;
+	if (cfg->passthrough_on_error) {
+		log_error("%s -- DBCLONE_ON_ERROR=passthrough: connecting to the "
+			  "SOURCE %s itself, unisolated", err, name);
+		return NULL;
+	}
+	*refuse = true;
+	return NULL;
+}
+
 const char *clone_name_of(const struct clone *c)
 {
 	return c->name;

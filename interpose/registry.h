@@ -33,6 +33,15 @@ struct clone;
 struct clone *clone_for_key(const struct engine *e, const char *source,
 			    make_fn make, void *ctx, char *err,
 			    size_t errlen) HIDDEN;
+/* The policy every hook follows once it knows its source: name is what
+ * DBCLONE_INCLUDE/EXCLUDE match (a database name, a path), source what
+ * identifies it (with its server). Returns the clone to use (held, as
+ * above); or NULL, with *refuse set and err filled when the connect must
+ * fail, or *refuse clear when the program's own call should run (source
+ * excluded; DBCLONE_ON_ERROR=passthrough after a failed clone, said loudly). */
+struct clone *clone_for_source(const struct engine *e, const char *name,
+			       const char *source, make_fn make, void *ctx,
+			       bool *refuse, char *err, size_t errlen) HIDDEN;
 const char *clone_name_of(const struct clone *c) HIDDEN;
 void clone_track(struct clone *c, const void *conn) HIDDEN;
 void clone_release(struct clone *c) HIDDEN;

@@ -21,44 +21,40 @@ static int (*real_sqlite3_compileoption_used)(const char *);
 static int (*real_sqlite3_errcode)(sqlite3 *);
 static int (*real_sqlite3_extended_errcode)(sqlite3 *);
 static pthread_once_t bound = PTHREAD_ONCE_INIT;
-static const char *bind_error;
+static bool bound_ok;
+static char bind_error[256];
 static bool uri_by_default;
-
-#define BIND(var, name)                                                      \
-	do {                                                                 \
-		*(void **)&(var) = find_real_symbol(name);                   \
-		if (!(var) && !bind_error)                                   \
-			bind_error = "dbclone: cannot find the real " name   \
-				     " in any loaded libsqlite3; run without " \
-				     "dbclone (DBCLONE_DISABLE=1)";          \
-	} while (0)
 
 static void bind_sqlite(void)
 {
-	BIND(real_sqlite3_open, "sqlite3_open");
-	BIND(real_sqlite3_open16, "sqlite3_open16");
-	BIND(real_sqlite3_close_v2, "sqlite3_close_v2");
-	BIND(real_sqlite3_compileoption_used, "sqlite3_compileoption_used");
-	BIND(real_sqlite3_errcode, "sqlite3_errcode");
-	BIND(real_sqlite3_extended_errcode, "sqlite3_extended_errcode");
-	BIND(real.open_v2, "sqlite3_open_v2");
-	BIND(real.close, "sqlite3_close");
-	BIND(real.exec, "sqlite3_exec");
-	BIND(real.errmsg, "sqlite3_errmsg");
-	BIND(real.backup_init, "sqlite3_backup_init");
-	BIND(real.backup_step, "sqlite3_backup_step");
-	BIND(real.backup_finish, "sqlite3_backup_finish");
-	BIND(real.free, "sqlite3_free");
-	if (bind_error)
-		log_error("%s", bind_error);
-	else
+	static const struct real_symbol syms[] = {
+		REAL_SYMBOL(real_sqlite3_open, "sqlite3_open"),
+		REAL_SYMBOL(real_sqlite3_open16, "sqlite3_open16"),
+		REAL_SYMBOL(real_sqlite3_close_v2, "sqlite3_close_v2"),
+		REAL_SYMBOL(real_sqlite3_compileoption_used, "sqlite3_compileoption_used"),
+		REAL_SYMBOL(real_sqlite3_errcode, "sqlite3_errcode"),
+		REAL_SYMBOL(real_sqlite3_extended_errcode, "sqlite3_extended_errcode"),
+		REAL_SYMBOL(real.open_v2, "sqlite3_open_v2"),
+		REAL_SYMBOL(real.close, "sqlite3_close"),
+		REAL_SYMBOL(real.exec, "sqlite3_exec"),
+		REAL_SYMBOL(real.errmsg, "sqlite3_errmsg"),
+		REAL_SYMBOL(real.backup_init, "sqlite3_backup_init"),
+		REAL_SYMBOL(real.backup_step, "sqlite3_backup_step"),
+		REAL_SYMBOL(real.backup_finish, "sqlite3_backup_finish"),
+		REAL_SYMBOL(real.free, "sqlite3_free"),
+		{NULL, NULL},
+	};
+
+	bound_ok = bind_real_symbols(syms, "libsqlite3", bind_error,
+				     sizeof(bind_error));
+	if (bound_ok)
 		uri_by_default = real_sqlite3_compileoption_used("USE_URI=1");
 }
 
 static bool bind_ok(void)
 {
 	pthread_once(&bound, bind_sqlite);
-	return !bind_error;
+	return bound_ok;
 }
 
 /* ---- the engine -------------------------------------------------------- */
@@ -131,6 +127,7 @@ static int hooked_open(const char *filename, sqlite3 **db, int flags,
 	struct make_ctx ctx = {&src, SQLITE_CANTOPEN};
 	char err[1024], name[PATH_MAX + 1200];
 	struct clone *c;
+	bool refused;
 	int rc;
 
 	*passthrough = true;
@@ -139,19 +136,16 @@ static int hooked_open(const char *filename, sqlite3 **db, int flags,
 	*passthrough = false;
 	if (cfg->error)
 		return refuse(db, SQLITE_CANTOPEN, cfg->error);
-	if (!sqlite_resolve(filename, uri, &src) || is_clone_path(src.path) ||
-	    !config_allows(cfg, src.path)) {
+	if (!sqlite_resolve(filename, uri, &src) || is_clone_path(src.path)) {
 		log_trace("%s passes through", filename ? filename : "(null)");
 		*passthrough = true;
 		return SQLITE_OK;
 	}
-	c = clone_for_key(&sqlite_engine, src.path, make_sqlite, &ctx, err,
-			  sizeof(err));
+	c = clone_for_source(&sqlite_engine, src.path, src.path, make_sqlite,
+			     &ctx, &refused, err, sizeof(err));
+	if (!c && refused)
+		return refuse(db, ctx.code, err);
 	if (!c) {
-		if (!cfg->passthrough_on_error)
-			return refuse(db, ctx.code, err);
-		log_error("%s -- DBCLONE_ON_ERROR=passthrough: opening the SOURCE "
-			  "%s itself, unisolated", err, src.path);
 		*passthrough = true;
 		return SQLITE_OK;
 	}

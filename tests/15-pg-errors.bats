@@ -124,5 +124,5 @@ EOF_VARS
   PGUSER=nocreate DBCLONE_ON_ERROR=passthrough run preloaded psql -X -qtA -d "$src" -c "SELECT current_database()"
   assert_success
   assert_line "$src"
-  assert_line --regexp "^dbclone\[psql:[0-9]+\] error: role \"nocreate\" may not create databases.* -- DBCLONE_ON_ERROR=passthrough: connecting to the SOURCE \"$src\" itself, unisolated$"
+  assert_line --regexp "^dbclone\[psql:[0-9]+\] error: role \"nocreate\" may not create databases.* -- DBCLONE_ON_ERROR=passthrough: connecting to the SOURCE $src itself, unisolated$"
 }

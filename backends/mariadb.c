@@ -1,0 +1,598 @@
+#include "mariadb.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+#define ER_DBACCESS_DENIED 1044
+#define ER_ACCESS_DENIED 1045
+
+bool mysql_is_system_schema(const char *db)
+{
+	static const char *const system[] = {"mysql", "information_schema",
+					     "performance_schema", "sys", NULL};
+
+	for (int i = 0; system[i]; i++)
+		if (!strcmp(db, system[i]))
+			return true;
+	return false;
+}
+
+/* ---- SQL text ---------------------------------------------------------- */
+
+static void add_ident(struct strbuf *b, const char *name)
+{
+	strbuf_add(b, "`");
+	for (const char *p = name; *p; p++)
+		strbuf_add(b, *p == '`' ? "``" : (char[]){*p, '\0'});
+	strbuf_add(b, "`");
+}
+
+static void add_literal(const struct mysql_api *api, MYSQL *conn,
+			struct strbuf *b, const char *text)
+{
+	size_t n = strlen(text);
+	char *esc = malloc(n * 2 + 1);
+
+	if (!esc)
+		abort();
+	api->real_escape_string(conn, esc, text, (unsigned long)n);
+	strbuf_add(b, "'");
+	strbuf_add(b, esc);
+	strbuf_add(b, "'");
+	free(esc);
+}
+
+/* Copies a server message onto one line. */
+static void one_line(char *out, size_t outlen, const char *msg)
+{
+	snprintf(out, outlen, "%s", msg ? msg : "");
+	for (char *c = out; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+}
+
+/* Runs a multi-statement batch to its end, results thrown away. */
+static bool run_batch(const struct mysql_api *api, MYSQL *conn, const char *sql)
+{
+	int more;
+
+	if (api->real_query(conn, sql, (unsigned long)strlen(sql)) != 0)
+		return false;
+	do {
+		MYSQL_RES *res = api->store_result(conn);
+
+		if (res)
+			api->free_result(res);
+		else if (api->err_no(conn))
+			return false;
+		more = api->next_result(conn);
+		if (more > 0)
+			return false;
+	} while (more == 0);
+	return true;
+}
+
+/* The results of a multi-statement query, one after the other. */
+struct results {
+	MYSQL_RES **sets;
+	size_t n;
+};
+
+static bool fetch_all(const struct mysql_api *api, MYSQL *conn, const char *sql,
+		      struct results *r)
+{
+	int more;
+
+	memset(r, 0, sizeof(*r));
+	if (api->real_query(conn, sql, (unsigned long)strlen(sql)) != 0)
+		return false;
+	do {
+		MYSQL_RES *res = api->store_result(conn);
+
+		if (!res && api->err_no(conn))
+			return false;
+		r->sets = realloc(r->sets, (r->n + 1) * sizeof(*r->sets));
+		if (!r->sets)
+			abort();
+		r->sets[r->n++] = res;
+		more = api->next_result(conn);
+		if (more > 0)
+			return false;
+	} while (more == 0);
+	return true;
+}
+
+static void free_results(const struct mysql_api *api, struct results *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->sets[i])
+			api->free_result(r->sets[i]);
+	free(r->sets);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- admin connection -------------------------------------------------- */
+
+/* DBCLONE_MYSQL_ADMIN: "user=root password=secret host=h port=3306 socket=/p" */
+static bool parse_admin(const char *admin, struct mysql_target *t)
+{
+	char *copy = strdup(admin), *tok, *save = NULL;
+	bool ok = true;
+
+	if (!copy)
+		return false;
+	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(tok, '=');
+
+		if (!eq) {
+			ok = false;
+			break;
+		}
+		*eq++ = '\0';
+		if (!strcmp(tok, "user"))
+			snprintf(t->user, sizeof(t->user), "%s", eq);
+		else if (!strcmp(tok, "password"))
+			snprintf(t->passwd, sizeof(t->passwd), "%s", eq);
+		else if (!strcmp(tok, "host"))
+			snprintf(t->host, sizeof(t->host), "%s", eq);
+		else if (!strcmp(tok, "socket"))
+			snprintf(t->socket, sizeof(t->socket), "%s", eq);
+		else if (!strcmp(tok, "port"))
+			t->port = (unsigned)atoi(eq);
+		else
+			ok = false;
+	}
+	free(copy);
+	return ok;
+}
+
+MYSQL *mysql_admin_connect(const struct mysql_api *api,
+			   const struct mysql_target *t, const char *admin,
+			   char *err, size_t errlen)
+{
+	struct mysql_target a = *t;
+	MYSQL *conn;
+	char why[400];
+
+	if (admin && *admin && !parse_admin(admin, &a)) {
+		snprintf(err, errlen, "dbclone: DBCLONE_MYSQL_ADMIN=\"%s\" is not "
+			 "valid; use e.g. \"user=root password=secret\"", admin);
+		return NULL;
+	}
+	if (!(conn = api->init(NULL))) {
+		snprintf(err, errlen, "dbclone: out of memory");
+		return NULL;
+	}
+	if (!api->real_connect(conn, a.host[0] ? a.host : NULL,
+			       a.user[0] ? a.user : NULL,
+			       a.passwd[0] ? a.passwd : NULL, NULL, a.port,
+			       a.socket[0] ? a.socket : NULL,
+			       CLIENT_MULTI_STATEMENTS)) {
+		one_line(why, sizeof(why), api->error(conn));
+		snprintf(err, errlen, "dbclone: cannot reach the MariaDB server to "
+			 "clone (%s); start the server or fix the connection "
+			 "options%s", why,
+			 admin && *admin ? " in DBCLONE_MYSQL_ADMIN" : "");
+		api->close(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/* ---- the clone --------------------------------------------------------- */
+
+/* What the source holds, read in one round trip. */
+enum { R_SCHEMA, R_USER, R_TABLES, R_COLUMNS, R_TRIGGERS, R_ROUTINES, R_EVENTS,
+       R_COUNT };
+
+static void inventory_sql(const struct mysql_api *api, MYSQL *admin,
+			  const char *source, struct strbuf *q)
+{
+	static const char *const parts[] = {
+		"SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME "
+		"FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ",
+		"SELECT CURRENT_USER() FROM DUAL WHERE 1 OR ",
+		"SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES "
+		"WHERE TABLE_SCHEMA = ",
+		"SELECT TABLE_NAME, GROUP_CONCAT(CONCAT('`', REPLACE(COLUMN_NAME, "
+		"'`', '``'), '`') ORDER BY ORDINAL_POSITION) FROM "
+		"information_schema.COLUMNS WHERE IS_GENERATED = 'NEVER' AND "
+		"TABLE_SCHEMA = ",
+		"SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE "
+		"TRIGGER_SCHEMA = ",
+		"SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES "
+		"WHERE ROUTINE_SCHEMA = ",
+		"SELECT EVENT_NAME FROM information_schema.EVENTS WHERE "
+		"EVENT_SCHEMA = ",
+	};
+	static const char *const tails[] = {
+		"", "", " ORDER BY TABLE_NAME", " GROUP BY TABLE_NAME",
+		" ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER", "", "",
+	};
+
+	for (int i = 0; i < R_COUNT; i++) {
+		strbuf_add(q, parts[i]);
+		add_literal(api, admin, q, source);
+		strbuf_add(q, tails[i]);
+		strbuf_add(q, ";");
+	}
+}
+
+/* The value of column col in the row of set whose first column is key. */
+static const char *lookup(const struct mysql_api *api, MYSQL_RES *set,
+			  const char *key, unsigned col)
+{
+	MYSQL_ROW row;
+
+	api->data_seek(set, 0);
+	while ((row = api->fetch_row(set)))
+		if (row[0] && !strcmp(row[0], key))
+			return row[col];
+	return NULL;
+}
+
+/* Removes "DEFINER=`u`@`h` ": the clone's objects belong to the account
+ * that clones, which may not name another definer. */
+static void strip_definer(char *stmt)
+{
+	char *d = strstr(stmt, "DEFINER=");
+	char *end;
+
+	if (!d)
+		return;
+	end = d + 8;
+	for (int part = 0; part < 2; part++) {
+		if (*end == '`') {
+			for (end++; *end && !(*end == '`' && end[1] != '`'); end++)
+				if (*end == '`')
+					end++;
+			if (*end)
+				end++;
+		} else {
+			end += strcspn(end, "@ ");
+		}
+		if (part == 0 && *end == '@')
+			end++;
+	}
+	while (*end == ' ')
+		end++;
+	memmove(d, end, strlen(end) + 1);
+}
+
+/* Adds stmt with every "`source`." turned into "`clone`.". */
+static void add_rewritten(struct strbuf *b, const char *stmt, const char *source,
+			  const char *clone)
+{
+	struct strbuf from = {0}, to = {0};
+	const char *p = stmt, *hit;
+
+	add_ident(&from, source);
+	strbuf_add(&from, ".");
+	add_ident(&to, clone);
+	strbuf_add(&to, ".");
+	while ((hit = strstr(p, from.s))) {
+		strbuf_addn(b, p, (size_t)(hit - p));
+		strbuf_add(b, to.s);
+		p = hit + from.len;
+	}
+	strbuf_add(b, p);
+	strbuf_free(&from);
+	strbuf_free(&to);
+}
+
+static void add_object(const struct mysql_api *api, MYSQL *admin,
+		       struct strbuf *b, const char *sql_mode,
+		       const char *time_zone, char *stmt, const char *source,
+		       const char *clone)
+{
+	if (sql_mode) {
+		strbuf_add(b, "SET SESSION sql_mode = ");
+		add_literal(api, admin, b, sql_mode);
+		strbuf_add(b, ";");
+	}
+	if (time_zone) {
+		strbuf_add(b, "SET SESSION time_zone = ");
+		add_literal(api, admin, b, time_zone);
+		strbuf_add(b, ";");
+	}
+	strip_definer(stmt);
+	add_rewritten(b, stmt, source, clone);
+	strbuf_add(b, ";\n");
+}
+
+static void say(char *err, size_t errlen, const struct mysql_api *api,
+		MYSQL *admin, const char *what, const char *source,
+		const char *account)
+{
+	char why[400];
+	unsigned code = api->err_no(admin);
+
+	one_line(why, sizeof(why), api->error(admin));
+	if (code == ER_DBACCESS_DENIED || code == ER_ACCESS_DENIED ||
+	    code == 1142 || code == 1227)
+		snprintf(err, errlen, "dbclone: account %s may not %s, so \"%s\" "
+			 "cannot be cloned (%s); run GRANT ALL ON `dbclone\\_%%`.* "
+			 "TO %s, or set DBCLONE_MYSQL_ADMIN to an account that may",
+			 account, what, source, why, account);
+	else
+		snprintf(err, errlen, "dbclone: cannot %s to clone \"%s\": %s", what,
+			 source, why);
+}
+
+/* SHOW CREATE for every object, in one round trip; the create batch is
+ * built from the answers. */
+static bool build_creates(const struct mysql_api *api, MYSQL *admin,
+			  const char *source, const char *clone,
+			  struct results *inv, struct strbuf *tables,
+			  struct strbuf *rows, struct strbuf *views_out,
+			  size_t *nviews, struct strbuf *late, char *err,
+			  size_t errlen, const char *account)
+{
+	struct strbuf q = {0};
+	struct results shown;
+	MYSQL_ROW row;
+	size_t k = 0;
+	bool ok;
+
+	/* The order of the SHOW statements is the order read back below. */
+	api->data_seek(inv->sets[R_TABLES], 0);
+	while ((row = api->fetch_row(inv->sets[R_TABLES]))) {
+		bool seq = !strcmp(row[1], "SEQUENCE"), view = !strcmp(row[1], "VIEW");
+
+		strbuf_add(&q, view ? "SHOW CREATE VIEW " :
+				seq ? "SHOW CREATE SEQUENCE " : "SHOW CREATE TABLE ");
+		add_ident(&q, source);
+		strbuf_add(&q, ".");
+		add_ident(&q, row[0]);
+		strbuf_add(&q, ";");
+		if (seq) {
+			strbuf_add(&q, "SELECT next_not_cached_value FROM ");
+			add_ident(&q, source);
+			strbuf_add(&q, ".");
+			add_ident(&q, row[0]);
+			strbuf_add(&q, ";");
+		}
+	}
+	api->data_seek(inv->sets[R_TRIGGERS], 0);
+	while ((row = api->fetch_row(inv->sets[R_TRIGGERS]))) {
+		strbuf_add(&q, "SHOW CREATE TRIGGER ");
+		add_ident(&q, source);
+		strbuf_add(&q, ".");
+		add_ident(&q, row[0]);
+		strbuf_add(&q, ";");
+	}
+	api->data_seek(inv->sets[R_ROUTINES], 0);
+	while ((row = api->fetch_row(inv->sets[R_ROUTINES]))) {
+		strbuf_addf(&q, "SHOW CREATE %s ", row[0]);
+		add_ident(&q, source);
+		strbuf_add(&q, ".");
+		add_ident(&q, row[1]);
+		strbuf_add(&q, ";");
+	}
+	api->data_seek(inv->sets[R_EVENTS], 0);
+	while ((row = api->fetch_row(inv->sets[R_EVENTS]))) {
+		strbuf_add(&q, "SHOW CREATE EVENT ");
+		add_ident(&q, source);
+		strbuf_add(&q, ".");
+		add_ident(&q, row[0]);
+		strbuf_add(&q, ";");
+	}
+	if (!q.len) {
+		strbuf_free(&q);
+		return true; /* an empty schema */
+	}
+	ok = fetch_all(api, admin, q.s, &shown);
+	strbuf_free(&q);
+	if (!ok) {
+		say(err, errlen, api, admin, "read the source's definitions",
+		    source, account);
+		free_results(api, &shown);
+		return false;
+	}
+
+	api->data_seek(inv->sets[R_TABLES], 0);
+	while ((row = api->fetch_row(inv->sets[R_TABLES]))) {
+		bool seq = !strcmp(row[1], "SEQUENCE"), view = !strcmp(row[1], "VIEW");
+		MYSQL_ROW def = api->fetch_row(shown.sets[k++]);
+
+		if (view) {
+			/* Views go one by one: one may use another. */
+			add_object(api, admin, &views_out[(*nviews)++], NULL, NULL,
+				   def[1], source, clone);
+			continue;
+		}
+		strbuf_add(tables, def[1]);
+		strbuf_add(tables, ";\n");
+		if (seq) {
+			MYSQL_ROW next = api->fetch_row(shown.sets[k++]);
+
+			strbuf_add(rows, "SELECT SETVAL(");
+			add_ident(rows, row[0]);
+			strbuf_addf(rows, ", %s, 0);\n", next[0]);
+		} else {
+			const char *cols = lookup(api, inv->sets[R_COLUMNS], row[0], 1);
+
+			strbuf_add(rows, "INSERT INTO ");
+			add_ident(rows, row[0]);
+			strbuf_addf(rows, " (%s) SELECT %s FROM ", cols, cols);
+			add_ident(rows, source);
+			strbuf_add(rows, ".");
+			add_ident(rows, row[0]);
+			strbuf_add(rows, ";\n");
+		}
+	}
+	/* Triggers after the rows, so that copying fires none of them; then
+	 * routines and events, in the order they were asked for. */
+	for (unsigned long long i = 0; i < api->num_rows(inv->sets[R_TRIGGERS]) +
+				   api->num_rows(inv->sets[R_ROUTINES]); i++) {
+		MYSQL_ROW def = api->fetch_row(shown.sets[k++]);
+
+		add_object(api, admin, late, def[1], NULL, def[2], source, clone);
+	}
+	for (; k < shown.n; k++) {
+		MYSQL_ROW def = api->fetch_row(shown.sets[k]);
+
+		add_object(api, admin, late, def[1], def[2], def[3], source, clone);
+	}
+	free_results(api, &shown);
+	return true;
+}
+
+bool mysql_clone(const struct mysql_api *api, MYSQL *admin, const char *source,
+		 const char *clone, const struct marker *m, char *err,
+		 size_t errlen)
+{
+	struct strbuf q = {0}, tables = {0}, rows = {0}, late = {0}, batch = {0};
+	struct strbuf *views = NULL;
+	size_t nviews = 0, total;
+	struct results inv = {0};
+	char marker[MARKER_MAX], account[200] = "this account";
+	MYSQL_ROW row;
+	bool ok = false, created = false;
+
+	inventory_sql(api, admin, source, &q);
+	if (!fetch_all(api, admin, q.s, &inv) || inv.n < R_COUNT) {
+		say(err, errlen, api, admin, "read the source's catalog", source,
+		    account);
+		goto out;
+	}
+	if ((row = api->fetch_row(inv.sets[R_USER])) && row[0]) {
+		char *at = strchr(row[0], '@');
+
+		if (at)
+			snprintf(account, sizeof(account), "'%.*s'@'%s'",
+				 (int)(at - row[0]), row[0], at + 1);
+	}
+	if (!(row = api->fetch_row(inv.sets[R_SCHEMA]))) {
+		snprintf(err, errlen, "dbclone: source database \"%s\" does not exist "
+			 "on the server; create it, or point the program at an "
+			 "existing database", source);
+		goto out;
+	}
+	marker_format(m, marker, sizeof(marker));
+	strbuf_add(&batch, "CREATE DATABASE ");
+	add_ident(&batch, clone);
+	strbuf_addf(&batch, " CHARACTER SET %s COLLATE %s COMMENT ", row[0], row[1]);
+	add_literal(api, admin, &batch, marker);
+	if (!run_batch(api, admin, batch.s)) {
+		say(err, errlen, api, admin, "create databases", source, account);
+		goto out;
+	}
+	created = true;
+
+	total = api->num_rows(inv.sets[R_TABLES]);
+	views = calloc(total ? total : 1, sizeof(*views));
+	if (!views)
+		abort();
+	if (!build_creates(api, admin, source, clone, &inv, &tables, &rows, views,
+			   &nviews, &late, err, errlen, account))
+		goto out;
+
+	/* One round trip for the schema and the data: checks off while
+	 * copying, so that foreign keys hold whatever the order. */
+	batch.len = 0;
+	strbuf_add(&batch, "USE ");
+	add_ident(&batch, clone);
+	strbuf_add(&batch, ";SET @dbclone_fk = @@foreign_key_checks, "
+		   "@dbclone_uc = @@unique_checks, @dbclone_mode = @@sql_mode, "
+		   "@dbclone_tz = @@time_zone; SET SESSION foreign_key_checks = 0, "
+		   "unique_checks = 0, sql_mode = 'NO_AUTO_VALUE_ON_ZERO';\n");
+	strbuf_add(&batch, tables.s);
+	strbuf_add(&batch, rows.s);
+	if (!run_batch(api, admin, batch.s)) {
+		say(err, errlen, api, admin, "copy tables and rows", source, account);
+		goto restore;
+	}
+	/* Views in rounds: each round creates what it can, until none is
+	 * left or a round makes no progress. */
+	for (size_t left = nviews, round = 0; left && round < nviews; round++) {
+		for (size_t i = 0; i < nviews; i++) {
+			if (!views[i].s || !run_batch(api, admin, views[i].s))
+				continue;
+			strbuf_free(&views[i]);
+			left--;
+		}
+		if (round + 1 == nviews && left) {
+			say(err, errlen, api, admin, "create a view", source, account);
+			goto restore;
+		}
+	}
+	if (late.len && !run_batch(api, admin, late.s)) {
+		say(err, errlen, api, admin,
+		    "create triggers, routines and events", source, account);
+		goto restore;
+	}
+	ok = true;
+restore:
+	run_batch(api, admin, "SET SESSION foreign_key_checks = @dbclone_fk, "
+		  "unique_checks = @dbclone_uc, sql_mode = @dbclone_mode, "
+		  "time_zone = @dbclone_tz");
+out:
+	if (!ok && created) {
+		char why[300];
+
+		/* No half-made clone is ever left. */
+		mysql_drop(api, admin, clone, why, sizeof(why));
+	}
+	for (size_t i = 0; i < nviews; i++)
+		strbuf_free(&views[i]);
+	free(views);
+	free_results(api, &inv);
+	strbuf_free(&q);
+	strbuf_free(&tables);
+	strbuf_free(&rows);
+	strbuf_free(&late);
+	strbuf_free(&batch);
+	return ok;
+}
+
+bool mysql_drop(const struct mysql_api *api, MYSQL *admin, const char *clone,
+		char *err, size_t errlen)
+{
+	struct strbuf q = {0};
+	bool ok;
+
+	strbuf_add(&q, "DROP DATABASE IF EXISTS ");
+	add_ident(&q, clone);
+	ok = run_batch(api, admin, q.s);
+	if (!ok) {
+		char why[300];
+
+		one_line(why, sizeof(why), api->error(admin));
+		snprintf(err, errlen, "dbclone: cannot drop clone \"%s\": %s", clone,
+			 why);
+	}
+	strbuf_free(&q);
+	return ok;
+}
+
+bool mysql_list(const struct mysql_api *api, MYSQL *admin,
+		void (*fn)(const struct mysql_clone_info *info, void *ctx),
+		void *ctx, char *err, size_t errlen)
+{
+	struct results r;
+	MYSQL_ROW row;
+	bool ok = fetch_all(api, admin,
+			    "SELECT SCHEMA_NAME, SCHEMA_COMMENT FROM "
+			    "information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE "
+			    "'dbclone\\\\_%' ORDER BY 1", &r) && r.n == 1;
+
+	if (!ok) {
+		char why[300];
+
+		one_line(why, sizeof(why), api->error(admin));
+		snprintf(err, errlen, "dbclone: cannot list clones: %s", why);
+		free_results(api, &r);
+		return false;
+	}
+	while ((row = api->fetch_row(r.sets[0]))) {
+		struct mysql_clone_info info = {row[0], row[1]};
+
+		fn(&info, ctx);
+	}
+	free_results(api, &r);
+	return true;
+}

@@ -1,0 +1,78 @@
+/* MySQL/MariaDB: clone a schema inside the server, drop a clone, list
+ * clones. Shared by the library and the command; the client library is
+ * reached only through struct mysql_api (see backends/pg.h for why). */
+#ifndef DBCLONE_MARIADB_H
+#define DBCLONE_MARIADB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <mysql.h>
+
+#include "marker.h"
+
+#define MYSQL_NAME_MAX 64
+
+struct mysql_api {
+	MYSQL *(*init)(MYSQL *mysql);
+	MYSQL *(*real_connect)(MYSQL *mysql, const char *host, const char *user,
+			       const char *passwd, const char *db,
+			       unsigned int port, const char *unix_socket,
+			       unsigned long flags);
+	int (*real_query)(MYSQL *mysql, const char *q, unsigned long length);
+	MYSQL_RES *(*store_result)(MYSQL *mysql);
+	int (*next_result)(MYSQL *mysql);
+	MYSQL_ROW (*fetch_row)(MYSQL_RES *res);
+	void (*data_seek)(MYSQL_RES *res, unsigned long long offset);
+	unsigned long long (*num_rows)(MYSQL_RES *res);
+	unsigned int (*num_fields)(MYSQL_RES *res);
+	void (*free_result)(MYSQL_RES *res);
+	const char *(*error)(MYSQL *mysql);
+	unsigned int (*err_no)(MYSQL *mysql);
+	unsigned long (*real_escape_string)(MYSQL *mysql, char *to,
+					    const char *from,
+					    unsigned long length);
+	void (*close)(MYSQL *mysql);
+};
+
+/* Where a program connects, and as whom: what an admin connection to the
+ * same server needs. */
+struct mysql_target {
+	char host[256];
+	char user[128];
+	char passwd[256];
+	char socket[512];
+	unsigned int port;
+};
+
+/* The system schemas, never cloned. */
+bool mysql_is_system_schema(const char *db);
+
+/* An admin connection (multi-statement) to the target's server, as
+ * DBCLONE_MYSQL_ADMIN says ("user=root password=x host=... port=...
+ * socket=...", unset parts from the target) or as the target's account. */
+MYSQL *mysql_admin_connect(const struct mysql_api *api,
+			   const struct mysql_target *t, const char *admin,
+			   char *err, size_t errlen);
+
+/* Copies schema source into a new schema clone inside the server: same
+ * character set and collation, a marker COMMENT; every table from SHOW
+ * CREATE TABLE, its rows (generated columns left out) with checks off;
+ * sequences with their values; views, triggers, routines and events with
+ * references to the source rewritten. Nothing is left on failure. */
+bool mysql_clone(const struct mysql_api *api, MYSQL *admin, const char *source,
+		 const char *clone, const struct marker *m, char *err,
+		 size_t errlen);
+
+bool mysql_drop(const struct mysql_api *api, MYSQL *admin, const char *clone,
+		char *err, size_t errlen);
+
+struct mysql_clone_info {
+	const char *name;
+	const char *comment;
+};
+
+bool mysql_list(const struct mysql_api *api, MYSQL *admin,
+		void (*fn)(const struct mysql_clone_info *info, void *ctx),
+		void *ctx, char *err, size_t errlen);
+
+#endif
