@@ -19,6 +19,8 @@ trap cleanup EXIT
 eval "$(scripts/pg-server.sh start "$work/pg")"
 
 export BATS_LIB_PATH=/usr/lib/bats
+# A hung test fails instead of hanging the run.
+export BATS_TEST_TIMEOUT=180
 # A skipped test fails the run.
 export DBCLONE_STRICT=1
 
@@ -27,12 +29,14 @@ status=0
 bats --formatter tap tests/*.bats | tee "$results" || status=1
 
 # The sanitizer runtime must come first in LD_PRELOAD; dbclone run keeps
-# the order DBCLONE_LIBRARY gives. psql and pg_dump cannot run under ASan
-# here (see tests/sanitizer/bin/psql): they get the UBSan-only build.
+# the order DBCLONE_LIBRARY gives. Programs that load libpq at start cannot
+# run under ASan here (see tests/sanitizer/ubsan-only): they get the
+# UBSan-only build.
 echo "# again under AddressSanitizer and UBSan"
 san_preload="$(${CC:-cc} -print-file-name=libasan.so):$PWD/build/asan/libdbclone.so"
 DBCLONE_LIBRARY=$san_preload DBCLONE_SAN_PRELOAD=$san_preload \
 DBCLONE_UBSAN_LIBRARY=$PWD/build/ubsan/libdbclone.so \
+DBCLONE_LIBPQ_HOST=$PWD/tests/sanitizer/ubsan-only \
 PATH=$PWD/tests/sanitizer/bin:$PATH \
 ASAN_OPTIONS=detect_leaks=0:exitcode=99 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -6,7 +6,7 @@ load test_helper
 
 @test "every libpq connect call lands in the test's one clone" {
   src=$(new_source)
-  run preloaded "$ROOT/build/tests/pg_connect_calls" "$src"
+  run preloaded $LIBPQ_HOST "$ROOT/build/tests/pg_connect_calls" "$src"
   assert_success
   assert_equal "${#lines[@]}" 6
   db=$(echo "${lines[0]}" | cut -d' ' -f2)
@@ -19,7 +19,7 @@ load test_helper
 
 @test "libpq calling its own hooked functions is handled once: one clone, no nested redirect" {
   src=$(new_source)
-  DBCLONE_DEBUGLEVEL=3 DBCLONE_LOG=$BATS_TEST_TMPDIR/log run preloaded "$ROOT/build/tests/pg_connect_calls" "$src"
+  DBCLONE_DEBUGLEVEL=3 DBCLONE_LOG=$BATS_TEST_TMPDIR/log run preloaded $LIBPQ_HOST "$ROOT/build/tests/pg_connect_calls" "$src"
   assert_success
   run grep -c " info: pg " "$BATS_TEST_TMPDIR/log"
   assert_output 6
@@ -79,7 +79,7 @@ pq.PQfinish(conn)
 
 @test "a C program with dlopen(RTLD_LOCAL) and dlsym lookups lands in a clone" {
   src=$(new_source)
-  run preloaded "$ROOT/build/tests/pg_reach" dlsym "dbname=$src"
+  run preloaded $LIBPQ_HOST "$ROOT/build/tests/pg_reach" dlsym "dbname=$src"
   assert_success
   assert_output --regexp "^dbclone_${src}_"
   assert_no_clones
@@ -90,7 +90,7 @@ pq.PQfinish(conn)
   # Without dbclone the plugin reaches the source: the check can fail.
   run "$ROOT/build/tests/pg_reach" deepbind "$ROOT/build/tests/pg_deepbind_plugin.so" "dbname=$src"
   assert_output "$src"
-  run preloaded "$ROOT/build/tests/pg_reach" deepbind "$ROOT/build/tests/pg_deepbind_plugin.so" "dbname=$src"
+  run preloaded $LIBPQ_HOST "$ROOT/build/tests/pg_reach" deepbind "$ROOT/build/tests/pg_deepbind_plugin.so" "dbname=$src"
   assert_success
   assert_output --regexp "^dbclone_${src}_"
   assert_no_clones
@@ -98,7 +98,7 @@ pq.PQfinish(conn)
 
 @test "a forked child and 8 threads connecting at once share the test's one clone; a child's new key is its own" {
   src=$(new_source)
-  DBCLONE_TEST=forked run preloaded "$ROOT/build/tests/pg_fork_threads" "dbname=$src"
+  DBCLONE_TEST=forked run preloaded $LIBPQ_HOST "$ROOT/build/tests/pg_fork_threads" "dbname=$src"
   assert_success
   db=$(echo "${lines[0]}" | cut -d' ' -f2)
   [[ $db == dbclone_${src}_* ]] || fail "parent landed in $db"
@@ -106,7 +106,7 @@ pq.PQfinish(conn)
   assert_line "child $db 4"
   run grep -c "^thread $db$" <<< "$output"
   assert_output 8
-  run preloaded "$ROOT/build/tests/pg_fork_threads" "dbname=$src"
+  run preloaded $LIBPQ_HOST "$ROOT/build/tests/pg_fork_threads" "dbname=$src"
   newkey=$(grep '^newkey' <<< "$output" | cut -d' ' -f2)
   [[ $newkey == dbclone_${src}_* && $newkey != "$db" ]] || fail "child's new key used $newkey"
   # After the child exited: the parent's clone is still there (the child

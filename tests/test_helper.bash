@@ -10,6 +10,9 @@ DBCLONE=$ROOT/build/dbclone
 # (with its runtime first) for the second pass.
 LIB=${DBCLONE_LIBRARY:-$ROOT/build/libdbclone.so}
 export DBCLONE_LIBRARY=$LIB
+# Runs the C clients that link libpq: empty, except in the sanitizer pass
+# (see tests/sanitizer/ubsan-only).
+LIBPQ_HOST=${DBCLONE_LIBPQ_HOST:-}
 # Debian's python3, which has psycopg2 and MySQLdb.
 PY=/usr/bin/python3
 
