@@ -6,11 +6,13 @@
 #include <stddef.h>
 #include <libpq-fe.h>
 
+#include "mariadb.h"
 #include "pg.h"
 
 #define DBCLONE_VERSION "0.1.0"
 
 extern const struct pg_api cli_pg_api;
+extern const struct mysql_api cli_mysql_api;
 
 int cmd_run(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
@@ -25,5 +27,10 @@ PGconn *cli_pg_admin(const char *conninfo);
 /* The library `dbclone run` preloads: DBCLONE_LIBRARY, else next to the
  * command, else PREFIX/lib/dbclone. */
 bool cli_find_library(char *out, size_t outlen);
+
+/* An admin connection to the MariaDB server that where ("host=h port=p
+ * socket=s user=u", or NULL for the client library's defaults) names, as
+ * DBCLONE_MYSQL_ADMIN says when set. quiet: no error on stderr. */
+MYSQL *cli_mysql_admin(const char *where, bool quiet);
 
 #endif

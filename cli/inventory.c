@@ -97,6 +97,7 @@ struct inventory {
 	struct found *items;
 	size_t n, cap;
 	PGconn *admin; /* NULL when no PostgreSQL server was asked */
+	MYSQL *my;     /* NULL when no MariaDB server was reached */
 };
 
 static void add(struct inventory *inv, const char *engine, const char *name,
@@ -119,6 +120,11 @@ static void add(struct inventory *inv, const char *engine, const char *name,
 static void add_pg(const struct pg_clone_info *info, void *ctx)
 {
 	add(ctx, "pg", info->name, info->comment);
+}
+
+static void add_mysql(const struct mysql_clone_info *info, void *ctx)
+{
+	add(ctx, "mysql", info->name, info->comment);
 }
 
 static void add_sqlite(const struct sqlite_clone_info *info, void *ctx)
@@ -155,6 +161,19 @@ static bool take_inventory(const struct options *o, struct inventory *inv)
 		fprintf(stderr, "%s\n", err);
 		ok = false;
 	}
+	/* MariaDB as PostgreSQL: an error only when a server was named. */
+	if (getenv("DBCLONE_MYSQL_ADMIN") || getenv("MYSQL_UNIX_PORT") ||
+	    getenv("MYSQL_TCP_PORT")) {
+		if (!(inv->my = cli_mysql_admin(NULL, false)))
+			ok = false;
+	} else {
+		inv->my = cli_mysql_admin(NULL, true);
+	}
+	if (inv->my && !mysql_list(&cli_mysql_api, inv->my, add_mysql, inv, err,
+				   sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		ok = false;
+	}
 	/* An unusable DBCLONE_DIR holds no clone of ours. */
 	if (sqlite_clone_dir(false, dir, sizeof(dir), err, sizeof(err)) &&
 	    !sqlite_list(dir, add_sqlite, inv, err, sizeof(err))) {
@@ -168,6 +187,8 @@ static void close_inventory(struct inventory *inv)
 {
 	if (inv->admin)
 		PQfinish(inv->admin);
+	if (inv->my)
+		mysql_close(inv->my);
 	free(inv->items);
 }
 
@@ -239,6 +260,9 @@ int cmd_gc(int argc, char **argv)
 		if (!strcmp(f->engine, "pg"))
 			dropped = pg_drop(&cli_pg_api, inv.admin, f->name, true, err,
 					  sizeof(err));
+		else if (!strcmp(f->engine, "mysql"))
+			dropped = mysql_drop(&cli_mysql_api, inv.my, f->name, err,
+					     sizeof(err));
 		else
 			dropped = sqlite_drop(f->name, err, sizeof(err));
 		if (dropped) {

@@ -26,6 +26,49 @@ const struct pg_api cli_pg_api = {
 	.conninfoFree = PQconninfoFree,
 };
 
+const struct mysql_api cli_mysql_api = {
+	.init = mysql_init,
+	.real_connect = mysql_real_connect,
+	.real_query = mysql_real_query,
+	.store_result = mysql_store_result,
+	.next_result = mysql_next_result,
+	.fetch_row = mysql_fetch_row,
+	.data_seek = mysql_data_seek,
+	.num_rows = mysql_num_rows,
+	.num_fields = mysql_num_fields,
+	.free_result = mysql_free_result,
+	.error = mysql_error,
+	.err_no = mysql_errno,
+	.real_escape_string = mysql_real_escape_string,
+	.close = mysql_close,
+};
+
+MYSQL *cli_mysql_admin(const char *where, bool quiet)
+{
+	struct mysql_target t = {0};
+	char err[1024], *copy = where ? strdup(where) : NULL, *tok, *save = NULL;
+	MYSQL *conn;
+
+	/* The run journal's "host=h port=p socket=s user=u". */
+	for (tok = copy ? strtok_r(copy, " ", &save) : NULL; tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		if (!strncmp(tok, "host=", 5))
+			snprintf(t.host, sizeof(t.host), "%s", tok + 5);
+		else if (!strncmp(tok, "port=", 5))
+			t.port = (unsigned)atoi(tok + 5);
+		else if (!strncmp(tok, "socket=", 7))
+			snprintf(t.socket, sizeof(t.socket), "%s", tok + 7);
+		else if (!strncmp(tok, "user=", 5))
+			snprintf(t.user, sizeof(t.user), "%s", tok + 5);
+	}
+	free(copy);
+	conn = mysql_admin_connect(&cli_mysql_api, &t, getenv("DBCLONE_MYSQL_ADMIN"),
+				   err, sizeof(err));
+	if (!conn && !quiet)
+		fprintf(stderr, "%s\n", err);
+	return conn;
+}
+
 PGconn *cli_pg_admin(const char *conninfo)
 {
 	struct pg_params p = {0};

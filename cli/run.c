@@ -60,8 +60,7 @@ struct sweep {
 	int dropped;
 };
 
-/* A clone recorded in the journal that still exists belongs to a process
- * that never reached its exit handler. The marker must name this run. */
+/* Only a clone whose marker names this run is this run's to drop. */
 static bool of_this_run(const char *marker_text, const char *run)
 {
 	struct marker m;
@@ -106,6 +105,36 @@ static void sweep_sqlite(struct sweep *sw, const char *clone)
 		fprintf(stderr, "%s\n", err);
 }
 
+static void sweep_mysql(struct sweep *sw, const char *clone, const char *where)
+{
+	MYSQL *admin = cli_mysql_admin(where, false);
+	char err[512], *q;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	size_t n = strlen(clone);
+
+	if (!admin)
+		return;
+	q = malloc(n * 2 + 128);
+	if (!q)
+		abort();
+	strcpy(q, "SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA "
+		  "WHERE SCHEMA_NAME = '");
+	mysql_real_escape_string(admin, q + strlen(q), clone, (unsigned long)n);
+	strcat(q, "'");
+	if (mysql_query(admin, q) == 0 && (res = mysql_store_result(admin))) {
+		if ((row = mysql_fetch_row(res)) && of_this_run(row[0], sw->run)) {
+			if (mysql_drop(&cli_mysql_api, admin, clone, err, sizeof(err)))
+				sw->dropped++;
+			else
+				fprintf(stderr, "%s\n", err);
+		}
+		mysql_free_result(res);
+	}
+	free(q);
+	mysql_close(admin);
+}
+
 /* A clone recorded in the journal that still exists belongs to a process
  * that never reached its exit handler. Its marker must name this run. */
 static void sweep_one(const char *engine, const char *clone, const char *where,
@@ -115,6 +144,8 @@ static void sweep_one(const char *engine, const char *clone, const char *where,
 		sweep_pg(ctx, clone, where);
 	else if (!strcmp(engine, "sqlite"))
 		sweep_sqlite(ctx, clone);
+	else if (!strcmp(engine, "mysql"))
+		sweep_mysql(ctx, clone, where);
 }
 
 static void sweep_run(const char *dir, const char *run)

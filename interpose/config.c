@@ -150,3 +150,11 @@ bool config_allows(const struct config *c, const char *source)
 		return false;
 	return !matches_any(c->exclude, source);
 }
+
+bool config_includes_by_name(const struct config *c, const char *source)
+{
+	for (char **g = c->include; g && *g; g++)
+		if (!strcmp(*g, source))
+			return true;
+	return false;
+}

@@ -30,4 +30,8 @@ const struct config *config_get(void) __attribute__((visibility("hidden")));
 bool config_allows(const struct config *cfg, const char *source)
 	__attribute__((visibility("hidden")));
 
+/* Does DBCLONE_INCLUDE name source itself (not through a wildcard)? */
+bool config_includes_by_name(const struct config *cfg, const char *source)
+	__attribute__((visibility("hidden")));
+
 #endif

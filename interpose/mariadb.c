@@ -269,6 +269,12 @@ static struct clone *clone_for_db(MYSQL *mysql, const struct mysql_target *t,
 	if (cfg->error) {
 		*refused = true;
 		snprintf(err, sizeof(err), "%s", cfg->error);
+	} else if (db && mysql_is_system_schema(db) &&
+		   config_includes_by_name(cfg, db)) {
+		*refused = true;
+		snprintf(err, sizeof(err), "dbclone: DBCLONE_INCLUDE names the "
+			 "system schema \"%s\", which is never cloned; take it out "
+			 "of DBCLONE_INCLUDE", db);
 	} else if (!db || !*db || mysql_is_system_schema(db) || is_clone_name(db)) {
 		return NULL;
 	} else {

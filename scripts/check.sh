@@ -13,10 +13,12 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/dbclone-check.XXXXXX")
 chmod 755 "$work"
 cleanup() {
   scripts/pg-server.sh stop "$work/pg" || true
+  scripts/mariadb-server.sh stop "$work/mariadb" || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 eval "$(scripts/pg-server.sh start "$work/pg")"
+eval "$(scripts/mariadb-server.sh start "$work/mariadb")"
 
 export BATS_LIB_PATH=/usr/lib/bats
 # A hung test fails instead of hanging the run.
@@ -40,7 +42,7 @@ DBCLONE_LIBPQ_HOST=$PWD/tests/sanitizer/ubsan-only \
 PATH=$PWD/tests/sanitizer/bin:$PATH \
 ASAN_OPTIONS=detect_leaks=0:exitcode=99 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  bats --formatter tap tests/1*.bats | tee -a "$results" || status=1
+  bats --formatter tap tests/[1-9]*.bats | tee -a "$results" || status=1
 
 passed=$(grep -c '^ok ' "$results" || true)
 failed=$(grep -c '^not ok ' "$results" || true)
