@@ -52,9 +52,10 @@ CLIENT_LIBS = -lpq -ldl -lpthread
 # pg_reach must not link libpq: it finds it the way drivers do.
 build/tests/pg_reach: CLIENT_LIBS = -ldl
 build/tests/sqlite_calls: CLIENT_LIBS = -lsqlite3
+build/tests/mysql_calls: CLIENT_LIBS = -lmariadb
 build/tests/%: tests/clients/%.c
 	@mkdir -p build/tests
-	$(CC) -std=gnu11 $(WARN) -O2 -g -I$(PG_INCLUDE) -o $@ $< $(CLIENT_LIBS)
+	$(CC) -std=gnu11 $(WARN) -O2 -g -I$(PG_INCLUDE) $(MARIADB_INCLUDE) -o $@ $< $(CLIENT_LIBS)
 build/tests/%.so: tests/clients/%.c
 	@mkdir -p build/tests
 	$(CC) -std=gnu11 $(WARN) -O2 -g -fPIC -shared -I$(PG_INCLUDE) -o $@ $< -lpq

@@ -1,0 +1,215 @@
+#!/usr/bin/env bats
+# MySQL/MariaDB: a private copy of the schema per test, made in the server.
+
+load test_helper
+
+my() { # my DB SQL: run SQL through Debian's mariadb client (not intercepted)
+  mariadb -uroot -S "$MYSQL_UNIX_PORT" -N -B -D "$1" -e "$2"
+}
+
+setup() {
+  SRC=src_${BATS_TEST_NUMBER}_$RANDOM
+  my mysql "CREATE DATABASE $SRC CHARACTER SET latin1 COLLATE latin1_swedish_ci"
+  mariadb -uroot -S "$MYSQL_UNIX_PORT" "$SRC" < "$ROOT/tests/sql/mariadb_every_kind.sql" >/dev/null
+}
+
+teardown() {
+  for db in $(my mysql "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'dbclone\\_%'"); do
+    my mysql "DROP DATABASE \`$db\`"
+  done
+}
+
+mysql_clones() {
+  my mysql "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'dbclone\\_%'"
+}
+
+assert_no_mysql_clones() {
+  run mysql_clones
+  assert_output ""
+}
+
+source_sum() {
+  my "$SRC" "CHECKSUM TABLE parent, child, audit, log_by_year, myisam_notes" | md5sum
+}
+
+@test "the clone equals the source: every table, view, sequence, trigger, routine and event, checksums, charset" {
+  run preloaded "$PY" "$ROOT/tests/py/mariadb_compare.py" "$SRC"
+  assert_success
+  refute_output --partial DIFFERENT
+  for obj in "TABLE parent" "TABLE child" "TABLE audit" "TABLE log_by_year" "TABLE myisam_notes" \
+             "SEQUENCE ticket_seq" "VIEW cheap" "VIEW cheap_names" "TRIGGER parent_audit" \
+             "PROCEDURE add_parent" "FUNCTION doubled" "EVENT nightly"; do
+    assert_line "same $obj"
+  done
+  assert_line "same CHARSET ('latin1', 'latin1_swedish_ci')"
+  assert_line --regexp "^clone dbclone_${SRC}_"
+  assert_no_mysql_clones
+}
+
+@test "AUTO_INCREMENT, sequences, triggers and routines carry on from the source's state in the clone" {
+  before=$(source_sum)
+  run preloaded "$PY" -c "
+import MySQLdb
+c = MySQLdb.connect(user='root', db='$SRC', autocommit=True); cur = c.cursor()
+cur.execute(\"CALL add_parent('gizmo', 5)\")
+cur.execute(\"SELECT id FROM parent WHERE name = 'gizmo'\"); print('new id', cur.fetchone()[0])
+cur.execute('SELECT what FROM audit'); print('audit', cur.fetchall())
+cur.execute('SELECT NEXTVAL(ticket_seq), doubled(21)'); print('next', cur.fetchone())
+cur.execute('DELETE FROM parent WHERE id = 1000'); cur.execute('SELECT count(*) FROM child'); print('cascade', cur.fetchone()[0])
+"
+  assert_success
+  assert_line "new id 1003"
+  assert_line "audit (('added gizmo',),)"
+  assert_line --regexp "^next \(([0-9]+), 42\)$"
+  assert_line "cascade 2"
+  assert_equal "$(source_sum)" "$before"
+  assert_equal "$(my "$SRC" "SELECT count(*) FROM audit")" 0
+}
+
+@test "every hooked call (real_connect, select_db, change_user) lands in the test's one clone; no database passes through" {
+  run preloaded "$ROOT/build/tests/mysql_calls" "$SRC"
+  assert_success
+  db=$(echo "${lines[0]}" | cut -d' ' -f2)
+  [[ $db == dbclone_${SRC}_* ]] || fail "mysql_real_connect landed in $db"
+  assert_line "no database (none)"
+  assert_line "mysql_select_db $db"
+  assert_line "mysql_change_user $db"
+  assert_no_mysql_clones
+}
+
+@test "MySQLdb in one process: each test (DBCLONE_TEST) sees the source's rows, never another test's autocommit writes" {
+  run preloaded "$PY" -c "
+import os, MySQLdb
+for name in ('test_a', 'test_b', 'test_c'):
+    os.environ['DBCLONE_TEST'] = name
+    c = MySQLdb.connect(user='root', db='$SRC', autocommit=True); cur = c.cursor()
+    cur.execute('SELECT DATABASE(), count(*) FROM parent'); db, n = cur.fetchone()
+    cur.execute(\"INSERT INTO parent (name) VALUES (%s)\", (name,))
+    c.close()
+    print(name, db, n)
+"
+  assert_success
+  assert_line --index 0 --regexp "^test_a dbclone_${SRC}_\S+_0 3$"
+  assert_line --index 1 --regexp "^test_b dbclone_${SRC}_\S+_1 3$"
+  assert_line --index 2 --regexp "^test_c dbclone_${SRC}_\S+_2 3$"
+  assert_equal "$(my "$SRC" "SELECT count(*) FROM parent")" 3
+  assert_no_mysql_clones
+}
+
+@test "the boundary signal from dbclone next --pid gives the next connect a fresh clone" {
+  cat > "$BATS_TEST_TMPDIR/sig.py" <<EOF_PY
+import os, time, MySQLdb
+for rnd in (1, 2):
+    c = MySQLdb.connect(user='root', db='$SRC', autocommit=True); cur = c.cursor()
+    cur.execute('SELECT DATABASE(), count(*) FROM parent'); print(rnd, *cur.fetchone(), flush=True)
+    cur.execute("INSERT INTO parent (name) VALUES ('round%d')" % rnd)
+    c.close()
+    if rnd == 1:
+        open('$BATS_TEST_TMPDIR/ready', 'w').close()
+        while not os.path.exists('$BATS_TEST_TMPDIR/go'):
+            time.sleep(0.02)
+EOF_PY
+  env LD_PRELOAD="$LIB" "$PY" "$BATS_TEST_TMPDIR/sig.py" > "$BATS_TEST_TMPDIR/out" &
+  pid=$!
+  for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/ready" ] && break; sleep 0.02; done
+  run "$DBCLONE" next --pid "$pid"
+  assert_success
+  touch "$BATS_TEST_TMPDIR/go"
+  wait "$pid"
+  run cat "$BATS_TEST_TMPDIR/out"
+  assert_line --index 0 --regexp "^1 dbclone_${SRC}_\S+_0 3$"
+  assert_line --index 1 --regexp "^2 dbclone_${SRC}_\S+_1 3$"
+  assert_no_mysql_clones
+}
+
+@test "per-process runs: each process of dbclone run --per-process gets its own clone, all dropped at the end" {
+  run "$DBCLONE" run --per-process -- sh -c "
+    for i in 1 2; do
+      $PY -c \"
+import MySQLdb
+c = MySQLdb.connect(user='root', db='$SRC', autocommit=True); cur = c.cursor()
+cur.execute('DELETE FROM child'); cur.execute('SELECT DATABASE(), (SELECT count(*) FROM parent)'); print(*cur.fetchone())
+\"
+    done"
+  assert_success
+  assert_equal "${#lines[@]}" 2
+  [ "${lines[0]%% *}" != "${lines[1]%% *}" ] || fail "one clone for two processes"
+  assert_equal "$(my "$SRC" "SELECT count(*) FROM child")" 3
+  assert_no_mysql_clones
+}
+
+@test "parallel processes on different keys never see each other's writes" {
+  for key in left right; do
+    DBCLONE_TEST=$key env LD_PRELOAD="$LIB" "$PY" -c "
+import os, time, MySQLdb
+c = MySQLdb.connect(user='root', db='$SRC', autocommit=True); cur = c.cursor()
+cur.execute(\"INSERT INTO parent (name) VALUES ('$key')\")
+open('$BATS_TEST_TMPDIR/$key.ready', 'w').close()
+while not all(os.path.exists('$BATS_TEST_TMPDIR/%s.ready' % k) for k in ('left', 'right')):
+    time.sleep(0.02)
+cur.execute('SELECT GROUP_CONCAT(name ORDER BY id) FROM parent'); print(cur.fetchone()[0])
+" > "$BATS_TEST_TMPDIR/$key.out" &
+  done
+  wait
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/left.out")" "widget,gadget,doohickey,left"
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/right.out")" "widget,gadget,doohickey,right"
+  assert_no_mysql_clones
+}
+
+@test "a forked child and 8 threads connecting at once share the key's one clone" {
+  run preloaded "$PY" -c "
+import os, threading, MySQLdb
+def db():
+    c = MySQLdb.connect(user='root', db='$SRC'); cur = c.cursor()
+    cur.execute('SELECT DATABASE(), (SELECT count(*) FROM parent)'); r = cur.fetchone(); c.close(); return r
+parent = MySQLdb.connect(user='root', db='$SRC', autocommit=True)
+parent.cursor().execute(\"INSERT INTO parent (name) VALUES ('from parent')\")
+print('parent', *db(), flush=True)
+pid = os.fork()
+if pid == 0:
+    print('child', *db(), flush=True); os._exit(0)
+os.waitpid(pid, 0)
+barrier = threading.Barrier(8); out = []
+def worker():
+    barrier.wait(); out.append(db()[0])
+ts = [threading.Thread(target=worker) for _ in range(8)]
+[t.start() for t in ts]; [t.join() for t in ts]
+print('threads', len(set(out)), out[0])
+"
+  assert_success
+  db=$(echo "${lines[0]}" | cut -d' ' -f2)
+  [[ $db == dbclone_${SRC}_* ]] || fail "parent landed in $db"
+  assert_line "child $db 4"
+  assert_line "threads 1 $db"
+  assert_no_mysql_clones
+}
+
+@test "kill -9 under dbclone run: the run drops the clone; without a run, ls shows it and gc drops it" {
+  cat > "$BATS_TEST_TMPDIR/hold.py" <<EOF_PY
+import os, sys, time, MySQLdb
+c = MySQLdb.connect(user='root', db='$SRC'); cur = c.cursor(); cur.execute('SELECT DATABASE()')
+open(sys.argv[1] + '.tmp', 'w').write('%d %s\n' % (os.getpid(), cur.fetchone()[0])); os.rename(sys.argv[1] + '.tmp', sys.argv[1])
+time.sleep(120)
+EOF_PY
+  "$DBCLONE" run -- "$PY" "$BATS_TEST_TMPDIR/hold.py" "$BATS_TEST_TMPDIR/r1" 2>"$BATS_TEST_TMPDIR/err" &
+  runner=$!
+  for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/r1" ] && break; sleep 0.02; done
+  read -r pid db < "$BATS_TEST_TMPDIR/r1"
+  kill -9 "$pid"; wait "$runner" || true
+  run cat "$BATS_TEST_TMPDIR/err"
+  assert_output --partial "dbclone: dropped 1 clone(s) that processes of this run left behind"
+  assert_no_mysql_clones
+
+  env LD_PRELOAD="$LIB" "$PY" "$BATS_TEST_TMPDIR/hold.py" "$BATS_TEST_TMPDIR/r2" &
+  holder=$!
+  for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/r2" ] && break; sleep 0.02; done
+  read -r pid db < "$BATS_TEST_TMPDIR/r2"
+  kill -9 "$pid"; wait "$holder" || true
+  run "$DBCLONE" ls
+  assert_success
+  assert_line --regexp "^mysql +$db +$SRC +$(hostname) +$pid +[0-9]+s +pid$pid$"
+  run "$DBCLONE" gc
+  assert_success
+  assert_line "dropped mysql $db (its owner process is gone)"
+  assert_no_mysql_clones
+}
