@@ -549,12 +549,58 @@ out:
 	return ok;
 }
 
+/* Runs, for every account with a row in table (mysql.user or mysql.db)
+ * matching column = value, "verb ... ON `clone`.* to/from that account". */
+static bool for_accounts(const struct mysql_api *api, MYSQL *admin,
+			 const char *table, const char *column,
+			 const char *value, const char *verb, const char *clone,
+			 const char *direction)
+{
+	struct strbuf q = {0}, batch = {0};
+	struct results r;
+	MYSQL_ROW row;
+	bool ok;
+
+	strbuf_addf(&q, "SELECT User, Host FROM mysql.%s WHERE %s = ", table, column);
+	add_literal(api, admin, &q, value);
+	ok = fetch_all(api, admin, q.s, &r) && r.n == 1;
+	while (ok && (row = api->fetch_row(r.sets[0]))) {
+		strbuf_addf(&batch, "%s ALL PRIVILEGES ON ", verb);
+		add_ident(&batch, clone);
+		strbuf_addf(&batch, ".* %s ", direction);
+		add_literal(api, admin, &batch, row[0]);
+		strbuf_add(&batch, "@");
+		add_literal(api, admin, &batch, row[1]);
+		strbuf_add(&batch, ";");
+	}
+	free_results(api, &r);
+	if (ok && batch.len)
+		ok = run_batch(api, admin, batch.s);
+	strbuf_free(&q);
+	strbuf_free(&batch);
+	return ok;
+}
+
+bool mysql_grant_clone(const struct mysql_api *api, MYSQL *admin,
+		       const char *clone, const char *user, char *err,
+		       size_t errlen)
+{
+	if (for_accounts(api, admin, "user", "User", user, "GRANT", clone, "TO"))
+		return true;
+	say(err, errlen, api, admin, "grant the program's account its clone",
+	    clone, "DBCLONE_MYSQL_ADMIN's account");
+	return false;
+}
+
 bool mysql_drop(const struct mysql_api *api, MYSQL *admin, const char *clone,
 		char *err, size_t errlen)
 {
 	struct strbuf q = {0};
 	bool ok;
 
+	/* Only an account that can read mysql.db can have granted: others
+	 * fail this quietly and drop. */
+	for_accounts(api, admin, "db", "Db", clone, "REVOKE", clone, "FROM");
 	strbuf_add(&q, "DROP DATABASE IF EXISTS ");
 	add_ident(&q, clone);
 	ok = run_batch(api, admin, q.s);

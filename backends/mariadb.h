@@ -63,6 +63,14 @@ bool mysql_clone(const struct mysql_api *api, MYSQL *admin, const char *source,
 		 const char *clone, const struct marker *m, char *err,
 		 size_t errlen);
 
+/* When an admin account cloned (DBCLONE_MYSQL_ADMIN), the program's
+ * account (every host entry of user) gets all privileges on the clone. */
+bool mysql_grant_clone(const struct mysql_api *api, MYSQL *admin,
+		       const char *clone, const char *user, char *err,
+		       size_t errlen);
+
+/* DROP DATABASE, and the grants on it where the account may see them
+ * (DROP DATABASE leaves them behind). */
 bool mysql_drop(const struct mysql_api *api, MYSQL *admin, const char *clone,
 		char *err, size_t errlen);
 

@@ -239,6 +239,14 @@ static bool make_mariadb(void *vctx, unsigned long seq, char *name,
 	pthread_mutex_lock(&s->lock);
 	if ((admin = admin_of(s, err, errlen)))
 		ok = mysql_clone(&real, admin, ctx->db, name, &m, err, errlen);
+	/* An admin account cloned: the program's account must reach it. */
+	if (ok && getenv("DBCLONE_MYSQL_ADMIN") && ctx->target->user[0] &&
+	    !mysql_grant_clone(&real, admin, name, ctx->target->user, err, errlen)) {
+		char why[300];
+
+		mysql_drop(&real, admin, name, why, sizeof(why));
+		ok = false;
+	}
 	pthread_mutex_unlock(&s->lock);
 	return ok;
 }
