@@ -65,6 +65,12 @@ UNIT := $(patsubst tests/unit/%.c,build/tests/unit_%,$(wildcard tests/unit/*.c))
 build/tests/unit_%: tests/unit/%.c $(BACKEND_SRC) $(HEADERS)
 	@mkdir -p build/tests
 	$(CC) $(ALL_CFLAGS) $(SAN) -Itests/unit -o $@ $< $(BACKEND_SRC) -lpq -lsqlite3 -lmariadb
+# Benchmark helpers, linked with the backends.
+build/tests/mysql_clone_timer: tests/bench/mysql_clone_timer.c $(BACKEND_SRC) $(HEADERS)
+	@mkdir -p build/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BACKEND_SRC) -lpq -lsqlite3 -lmariadb
+bench-tools: build/tests/mysql_clone_timer
+
 unit: $(UNIT)
 	@for t in $(UNIT); do ./$$t || exit 1; done
 
@@ -80,7 +86,9 @@ demo:
 	$(MAKE) all
 	scripts/demo.sh
 
-bench: all
+bench:
+	scripts/install-deps.sh
+	$(MAKE) all bench-tools
 	scripts/bench.sh
 
 install: all

@@ -114,6 +114,7 @@ static void load(void)
 	cfg.include = split_list(env("DBCLONE_INCLUDE"));
 	cfg.exclude = split_list(env("DBCLONE_EXCLUDE"));
 	cfg.pg_admin = env("DBCLONE_PG_ADMIN");
+	cfg.mysql_admin = env("DBCLONE_MYSQL_ADMIN");
 	cfg.stale = STALE_WAIT;
 	if ((v = env("DBCLONE_STALE"))) {
 		if (!strcmp(v, "terminate"))

@@ -16,6 +16,7 @@ struct config {
 	char **include; /* NULL-terminated globs, or NULL */
 	char **exclude;
 	const char *pg_admin;
+	const char *mysql_admin;
 	enum stale_mode stale;
 	bool passthrough_on_error;
 	int boundary_signal; /* 0: none */

@@ -179,7 +179,7 @@ static MYSQL *admin_of(struct my_server *s, char *err, size_t errlen)
 {
 	if (!s->admin)
 		s->admin = mysql_admin_connect(&real, &s->target,
-					       getenv("DBCLONE_MYSQL_ADMIN"), err,
+					       config_get()->mysql_admin, err,
 					       errlen);
 	return s->admin;
 }
@@ -240,7 +240,7 @@ static bool make_mariadb(void *vctx, unsigned long seq, char *name,
 	if ((admin = admin_of(s, err, errlen)))
 		ok = mysql_clone(&real, admin, ctx->db, name, &m, err, errlen);
 	/* An admin account cloned: the program's account must reach it. */
-	if (ok && getenv("DBCLONE_MYSQL_ADMIN") && ctx->target->user[0] &&
+	if (ok && config_get()->mysql_admin && ctx->target->user[0] &&
 	    !mysql_grant_clone(&real, admin, name, ctx->target->user, err, errlen)) {
 		char why[300];
 

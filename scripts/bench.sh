@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# make bench: the benchmarks, on throwaway servers, written to
+# bench/RESULTS.md (linked from the README). Medians of RUNS (default 5)
+# runs with min-max; every ratio is taken within the same run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/dbclone-bench.XXXXXX")
+chmod 755 "$work"
+trap 'scripts/mariadb-server.sh stop "$work/mariadb" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+eval "$(scripts/mariadb-server.sh start "$work/mariadb")"
+
+mkdir -p bench
+out=bench/RESULTS.md
+{
+  echo "# dbclone benchmarks"
+  echo
+  echo "Written by \`make bench\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r)."
+  echo "Medians of ${RUNS:-5} runs (min-max); ratios within the same run."
+  echo
+  echo "| what | time | ratio |"
+  echo "| --- | --- | --- |"
+  tests/bench/mariadb_clone.sh
+} > "$out.tmp"
+mv "$out.tmp" "$out"
+cat "$out"

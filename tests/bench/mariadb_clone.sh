@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# MariaDB: dbclone's in-server copy against `mariadb-dump | mariadb` on the
+# same source (40 small tables; one table of 100,000 rows). Needs a running
+# server (MYSQL_UNIX_PORT). Prints a Markdown table row per method and the
+# ratio, medians of RUNS runs with min-max.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs=${RUNS:-5}
+my() { mariadb -uroot -S "$MYSQL_UNIX_PORT" "$@"; }
+
+src=bench_src
+my -e "DROP DATABASE IF EXISTS $src; CREATE DATABASE $src"
+{
+  for i in $(seq 1 40); do
+    echo "CREATE TABLE small_$i (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(40) NOT NULL, qty INT NOT NULL DEFAULT 0, KEY by_name (name)) ENGINE=InnoDB;"
+    echo "INSERT INTO small_$i (name, qty) SELECT CONCAT('item', seq), seq FROM seq_1_to_20;"
+  done
+  echo "CREATE TABLE big (id INT AUTO_INCREMENT PRIMARY KEY, customer INT NOT NULL, amount DECIMAL(10,2) NOT NULL, note VARCHAR(64), KEY by_customer (customer)) ENGINE=InnoDB;"
+  echo "INSERT INTO big (customer, amount, note) SELECT seq % 997, seq / 100, CONCAT('note ', seq) FROM seq_1_to_100000;"
+} | my "$src"
+
+median() { sort -n | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.0f %.0f %.0f", m, a[1], a[NR]}'; }
+
+dump_times=$(for i in $(seq "$runs"); do
+  my -e "DROP DATABASE IF EXISTS bench_dump; CREATE DATABASE bench_dump"
+  a=$(date +%s%N)
+  mariadb-dump -uroot -S "$MYSQL_UNIX_PORT" --single-transaction --routines --triggers --events "$src" | my bench_dump
+  b=$(date +%s%N)
+  echo $(( (b - a) / 1000000 ))
+done | median)
+my -e "DROP DATABASE IF EXISTS bench_dump"
+clone_times=$(build/tests/mysql_clone_timer "$src" "$runs" | median)
+my -e "DROP DATABASE $src"
+
+read -r dm dmin dmax <<< "$dump_times"
+read -r cm cmin cmax <<< "$clone_times"
+echo "| MariaDB: \`mariadb-dump \| mariadb\` (40 small tables + 100,000 rows) | $dm ms ($dmin-$dmax) | 1.00 |"
+echo "| MariaDB: dbclone in-server copy (same source) | $cm ms ($cmin-$cmax) | $(awk -v a="$cm" -v b="$dm" 'BEGIN {printf "%.2f", a / b}') |"
