@@ -322,6 +322,18 @@ static void say(char *err, size_t errlen, const struct mysql_api *api,
 			 source, why);
 }
 
+/* "VERB `schema`.`name`;" */
+static void add_on_object(struct strbuf *b, const char *verb,
+			  const char *schema, const char *name)
+{
+	strbuf_add(b, verb);
+	strbuf_add(b, " ");
+	add_ident(b, schema);
+	strbuf_add(b, ".");
+	add_ident(b, name);
+	strbuf_add(b, ";");
+}
+
 /* SHOW CREATE for every object, in one round trip; the create batch is
  * built from the answers. */
 static bool build_creates(const struct mysql_api *api, MYSQL *admin,
@@ -342,44 +354,26 @@ static bool build_creates(const struct mysql_api *api, MYSQL *admin,
 	while ((row = api->fetch_row(inv->sets[R_TABLES]))) {
 		bool seq = !strcmp(row[1], "SEQUENCE"), view = !strcmp(row[1], "VIEW");
 
-		strbuf_add(&q, view ? "SHOW CREATE VIEW " :
-				seq ? "SHOW CREATE SEQUENCE " : "SHOW CREATE TABLE ");
-		add_ident(&q, source);
-		strbuf_add(&q, ".");
-		add_ident(&q, row[0]);
-		strbuf_add(&q, ";");
-		if (seq) {
-			strbuf_add(&q, "SELECT next_not_cached_value FROM ");
-			add_ident(&q, source);
-			strbuf_add(&q, ".");
-			add_ident(&q, row[0]);
-			strbuf_add(&q, ";");
-		}
+		add_on_object(&q, view ? "SHOW CREATE VIEW" :
+			      seq ? "SHOW CREATE SEQUENCE" : "SHOW CREATE TABLE",
+			      source, row[0]);
+		if (seq)
+			add_on_object(&q, "SELECT next_not_cached_value FROM",
+				      source, row[0]);
 	}
 	api->data_seek(inv->sets[R_TRIGGERS], 0);
-	while ((row = api->fetch_row(inv->sets[R_TRIGGERS]))) {
-		strbuf_add(&q, "SHOW CREATE TRIGGER ");
-		add_ident(&q, source);
-		strbuf_add(&q, ".");
-		add_ident(&q, row[0]);
-		strbuf_add(&q, ";");
-	}
+	while ((row = api->fetch_row(inv->sets[R_TRIGGERS])))
+		add_on_object(&q, "SHOW CREATE TRIGGER", source, row[0]);
 	api->data_seek(inv->sets[R_ROUTINES], 0);
 	while ((row = api->fetch_row(inv->sets[R_ROUTINES]))) {
-		strbuf_addf(&q, "SHOW CREATE %s ", row[0]);
-		add_ident(&q, source);
-		strbuf_add(&q, ".");
-		add_ident(&q, row[1]);
-		strbuf_add(&q, ";");
+		char verb[64];
+
+		snprintf(verb, sizeof(verb), "SHOW CREATE %s", row[0]);
+		add_on_object(&q, verb, source, row[1]);
 	}
 	api->data_seek(inv->sets[R_EVENTS], 0);
-	while ((row = api->fetch_row(inv->sets[R_EVENTS]))) {
-		strbuf_add(&q, "SHOW CREATE EVENT ");
-		add_ident(&q, source);
-		strbuf_add(&q, ".");
-		add_ident(&q, row[0]);
-		strbuf_add(&q, ";");
-	}
+	while ((row = api->fetch_row(inv->sets[R_EVENTS])))
+		add_on_object(&q, "SHOW CREATE EVENT", source, row[0]);
 	if (!q.len) {
 		strbuf_free(&q);
 		return true; /* an empty schema */

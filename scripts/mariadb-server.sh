@@ -18,14 +18,7 @@ command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || {
   echo "dbclone: no mariadbd; run scripts/install-deps.sh" >&2; exit 1; }
 export PATH=$PATH:/usr/sbin
 
-free_port() {
-  local port
-  for _ in $(seq 50); do
-    port=$(( 20000 + RANDOM % 30000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
-  done
-  echo "dbclone: no free loopback port found" >&2; return 1
-}
+. "$(dirname "$0")/lib.sh"
 
 case "$cmd" in
 start)

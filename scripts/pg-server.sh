@@ -23,16 +23,7 @@ as_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-free_port() {
-  local port
-  for _ in $(seq 50); do
-    port=$(( 20000 + RANDOM % 30000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"; return 0
-    fi
-  done
-  echo "dbclone: no free loopback port found" >&2; return 1
-}
+. "$(dirname "$0")/lib.sh"
 
 case "$cmd" in
 start)

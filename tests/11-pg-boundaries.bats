@@ -17,16 +17,8 @@ load test_helper
 
 @test "the boundary signal sent with dbclone next --pid starts a fresh clone at the next connect" {
   src=$(new_source)
-  ready=$BATS_TEST_TMPDIR/ready go=$BATS_TEST_TMPDIR/go
-  # env execs python: $! is the program's own pid.
-  env LD_PRELOAD="$LIB" "$PY" "$ROOT/tests/py/pg_signal_boundary.py" "$src" "$ready" "$go" > "$BATS_TEST_TMPDIR/out" &
-  pid=$!
-  for _ in $(seq 500); do [ -e "$ready" ] && break; sleep 0.02; done
-  [ -e "$ready" ] || fail "the program never got ready"
-  run "$DBCLONE" next --pid "$pid"
-  assert_success
-  touch "$go"
-  wait "$pid"
+  across_signal_boundary "$PY" "$ROOT/tests/py/pg_signal_boundary.py" "$src" \
+    "$BATS_TEST_TMPDIR/ready" "$BATS_TEST_TMPDIR/go"
   run cat "$BATS_TEST_TMPDIR/out"
   assert_line --index 0 --regexp "^1 dbclone_${src}_[0-9a-f]+_[0-9]+_0 3$"
   assert_line --index 1 --regexp "^2 dbclone_${src}_[0-9a-f]+_[0-9]+_1 3$"

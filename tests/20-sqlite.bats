@@ -4,10 +4,7 @@
 load test_helper
 
 setup() {
-  export DBCLONE_DIR=$BATS_TEST_TMPDIR/clones
-  SRC=$BATS_TEST_TMPDIR/app.db
-  sqlite3 "$SRC" "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);
-                  INSERT INTO t VALUES (1, 'one'), (2, 'two'), (3, 'three');"
+  sqlite_source
 }
 
 teardown() { :; }
@@ -70,13 +67,7 @@ for rnd in (1, 2):
         while not os.path.exists("$BATS_TEST_TMPDIR/go"):
             time.sleep(0.02)
 EOF_PY
-  env LD_PRELOAD="$LIB" "$PY" "$BATS_TEST_TMPDIR/sig.py" > "$BATS_TEST_TMPDIR/out" &
-  pid=$!
-  for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/ready" ] && break; sleep 0.02; done
-  run "$DBCLONE" next --pid "$pid"
-  assert_success
-  touch "$BATS_TEST_TMPDIR/go"
-  wait "$pid"
+  across_signal_boundary "$PY" "$BATS_TEST_TMPDIR/sig.py"
   run cat "$BATS_TEST_TMPDIR/out"
   assert_line --index 0 --regexp "^1 \S+_0\.sqlite 3$"
   assert_line --index 1 --regexp "^2 \S+_1\.sqlite 3$"

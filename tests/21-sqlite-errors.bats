@@ -5,10 +5,7 @@
 load test_helper
 
 setup() {
-  export DBCLONE_DIR=$BATS_TEST_TMPDIR/clones
-  SRC=$BATS_TEST_TMPDIR/app.db
-  sqlite3 "$SRC" "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);
-                  INSERT INTO t VALUES (1, 'one'), (2, 'two'), (3, 'three');"
+  sqlite_source
 }
 
 teardown() {

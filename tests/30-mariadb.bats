@@ -109,13 +109,7 @@ for rnd in (1, 2):
         while not os.path.exists('$BATS_TEST_TMPDIR/go'):
             time.sleep(0.02)
 EOF_PY
-  env LD_PRELOAD="$LIB" "$PY" "$BATS_TEST_TMPDIR/sig.py" > "$BATS_TEST_TMPDIR/out" &
-  pid=$!
-  for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/ready" ] && break; sleep 0.02; done
-  run "$DBCLONE" next --pid "$pid"
-  assert_success
-  touch "$BATS_TEST_TMPDIR/go"
-  wait "$pid"
+  across_signal_boundary "$PY" "$BATS_TEST_TMPDIR/sig.py"
   run cat "$BATS_TEST_TMPDIR/out"
   assert_line --index 0 --regexp "^1 dbclone_${SRC}_\S+_0 3$"
   assert_line --index 1 --regexp "^2 dbclone_${SRC}_\S+_1 3$"

@@ -57,6 +57,31 @@ assert_no_clones() {
   assert_output ""
 }
 
+# The SQLite suites' source: $SRC with table t (3 rows), copies in a
+# DBCLONE_DIR of the test's own.
+sqlite_source() {
+  export DBCLONE_DIR=$BATS_TEST_TMPDIR/clones
+  SRC=$BATS_TEST_TMPDIR/app.db
+  sqlite3 "$SRC" "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);
+                  INSERT INTO t VALUES (1, 'one'), (2, 'two'), (3, 'three');"
+}
+
+# Runs a program under the library that creates $BATS_TEST_TMPDIR/ready
+# after its first round, then waits for $BATS_TEST_TMPDIR/go; in between,
+# the boundary signal comes from outside (dbclone next --pid). The
+# program's output ends up in $BATS_TEST_TMPDIR/out.
+across_signal_boundary() {
+  local pid
+  # env execs the program: $! is its own pid.
+  env LD_PRELOAD="$LIB" "$@" > "$BATS_TEST_TMPDIR/out" &
+  pid=$!
+  for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/ready" ] && break; sleep 0.02; done
+  [ -e "$BATS_TEST_TMPDIR/ready" ] || fail "the program never got ready"
+  "$DBCLONE" next --pid "$pid" || fail "dbclone next --pid $pid failed"
+  touch "$BATS_TEST_TMPDIR/go"
+  wait "$pid"
+}
+
 # Leaves the server as each test found it, whatever the test did.
 drop_leftovers() {
   local db
