@@ -152,6 +152,7 @@ for name, uri in ((':memory:', False), ('', False), ('file:mem1?mode=memory&cach
 }
 
 @test "two processes at once on different keys never see each other's writes" {
+  pids=()
   for key in left right; do
     DBCLONE_TEST=$key env LD_PRELOAD="$LIB" "$PY" -c "
 import os, sqlite3, time
@@ -162,8 +163,10 @@ while not (os.path.exists('$BATS_TEST_TMPDIR/left.ready') and os.path.exists('$B
     time.sleep(0.02)
 print(','.join(r[0] for r in c.execute('SELECT v FROM t ORDER BY id')))
 " > "$BATS_TEST_TMPDIR/$key.out" &
+    pids+=($!)
   done
-  wait
+  # Only these: bats runs a timeout watchdog in the background too.
+  wait "${pids[@]}"
   assert_equal "$(cat "$BATS_TEST_TMPDIR/left.out")" "one,two,three,left"
   assert_equal "$(cat "$BATS_TEST_TMPDIR/right.out")" "one,two,three,right"
   assert_no_sqlite_clones

@@ -133,6 +133,7 @@ cur.execute('DELETE FROM child'); cur.execute('SELECT DATABASE(), (SELECT count(
 }
 
 @test "parallel processes on different keys never see each other's writes" {
+  pids=()
   for key in left right; do
     DBCLONE_TEST=$key env LD_PRELOAD="$LIB" "$PY" -c "
 import os, time, MySQLdb
@@ -143,8 +144,10 @@ while not all(os.path.exists('$BATS_TEST_TMPDIR/%s.ready' % k) for k in ('left',
     time.sleep(0.02)
 cur.execute('SELECT GROUP_CONCAT(name ORDER BY id) FROM parent'); print(cur.fetchone()[0])
 " > "$BATS_TEST_TMPDIR/$key.out" &
+    pids+=($!)
   done
-  wait
+  # Only these: bats runs a timeout watchdog in the background too.
+  wait "${pids[@]}"
   assert_equal "$(cat "$BATS_TEST_TMPDIR/left.out")" "widget,gadget,doohickey,left"
   assert_equal "$(cat "$BATS_TEST_TMPDIR/right.out")" "widget,gadget,doohickey,right"
   assert_no_mysql_clones
