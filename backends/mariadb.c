@@ -262,24 +262,39 @@ static void strip_definer(char *stmt)
 	memmove(d, end, strlen(end) + 1);
 }
 
-/* Adds stmt with every "`source`." turned into "`clone`.". */
+static bool is_ident_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '$' || c == '`' ||
+	       (unsigned char)c >= 0x80;
+}
+
+/* Adds stmt with every reference to the source schema, "`source`." or a
+ * bare "source." as bodies are stored as written, turned into "`clone`.":
+ * a trigger or routine of the clone must never write to the source. */
 static void add_rewritten(struct strbuf *b, const char *stmt, const char *source,
 			  const char *clone)
 {
-	struct strbuf from = {0}, to = {0};
-	const char *p = stmt, *hit;
+	struct strbuf quoted = {0}, to = {0};
+	size_t n = strlen(source);
 
-	add_ident(&from, source);
-	strbuf_add(&from, ".");
+	add_ident(&quoted, source);
+	strbuf_add(&quoted, ".");
 	add_ident(&to, clone);
 	strbuf_add(&to, ".");
-	while ((hit = strstr(p, from.s))) {
-		strbuf_addn(b, p, (size_t)(hit - p));
-		strbuf_add(b, to.s);
-		p = hit + from.len;
+	for (const char *p = stmt; *p;) {
+		if (!strncmp(p, quoted.s, quoted.len)) {
+			strbuf_add(b, to.s);
+			p += quoted.len;
+		} else if (!strncmp(p, source, n) && p[n] == '.' &&
+			   (p == stmt || !is_ident_char(p[-1]))) {
+			strbuf_add(b, to.s);
+			p += n + 1;
+		} else {
+			strbuf_addn(b, p++, 1);
+		}
 	}
-	strbuf_add(b, p);
-	strbuf_free(&from);
+	strbuf_free(&quoted);
 	strbuf_free(&to);
 }
 
@@ -392,6 +407,8 @@ static bool build_creates(const struct mysql_api *api, MYSQL *admin,
 		bool seq = !strcmp(row[1], "SEQUENCE"), view = !strcmp(row[1], "VIEW");
 		MYSQL_ROW def = api->fetch_row(shown.sets[k++]);
 
+		if (!def || !def[1])
+			goto hidden;
 		if (view) {
 			/* Views go one by one: one may use another. */
 			add_object(api, admin, &views_out[(*nviews)++], NULL, NULL,
@@ -403,6 +420,8 @@ static bool build_creates(const struct mysql_api *api, MYSQL *admin,
 		if (seq) {
 			MYSQL_ROW next = api->fetch_row(shown.sets[k++]);
 
+			if (!next || !next[0])
+				goto hidden;
 			strbuf_add(rows, "SELECT SETVAL(");
 			add_ident(rows, row[0]);
 			strbuf_addf(rows, ", %s, 0);\n", next[0]);
@@ -424,15 +443,28 @@ static bool build_creates(const struct mysql_api *api, MYSQL *admin,
 				   api->num_rows(inv->sets[R_ROUTINES]); i++) {
 		MYSQL_ROW def = api->fetch_row(shown.sets[k++]);
 
+		if (!def || !def[2])
+			goto hidden;
 		add_object(api, admin, late, def[1], NULL, def[2], source, clone);
 	}
 	for (; k < shown.n; k++) {
 		MYSQL_ROW def = api->fetch_row(shown.sets[k]);
 
+		if (!def || !def[3])
+			goto hidden;
 		add_object(api, admin, late, def[1], def[2], def[3], source, clone);
 	}
 	free_results(api, &shown);
 	return true;
+hidden:
+	/* SHOW CREATE hides a routine's body from an account that is not its
+	 * definer: copying without it would change the schema. */
+	snprintf(err, errlen, "dbclone: account %s may not read every definition "
+		 "in \"%s\" (SHOW CREATE returned none), so it cannot be cloned "
+		 "faithfully; set DBCLONE_MYSQL_ADMIN to an account that may (one "
+		 "with SELECT on mysql.proc, or the definer)", account, source);
+	free_results(api, &shown);
+	return false;
 }
 
 bool mysql_clone(const struct mysql_api *api, MYSQL *admin, const char *source,

@@ -341,8 +341,10 @@ PGconn *pg_admin_connect(const struct pg_api *api, const struct pg_params *p,
 		if (named || !strstr(why, "database"))
 			break;
 	}
+	/* Only the program's own options fail its own call the same way. */
 	if (!conn && bad_options)
-		*bad_options = is_option_error(why);
+		*bad_options = !(admin_conninfo && *admin_conninfo) &&
+			       is_option_error(why);
 	if (!conn)
 		snprintf(err, errlen,
 			 "dbclone: cannot reach the PostgreSQL server to clone "
@@ -472,7 +474,14 @@ static bool build_followup(const struct pg_api *api, PGconn *admin,
 			   const char *marker, struct strbuf *b, char *err,
 			   size_t errlen)
 {
+	/* The REVOKE from PUBLIC comes first: the grants after it (PUBLIC's
+	 * own among them) rebuild the source's list. */
 	static const char *sql =
+		"SELECT * FROM ("
+		"SELECT 'r' AS kind, '' AS role, '' AS name, '' AS value, "
+		"false AS grantable FROM pg_catalog.pg_database d "
+		"WHERE d.oid = $1::oid AND d.datacl IS NOT NULL "
+		"UNION ALL "
 		"SELECT 's', CASE WHEN s.setrole = 0 THEN '' ELSE "
 		"pg_catalog.pg_get_userbyid(s.setrole) END, "
 		"split_part(c, '=', 1), substr(c, strpos(c, '=') + 1), false "
@@ -483,10 +492,8 @@ static bool build_followup(const struct pg_api *api, PGconn *admin,
 		"pg_catalog.pg_get_userbyid(a.grantee) END, a.privilege_type, "
 		"'', a.is_grantable "
 		"FROM pg_catalog.pg_database d, pg_catalog.aclexplode(d.datacl) a "
-		"WHERE d.oid = $1::oid AND a.grantee <> d.datdba "
-		"UNION ALL "
-		"SELECT 'r', '', '', '', false FROM pg_catalog.pg_database d "
-		"WHERE d.oid = $1::oid AND d.datacl IS NOT NULL";
+		"WHERE d.oid = $1::oid AND a.grantee <> d.datdba"
+		") x ORDER BY kind <> 'r'";
 	const char *params[] = {src_oid};
 	PGresult *res = run(api, admin, sql, 1, params);
 	char *lit;

@@ -169,7 +169,7 @@ int cmd_run(int argc, char **argv)
 	const char *tmp = getenv("TMPDIR"), *old;
 	struct sigaction sa = {0};
 	char *preload;
-	int i, status;
+	int i, status = 0;
 
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		if (strcmp(argv[i], "--per-process") != 0) {
@@ -210,6 +210,8 @@ int cmd_run(int argc, char **argv)
 	setenv("DBCLONE_RUN_DIR", dir, 1);
 	free(preload);
 
+	/* A parent that ignores SIGCHLD would make waitpid fail. */
+	signal(SIGCHLD, SIG_DFL);
 	sa.sa_handler = forward;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -233,8 +235,12 @@ int cmd_run(int argc, char **argv)
 	}
 	/* The run's own commands must not be intercepted. */
 	unsetenv("LD_PRELOAD");
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-		;
+	while (waitpid(child, &status, 0) < 0) {
+		if (errno != EINTR) {
+			status = 255 << 8; /* lost the child: a failure */
+			break;
+		}
+	}
 	sweep_run(dir, run);
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);

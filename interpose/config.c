@@ -65,25 +65,29 @@ static char **split_list(const char *value)
 static unsigned parse_engines(void)
 {
 	const char *v = env("DBCLONE_ENGINES");
-	char **names = split_list(v);
+	char *copy, *name, *save = NULL;
 	unsigned bits = 0;
 
-	if (!names)
+	if (!v)
 		return ENGINE_PG | ENGINE_SQLITE | ENGINE_MYSQL;
-	for (char **n = names; *n; n++) {
-		if (!strcmp(*n, "pg") || !strcmp(*n, "postgresql"))
+	if (!(copy = strdup(v)))
+		abort();
+	for (name = strtok_r(copy, ",", &save); name;
+	     name = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(name, "pg") || !strcmp(name, "postgresql"))
 			bits |= ENGINE_PG;
-		else if (!strcmp(*n, "sqlite"))
+		else if (!strcmp(name, "sqlite"))
 			bits |= ENGINE_SQLITE;
-		else if (!strcmp(*n, "mysql") || !strcmp(*n, "mariadb"))
+		else if (!strcmp(name, "mysql") || !strcmp(name, "mariadb"))
 			bits |= ENGINE_MYSQL;
 		else
-			invalid("DBCLONE_ENGINES", v,
-				"use a comma-separated list of pg, sqlite, mysql");
+			bits |= 1u << 31; /* unknown: reported below */
 	}
-	free(names[0]);
-	free(names);
-	return bits;
+	free(copy);
+	if (!bits || bits >> 31)
+		invalid("DBCLONE_ENGINES", v,
+			"use a comma-separated list of pg, sqlite, mysql");
+	return bits & (ENGINE_PG | ENGINE_SQLITE | ENGINE_MYSQL);
 }
 
 static int parse_signal(void)

@@ -21,6 +21,7 @@ static int (*real_mysql_select_db)(MYSQL *, const char *);
 static my_bool (*real_mysql_change_user)(MYSQL *, const char *, const char *,
 					 const char *);
 static unsigned int (*real_mysql_errno)(MYSQL *);
+static int (*real_mysql_ping)(MYSQL *);
 static pthread_once_t bound = PTHREAD_ONCE_INIT;
 static bool bound_ok;
 static char bind_error[256];
@@ -35,6 +36,7 @@ static void bind_mariadb(void)
 		REAL_SYMBOL(real_mysql_select_db, "mysql_select_db"),
 		REAL_SYMBOL(real_mysql_change_user, "mysql_change_user"),
 		REAL_SYMBOL(real_mysql_errno, "mysql_errno"),
+		REAL_SYMBOL(real_mysql_ping, "mysql_ping"),
 		REAL_SYMBOL(real.init, "mysql_init"),
 		REAL_SYMBOL(real.real_connect, "mysql_real_connect"),
 		REAL_SYMBOL(real.real_query, "mysql_real_query"),
@@ -174,9 +176,14 @@ static void forget(const MYSQL *mysql)
 	pthread_mutex_unlock(&lock);
 }
 
-/* Called with s->lock held. */
+/* Called with s->lock held. An admin connection idle past the server's
+ * wait_timeout, or cut by a restart, is opened again. */
 static MYSQL *admin_of(struct my_server *s, char *err, size_t errlen)
 {
+	if (s->admin && real_mysql_ping(s->admin) != 0) {
+		real.close(s->admin);
+		s->admin = NULL;
+	}
 	if (!s->admin)
 		s->admin = mysql_admin_connect(&real, &s->target,
 					       config_get()->mysql_admin, err,
@@ -296,6 +303,14 @@ static struct clone *clone_for_db(MYSQL *mysql, const struct mysql_target *t,
 	}
 	log_error("%s", err);
 	refusal_add(mysql, CR_UNKNOWN_ERROR_CODE, err);
+	/* The reason holds while the handle's own error state is the one it
+	 * had when refused: the next call that succeeds or fails for itself
+	 * ends it (see mysql_error). A connected handle is given a real error
+	 * of its own first (a database name the server rejects), so that its
+	 * next success clears it. */
+	if (recall(mysql, &(struct mysql_target){0}))
+		real_mysql_select_db(mysql, "");
+	refusal_set_tag(mysql, (long)real_mysql_errno(mysql));
 	return NULL;
 }
 
@@ -336,12 +351,12 @@ HOOK MYSQL *mysql_real_connect(MYSQL *mysql, const char *host,
 /* Moves a handle from the clone it used (if any) to c. */
 static void switch_clone(MYSQL *mysql, struct clone *c)
 {
-	struct clone *over = clone_untrack(mysql);
+	struct clone *was = clone_detach(mysql);
 
 	if (c)
 		clone_track(c, mysql);
-	if (over)
-		clone_drop(over);
+	if (was)
+		clone_release(was);
 }
 
 HOOK int mysql_select_db(MYSQL *mysql, const char *db)
@@ -379,7 +394,11 @@ HOOK my_bool mysql_change_user(MYSQL *mysql, const char *user,
 	if (!intercepting() || !recall(mysql, &t))
 		return real_mysql_change_user(mysql, user, passwd, db);
 	in_client++;
-	target_of(&t, t.host, user, passwd, t.port, t.socket);
+	{
+		struct mysql_target was = t; /* target_of clears t first */
+
+		target_of(&t, was.host, user, passwd, was.port, was.socket);
+	}
 	c = clone_for_db(mysql, &t, db, &refused);
 	failed = refused ? 1 :
 		real_mysql_change_user(mysql, user, passwd,
@@ -396,31 +415,44 @@ HOOK my_bool mysql_change_user(MYSQL *mysql, const char *user,
 
 HOOK void mysql_close(MYSQL *mysql)
 {
-	struct clone *over = NULL;
+	struct clone *c = NULL;
 
 	if (!bind_ok())
 		return;
 	if (!in_client && mysql) {
 		refusal_forget(mysql);
 		forget(mysql);
-		over = clone_untrack(mysql);
+		c = clone_detach(mysql);
 	}
 	in_client++;
 	real.close(mysql);
 	in_client--;
-	/* The last connection of an ended key is gone: drop its clone. */
-	if (over)
-		clone_drop(over);
+	/* The last connection of an ended key is gone: its clone is dropped. */
+	if (c)
+		clone_release(c);
+}
+
+/* A refusal still stands if the handle has not been used since. */
+static bool refused_now(MYSQL *mysql, int *code)
+{
+	long tag;
+
+	if (!refusal_code(mysql, code))
+		return false;
+	if (refusal_tag(mysql, &tag) && tag == (long)real_mysql_errno(mysql))
+		return true;
+	refusal_forget(mysql);
+	return false;
 }
 
 HOOK const char *mysql_error(MYSQL *mysql)
 {
-	const char *msg;
+	int code;
 
 	if (!bind_ok())
 		return "dbclone: libmariadb is not loaded";
-	msg = refusal_message(mysql, false);
-	return msg ? msg : real.error(mysql);
+	return refused_now(mysql, &code) ? refusal_message(mysql, false)
+					 : real.error(mysql);
 }
 
 HOOK unsigned int mysql_errno(MYSQL *mysql)
@@ -429,7 +461,7 @@ HOOK unsigned int mysql_errno(MYSQL *mysql)
 
 	if (!bind_ok())
 		return CR_UNKNOWN_ERROR_CODE;
-	return refusal_code(mysql, &code) ? (unsigned)code : real_mysql_errno(mysql);
+	return refused_now(mysql, &code) ? (unsigned)code : real_mysql_errno(mysql);
 }
 
 const struct hook mariadb_hooks[] = {

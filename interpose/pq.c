@@ -132,8 +132,15 @@ static bool drop_pg(void *server, const char *clone, bool force, char *err,
 
 	in_libpq++;
 	pthread_mutex_lock(&s->lock);
-	if ((admin = admin_of(s, NULL, err, errlen)))
+	/* An admin connection that broke while idle (server restart, idle
+	 * timeout) fails once, then is opened again: one retry. */
+	for (int tries = 0; tries < 2; tries++) {
+		if (!(admin = admin_of(s, NULL, err, errlen)))
+			break;
 		ok = pg_drop(&real, admin, clone, force, err, errlen);
+		if (ok || real.status(admin) == CONNECTION_OK)
+			break;
+	}
 	pthread_mutex_unlock(&s->lock);
 	in_libpq--;
 	return ok;
@@ -172,9 +179,14 @@ static bool make_pg(void *vctx, unsigned long seq, char *name, size_t namelen,
 	}
 	marker_for_self(&m, ctx->src->dbname);
 	pthread_mutex_lock(&s->lock);
-	if ((admin = admin_of(s, &ctx->bad_options, err, errlen)))
+	for (int tries = 0; tries < 2; tries++) { /* as in drop_pg */
+		if (!(admin = admin_of(s, &ctx->bad_options, err, errlen)))
+			break;
 		ok = pg_clone(&real, admin, ctx->src->dbname, name,
 			      ctx->src->user, &m, err, errlen);
+		if (ok || real.status(admin) == CONNECTION_OK)
+			break;
+	}
 	pthread_mutex_unlock(&s->lock);
 	*server = s;
 	return ok;
@@ -395,18 +407,18 @@ HOOK PGconn *PQsetdbLogin(const char *host, const char *port,
 
 HOOK void PQfinish(PGconn *conn)
 {
-	struct clone *over = NULL;
+	struct clone *c = NULL;
 
 	if (!bind_ok())
 		return;
 	if (!in_libpq && conn) {
 		refusal_forget(conn);
-		over = clone_untrack(conn);
+		c = clone_detach(conn);
 	}
 	REAL((real.finish(conn), 0));
-	/* The last connection of an ended key is gone: drop its clone. */
-	if (over)
-		clone_drop(over);
+	/* The last connection of an ended key is gone: its clone is dropped. */
+	if (c)
+		clone_release(c);
 }
 
 HOOK char *PQerrorMessage(const PGconn *conn)

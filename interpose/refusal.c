@@ -10,6 +10,7 @@
 struct refusal {
 	const void *handle;
 	int code;
+	long tag;
 	char message[640]; /* "why\n": the newline is dropped for SQLite */
 	struct refusal *next;
 };
@@ -54,7 +55,9 @@ const char *refusal_message(const void *handle, bool newline)
 	return msg;
 }
 
-bool refusal_code(const void *handle, int *code)
+/* Finds the refusal of handle and calls fn on it under the lock. */
+static bool with_refusal(const void *handle, void (*fn)(struct refusal *, void *),
+			 void *arg)
 {
 	bool found = false;
 
@@ -63,12 +66,41 @@ bool refusal_code(const void *handle, int *code)
 	pthread_mutex_lock(&lock);
 	for (struct refusal *r = refusals; r && !found; r = r->next) {
 		if (r->handle == handle) {
-			*code = r->code;
+			fn(r, arg);
 			found = true;
 		}
 	}
 	pthread_mutex_unlock(&lock);
 	return found;
+}
+
+static void get_code(struct refusal *r, void *arg) { *(int *)arg = r->code; }
+static void get_tag(struct refusal *r, void *arg) { *(long *)arg = r->tag; }
+static void set_tag(struct refusal *r, void *arg) { r->tag = *(long *)arg; }
+
+bool refusal_code(const void *handle, int *code)
+{
+	return with_refusal(handle, get_code, code);
+}
+
+bool refusal_tag(const void *handle, long *tag)
+{
+	return with_refusal(handle, get_tag, tag);
+}
+
+void refusal_set_tag(const void *handle, long tag)
+{
+	with_refusal(handle, set_tag, &tag);
+}
+
+static void after_fork_child(void)
+{
+	pthread_mutex_init(&lock, NULL);
+}
+
+__attribute__((constructor)) static void refusal_init(void)
+{
+	pthread_atfork(NULL, NULL, after_fork_child);
 }
 
 void refusal_forget(const void *handle)

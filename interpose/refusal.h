@@ -17,5 +17,8 @@ const char *refusal_message(const void *handle, bool newline) HIDDEN;
 /* True, with *code, for a handle that was refused. */
 bool refusal_code(const void *handle, int *code) HIDDEN;
 void refusal_forget(const void *handle) HIDDEN;
+/* A value the engine keeps with a refusal (its own error state then). */
+void refusal_set_tag(const void *handle, long tag) HIDDEN;
+bool refusal_tag(const void *handle, long *tag) HIDDEN;
 
 #endif

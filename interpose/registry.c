@@ -21,7 +21,8 @@ struct clone {
 	char name[512];
 	void *server;
 	pid_t owner;      /* the process that made it, and alone may drop it */
-	int uses;         /* tracked connections and callers holding it */
+	int conns;        /* tracked connections */
+	int held;         /* callers between clone_for_key and track/release */
 	int waiters;      /* threads waiting for it to be made */
 	enum clone_state state;
 	bool ended;       /* its key is over: drop when unused */
@@ -88,7 +89,7 @@ static void free_clone(struct clone *c)
  * drop it. Called with the lock held. */
 static struct clone *retire_if_idle(struct clone *c)
 {
-	if (!c->ended || c->uses > 0 || c->state != READY)
+	if (!c->ended || c->conns > 0 || c->held > 0 || c->state != READY)
 		return NULL;
 	unlink_clone(c);
 	if (c->owner == getpid())
@@ -109,8 +110,10 @@ static struct clone *end_key(const char *old)
 		if (strcmp(c->key, old) != 0)
 			continue;
 		c->ended = true;
-		if (terminate && c->state == READY)
-			c->uses = 0; /* its sessions are cut by the drop */
+		/* Its sessions are cut by the drop; a caller still holding it
+		 * (about to connect) keeps it until that connection closes. */
+		if (terminate && c->state == READY && !c->held)
+			c->conns = 0;
 		if ((c = retire_if_idle(c))) {
 			c->next = drop;
 			drop = c;
@@ -118,6 +121,8 @@ static struct clone *end_key(const char *old)
 	}
 	return drop;
 }
+
+static void clone_drop(struct clone *c);
 
 static void drop_list(struct clone *c)
 {
@@ -173,7 +178,7 @@ static struct clone *wait_for(struct clone *c, char *err, size_t errlen)
 		pthread_cond_wait(&made, &lock);
 	c->waiters--;
 	if (c->state == READY) {
-		c->uses++;
+		c->held++;
 		return c;
 	}
 	snprintf(err, errlen, "%s", c->error);
@@ -214,7 +219,7 @@ static struct clone *make_clone(const struct engine *e, const char *source,
 	if (ok) {
 		c->state = READY;
 		c->owner = getpid();
-		c->uses = 1;
+		c->held = 1;
 		pthread_once(&teardown_once, register_teardown);
 		e->describe(c->server, where, sizeof(where));
 		journal_record(e->name, c->name, where);
@@ -294,6 +299,8 @@ void clone_track(struct clone *c, const void *conn)
 	size_t b = bucket(conn);
 
 	pthread_mutex_lock(&lock);
+	c->held--;
+	c->conns++;
 	if (u) {
 		u->conn = conn;
 		u->clone = c;
@@ -306,14 +313,14 @@ void clone_track(struct clone *c, const void *conn)
 void clone_release(struct clone *c)
 {
 	pthread_mutex_lock(&lock);
-	c->uses--;
+	c->held--;
 	c = retire_if_idle(c);
 	pthread_mutex_unlock(&lock);
 	if (c)
 		clone_drop(c);
 }
 
-struct clone *clone_untrack(const void *conn)
+struct clone *clone_detach(const void *conn)
 {
 	struct clone *c = NULL;
 
@@ -325,8 +332,9 @@ struct clone *clone_untrack(const void *conn)
 			*u = gone->next;
 			c = gone->clone;
 			free(gone);
-			c->uses--;
-			c = retire_if_idle(c);
+			/* The connection's use becomes the caller's hold. */
+			c->conns--;
+			c->held++;
 			break;
 		}
 	}
@@ -334,7 +342,8 @@ struct clone *clone_untrack(const void *conn)
 	return c;
 }
 
-void clone_drop(struct clone *c)
+/* Drops a clone that is over, and frees it. */
+static void clone_drop(struct clone *c)
 {
 	char err[600];
 

@@ -46,9 +46,10 @@ const char *clone_name_of(const struct clone *c) HIDDEN;
 void clone_track(struct clone *c, const void *conn) HIDDEN;
 void clone_release(struct clone *c) HIDDEN;
 
-/* A connection is closing: returns the clone to drop once the connection
- * is really gone (its key has ended and nothing else uses it), else NULL. */
-struct clone *clone_untrack(const void *conn) HIDDEN;
-void clone_drop(struct clone *c) HIDDEN;
+/* A connection is closing: takes it off its clone (NULL if it used none)
+ * and hands the caller a hold, given back with clone_release() once the
+ * connection is really closed (which drops a clone whose key has ended and
+ * that nothing else uses), or with clone_track() if it stays open. */
+struct clone *clone_detach(const void *conn) HIDDEN;
 
 #endif

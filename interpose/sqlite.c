@@ -240,36 +240,43 @@ HOOK int sqlite3_open16(const void *filename, sqlite3 **db)
 
 HOOK int sqlite3_close(sqlite3 *db)
 {
-	struct clone *over;
+	struct clone *c = NULL;
 	int rc;
 
 	if (!bind_ok())
 		return SQLITE_MISUSE;
+	/* Untracked before the real close: after it, another thread's open
+	 * may get the same address. */
+	if (db)
+		c = clone_detach(db);
 	rc = real.close(db);
+	if (rc == SQLITE_OK && db)
+		refusal_forget(db);
 	/* SQLITE_BUSY leaves the connection open: it still uses the clone. */
-	if (rc != SQLITE_OK || !db)
-		return rc;
-	refusal_forget(db);
-	if ((over = clone_untrack(db)))
-		clone_drop(over);
+	if (c && rc != SQLITE_OK)
+		clone_track(c, db);
+	else if (c)
+		clone_release(c);
 	return rc;
 }
 
 HOOK int sqlite3_close_v2(sqlite3 *db)
 {
-	struct clone *over = NULL;
+	struct clone *c = NULL;
+	int rc;
 
 	if (!bind_ok())
 		return SQLITE_MISUSE;
 	if (db) {
 		refusal_forget(db);
-		over = clone_untrack(db);
+		c = clone_detach(db);
 	}
+	rc = real_sqlite3_close_v2(db);
 	/* A zombie connection may keep the file open a while: unlinking it
 	 * is still safe. */
-	if (over)
-		clone_drop(over);
-	return real_sqlite3_close_v2(db);
+	if (c)
+		clone_release(c);
+	return rc;
 }
 
 HOOK const char *sqlite3_errmsg(sqlite3 *db)

@@ -44,6 +44,18 @@ grants_of_current_db="SELECT coalesce((SELECT string_agg(CASE WHEN a.grantee = 0
   assert_line --index 2 "f"
 }
 
+@test "a grant to one role keeps PUBLIC's default CONNECT and TEMPORARY on the clone" {
+  src=$(new_source)
+  sql postgres "GRANT CONNECT ON DATABASE \"$src\" TO reader" >/dev/null
+  expected=$(sql "$src" "$grants_of_current_db")
+  [[ $expected == *PUBLIC:CONNECT* ]] || fail "setup: $expected"
+  run preloaded psql -X -qtA -d "$src" -c "$grants_of_current_db" \
+    -c "SELECT has_database_privilege('public', current_database(), 'CONNECT')"
+  assert_success
+  assert_line --index 0 "$expected"
+  assert_line --index 1 "t"
+}
+
 @test "a source with default grants gives a clone with default grants" {
   src=$(new_source)
   run preloaded psql -X -qtA -d "$src" -c "$grants_of_current_db"

@@ -93,10 +93,20 @@ DBCLONE_ON_ERROR|ignore|use fail or passthrough
 DBCLONE_DEBUGLEVEL|9|use 0, 1, 2 or 3
 DBCLONE_SIGNAL|FOO|use USR1, USR2, HUP, WINCH, URG, a real-time signal number, or none
 DBCLONE_ENGINES|oracle|use a comma-separated list of pg, sqlite, mysql
+DBCLONE_ENGINES|,|use a comma-separated list of pg, sqlite, mysql
 DBCLONE_DISABLE|maybe|use 1 or 0
 EOF_VARS
   assert_equal "$(sql "$src" "SELECT count(*) FROM t")" 3
   assert_no_clones
+}
+
+@test "DBCLONE_ENGINES takes a list with stray commas, and leaves out the engines it does not name" {
+  src=$(new_source)
+  DBCLONE_ENGINES=",pg," run preloaded psql -X -qtA -d "$src" -c "SELECT current_database()"
+  assert_success
+  assert_output --regexp "^dbclone_${src}_"
+  DBCLONE_ENGINES="sqlite,mysql" run preloaded psql -X -qtA -d "$src" -c "SELECT current_database()"
+  assert_output "$src"
 }
 
 @test "a malformed conninfo gets libpq's own error, exactly as without dbclone" {

@@ -66,6 +66,19 @@ cur.execute('DELETE FROM parent WHERE id = 1000'); cur.execute('SELECT count(*) 
   assert_equal "$(my "$SRC" "SELECT count(*) FROM audit")" 0
 }
 
+@test "a trigger that names the source schema unquoted writes to the clone, never the source" {
+  my "$SRC" "CREATE TRIGGER parent_touch AFTER UPDATE ON parent FOR EACH ROW INSERT INTO $SRC.audit (what) VALUES ('updated')"
+  run preloaded "$PY" -c "
+import MySQLdb
+c = MySQLdb.connect(user='root', db='$SRC', autocommit=True); cur = c.cursor()
+cur.execute('UPDATE parent SET price = price + 1 WHERE id = 1000')
+cur.execute('SELECT count(*) FROM audit'); print(cur.fetchone()[0])
+"
+  assert_success
+  assert_output 1
+  assert_equal "$(my "$SRC" "SELECT count(*) FROM audit")" 0
+}
+
 @test "every hooked call (real_connect, select_db, change_user) lands in the test's one clone; no database passes through" {
   run preloaded "$ROOT/build/tests/mysql_calls" "$SRC"
   assert_success

@@ -58,6 +58,23 @@ except MySQLdb.Error as e:
   assert_no_mysql_clones
 }
 
+@test "a refused select_db fails that call only: the connection's next statements report their own outcome" {
+  run preloaded "$PY" -c "
+import MySQLdb
+c = MySQLdb.connect(user='root', autocommit=True)
+try:
+    c.select_db('no_such_db')
+except MySQLdb.Error as e:
+    print('refused', e.args[0], e.args[1].split(';')[0])
+cur = c.cursor()
+cur.execute('SET @x = 41')  # no result set: MySQLdb asks mysql_errno
+cur.execute('SELECT @x + 1'); print('then', cur.fetchone()[0])
+"
+  assert_success
+  assert_line 'refused 2000 dbclone: source database "no_such_db" does not exist on the server'
+  assert_line "then 42"
+}
+
 @test "an unknown database is refused, and nothing is created" {
   connect_and_write root no_such_db
   assert_line "refused 2000 dbclone: source database \"no_such_db\" does not exist on the server; create it, or point the program at an existing database"
