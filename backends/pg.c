@@ -260,6 +260,13 @@ bool pg_is_maintenance_db(const char *dbname)
 	       strcmp(dbname, "template1") == 0;
 }
 
+void pg_params_conninfo(const struct pg_params *p, char *out, size_t outlen)
+{
+	out[0] = '\0';
+	for (size_t i = 0; i < p->n; i++)
+		append_option(out, outlen, p->keywords[i], p->values[i]);
+}
+
 void pg_server_conninfo(const struct pg_source *src, char *out, size_t outlen)
 {
 	snprintf(out, outlen, "%s", src->server);
@@ -703,6 +710,19 @@ bool pg_drop(const struct pg_api *api, PGconn *admin, const char *clone,
 			       "AND pid <> pg_backend_pid()", 1, params));
 		force = false;
 	}
+	/* A golden copy is a template, which DROP DATABASE refuses. */
+	{
+		const char *params[] = {clone};
+
+		res = run(api, admin, "SELECT 1 FROM pg_catalog.pg_database WHERE "
+			  "datname = $1 AND datistemplate", 1, params);
+		if (ok(api, res) && api->ntuples(res) == 1)
+			sql_add(&sql, "ALTER DATABASE ", q, " IS_TEMPLATE false;");
+		api->clear(res);
+	}
+	if (sql.len)
+		api->clear(run(api, admin, sql.s, 0, NULL));
+	sql.len = 0;
 	sql_add(&sql, "DROP DATABASE IF EXISTS ", q, force ? " WITH (FORCE)" : "");
 	res = run(api, admin, sql.s, 0, NULL);
 	done = ok(api, res);

@@ -115,4 +115,8 @@ bool pg_list(const struct pg_api *api, PGconn *admin,
  * what the run journal records. */
 void pg_server_conninfo(const struct pg_source *src, char *out, size_t outlen);
 
+/* Every option of p as one conninfo string (passwords included: for the
+ * run supervisor's private socket only, never a log). */
+void pg_params_conninfo(const struct pg_params *p, char *out, size_t outlen);
+
 #endif

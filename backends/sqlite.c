@@ -295,7 +295,9 @@ bool sqlite_clone(const struct sqlite_api *api, const struct sqlite_source *src,
 	bool logical;
 
 	*code = SQLITE_CANTOPEN;
-	if (!clone_name(src->path, seq, 100, name, sizeof(name)) ||
+	/* Named after the source the marker names, also when copying a
+	 * golden copy of it. */
+	if (!clone_name(m->source, seq, 100, name, sizeof(name)) ||
 	    (size_t)snprintf(clone, clonelen, "%s/%s" CLONE_SUFFIX, dir, name) >= clonelen) {
 		snprintf(err, errlen, "dbclone: DBCLONE_DIR %s is too long a path; "
 			 "set DBCLONE_DIR to a shorter one", dir);

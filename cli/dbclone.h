@@ -8,11 +8,13 @@
 
 #include "mariadb.h"
 #include "pg.h"
+#include "sqlite.h"
 
 #define DBCLONE_VERSION "0.1.0"
 
 extern const struct pg_api cli_pg_api;
 extern const struct mysql_api cli_mysql_api;
+extern const struct sqlite_api cli_sqlite_api;
 
 int cmd_run(int argc, char **argv);
 int cmd_ls(int argc, char **argv);

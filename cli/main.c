@@ -43,6 +43,17 @@ const struct mysql_api cli_mysql_api = {
 	.close = mysql_close,
 };
 
+const struct sqlite_api cli_sqlite_api = {
+	.open_v2 = sqlite3_open_v2,
+	.close = sqlite3_close,
+	.exec = sqlite3_exec,
+	.errmsg = sqlite3_errmsg,
+	.backup_init = sqlite3_backup_init,
+	.backup_step = sqlite3_backup_step,
+	.backup_finish = sqlite3_backup_finish,
+	.free = sqlite3_free,
+};
+
 MYSQL *cli_mysql_admin(const char *where, bool quiet)
 {
 	struct mysql_target t = {0};
@@ -96,11 +107,17 @@ static const char usage[] =
 "Gives every test a private clone of the database it connects to.\n"
 "\n"
 "Commands:\n"
-"  run [--per-process] -- CMD [ARGS...]\n"
-"        run CMD with libdbclone.so preloaded; at the end drop every clone\n"
-"        of the run that is still there (a process killed with kill -9).\n"
-"        Exits with CMD's status. Every process clones for itself until the\n"
-"        run supervisor lands; --per-process says so explicitly.\n"
+"  run [--per-process] [--pool N] -- CMD [ARGS...]\n"
+"        run CMD with libdbclone.so preloaded, as the run supervisor: every\n"
+"        process of the run uses one clone per test key (DBCLONE_TEST, else\n"
+"        the run's epoch); clones come from one golden copy per source and a\n"
+"        pool of N ready clones (default: the number of cores, DBCLONE_POOL);\n"
+"        a key's clone is dropped once it is over, and everything at the\n"
+"        end; a one-line summary goes to stderr. --per-process: every\n"
+"        process clones for itself instead. Exits with CMD's status.\n"
+"  next [--run DIR]\n"
+"        move the run (DBCLONE_SOCKET, or the run directory DIR) to its next\n"
+"        epoch; returns once the old epoch's clones are dropped.\n"
 "  next --pid PID\n"
 "        send the boundary signal (DBCLONE_SIGNAL) to PID: its next\n"
 "        connect starts a new test key, on a new clone.\n"
@@ -146,7 +163,10 @@ static const char usage[] =
 "  DBCLONE_LOG         file to log to (default: standard error)\n"
 "  DBCLONE_LIBRARY     the library `dbclone run` preloads (default: next to\n"
 "                      the command)\n"
-"Set by `dbclone run` for its processes: DBCLONE_RUN, DBCLONE_RUN_DIR.\n";
+"  DBCLONE_POOL        ready clones per source in a shared run (default:\n"
+"                      the number of cores)\n"
+"Set by `dbclone run` for its processes: DBCLONE_RUN, DBCLONE_RUN_DIR,\n"
+"DBCLONE_SOCKET (the supervisor), DBCLONE_PER_PROCESS (--per-process).\n";
 
 int main(int argc, char **argv)
 {

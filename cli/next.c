@@ -5,12 +5,58 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <limits.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include "dbclone.h"
+#include "wire.h"
 #include "signals.h"
+
+/* Tells the run supervisor: the whole run moves to its next epoch. Returns
+ * once the old epoch's clones are dropped. */
+static int next_of_run(const char *where)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	char path[PATH_MAX], reply[256];
+	struct stat st;
+	int fd;
+
+	/* --run takes the run's directory or its socket. */
+	if (stat(where, &st) == 0 && S_ISDIR(st.st_mode))
+		snprintf(path, sizeof(path), "%s/socket", where);
+	else
+		snprintf(path, sizeof(path), "%s", where);
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		fprintf(stderr, "dbclone: %s is too long a socket path\n", path);
+		return 2;
+	}
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+		fprintf(stderr, "dbclone: no run listens on %s (%s): the run is "
+			"over, or give its directory with --run\n", path,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	if (!wire_send(fd, "next") || !wire_recv(fd, reply, sizeof(reply)) ||
+	    strncmp(reply, "ok", 2)) {
+		fprintf(stderr, "dbclone: the run at %s did not move on; is it a "
+			"dbclone run?\n", path);
+		close(fd);
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
 
 int cmd_next(int argc, char **argv)
 {
-	const char *pidtext = NULL;
+	const char *pidtext = NULL, *run = NULL;
 	char *end;
 	long pid;
 	int sig;
@@ -20,16 +66,26 @@ int cmd_next(int argc, char **argv)
 			pidtext = argv[++i];
 		else if (!strncmp(argv[i], "--pid=", 6))
 			pidtext = argv[i] + 6;
+		else if (!strcmp(argv[i], "--run") && i + 1 < argc)
+			run = argv[++i];
+		else if (!strncmp(argv[i], "--run=", 6))
+			run = argv[i] + 6;
 		else {
-			fprintf(stderr, "dbclone: next does not take \"%s\"; "
-				"use dbclone next --pid PID\n", argv[i]);
+			fprintf(stderr, "dbclone: next does not take \"%s\"; use "
+				"dbclone next [--run DIR | --pid PID]\n", argv[i]);
 			return 2;
 		}
 	}
 	if (!pidtext) {
-		fprintf(stderr, "dbclone: next needs the program's process id; "
-			"use dbclone next --pid PID\n");
-		return 2;
+		if (!run)
+			run = getenv("DBCLONE_SOCKET");
+		if (!run || !*run) {
+			fprintf(stderr, "dbclone: next finds its run through "
+				"DBCLONE_SOCKET (set inside dbclone run); outside a "
+				"run use dbclone next --run DIR or --pid PID\n");
+			return 2;
+		}
+		return next_of_run(run);
 	}
 	pid = strtol(pidtext, &end, 10);
 	if (*end || pid <= 0) {

@@ -7,13 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "dbclone.h"
 #include "journal.h"
+#include "supervisor.h"
 #include "sqlite.h"
 
 static pid_t child;
@@ -163,24 +166,85 @@ static void sweep_run(const char *dir, const char *run)
 	rmdir(dir);
 }
 
+/* The pool size: --pool, else DBCLONE_POOL, else the number of cores;
+ * 0 or more than 64 is clamped, with a warning. -1 when not a number. */
+static int pool_size(const char *given)
+{
+	const char *v = given ? given : getenv("DBCLONE_POOL");
+	long n;
+	char *end;
+
+	if (!v || !*v)
+		return (int)sysconf(_SC_NPROCESSORS_ONLN);
+	n = strtol(v, &end, 10);
+	if (*end || n < 0)
+		return -1;
+	if (n < 1 || n > 64) {
+		fprintf(stderr, "dbclone: a pool of %ld clones per source is %s; "
+			"using %d\n", n, n < 1 ? "no pool" : "absurd", n < 1 ? 1 : 64);
+		n = n < 1 ? 1 : 64;
+	}
+	return (int)n;
+}
+
+/* The supervisor's socket, in the run's private directory. */
+static int listen_on(const char *dir, char *path, size_t pathlen)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd;
+
+	snprintf(path, pathlen, "%s/socket", dir);
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		fprintf(stderr, "dbclone: the run directory %s is too long a path for "
+			"a socket; set TMPDIR to a shorter one\n", dir);
+		return -1;
+	}
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
+	    listen(fd, 128) != 0) {
+		fprintf(stderr, "dbclone: cannot listen on %s: %s\n", path,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	char lib[PATH_MAX], run[256], host[128] = "", dir[PATH_MAX];
-	const char *tmp = getenv("TMPDIR"), *old;
+	char sock_path[PATH_MAX + 16];
+	const char *tmp = getenv("TMPDIR"), *old, *pool_arg = NULL;
 	struct sigaction sa = {0};
+	bool per_process = false;
+	int i, status = 0, listen_fd = -1, pool;
 	char *preload;
-	int i, status = 0;
 
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
-		if (strcmp(argv[i], "--per-process") != 0) {
+		if (!strcmp(argv[i], "--per-process")) {
+			per_process = true;
+		} else if (!strcmp(argv[i], "--pool") && i + 1 < argc) {
+			pool_arg = argv[++i];
+		} else if (!strncmp(argv[i], "--pool=", 7)) {
+			pool_arg = argv[i] + 7;
+		} else {
 			fprintf(stderr, "dbclone: run does not take \"%s\"; use "
-				"dbclone run [--per-process] -- CMD ...\n", argv[i]);
+				"dbclone run [--per-process] [--pool N] -- CMD ...\n",
+				argv[i]);
 			return 2;
 		}
 	}
 	if (i + 1 >= argc) {
 		fprintf(stderr, "dbclone: run needs a command; use dbclone run "
 			"-- CMD ...\n");
+		return 2;
+	}
+	if ((pool = pool_size(pool_arg)) < 0) {
+		fprintf(stderr, "dbclone: pool size \"%s\" is not a number; give "
+			"the number of ready clones per source, e.g. --pool 2\n",
+			pool_arg ? pool_arg : getenv("DBCLONE_POOL"));
 		return 2;
 	}
 	if (!cli_find_library(lib, sizeof(lib))) {
@@ -209,6 +273,17 @@ int cmd_run(int argc, char **argv)
 	setenv("DBCLONE_RUN", run, 1);
 	setenv("DBCLONE_RUN_DIR", dir, 1);
 	free(preload);
+	if (per_process) {
+		setenv("DBCLONE_PER_PROCESS", "1", 1);
+		unsetenv("DBCLONE_SOCKET");
+	} else {
+		if ((listen_fd = listen_on(dir, sock_path, sizeof(sock_path))) < 0) {
+			rmdir(dir);
+			return 2;
+		}
+		setenv("DBCLONE_SOCKET", sock_path, 1);
+		unsetenv("DBCLONE_PER_PROCESS");
+	}
 
 	/* A parent that ignores SIGCHLD would make waitpid fail. */
 	signal(SIGCHLD, SIG_DFL);
@@ -233,12 +308,18 @@ int cmd_run(int argc, char **argv)
 			argv[i + 1], strerror(errno));
 		_exit(127);
 	}
-	/* The run's own commands must not be intercepted. */
+	/* The run's own work must not be intercepted. */
 	unsetenv("LD_PRELOAD");
-	while (waitpid(child, &status, 0) < 0) {
-		if (errno != EINTR) {
-			status = 255 << 8; /* lost the child: a failure */
-			break;
+	if (listen_fd >= 0) {
+		status = supervise(listen_fd, child, pool);
+		close(listen_fd);
+		unlink(sock_path);
+	} else {
+		while (waitpid(child, &status, 0) < 0) {
+			if (errno != EINTR) {
+				status = 255 << 8; /* lost the child: a failure */
+				break;
+			}
 		}
 	}
 	sweep_run(dir, run);

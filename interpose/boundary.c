@@ -57,3 +57,8 @@ void boundary_key(char *key, size_t keylen)
 	snprintf(key, keylen, "%s#%u", test ? test : "",
 		 atomic_load(&signals_seen));
 }
+
+unsigned boundary_signals(void)
+{
+	return atomic_load(&signals_seen);
+}

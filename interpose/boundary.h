@@ -15,4 +15,7 @@ void boundary_install(void) HIDDEN;
  * signals seen. */
 void boundary_key(char *key, size_t keylen) HIDDEN;
 
+/* How many boundary signals this process has seen. */
+unsigned boundary_signals(void) HIDDEN;
+
 #endif

@@ -119,6 +119,8 @@ static void load(void)
 	cfg.exclude = split_list(env("DBCLONE_EXCLUDE"));
 	cfg.pg_admin = env("DBCLONE_PG_ADMIN");
 	cfg.mysql_admin = env("DBCLONE_MYSQL_ADMIN");
+	cfg.socket = env("DBCLONE_SOCKET");
+	cfg.per_process = parse_bool("DBCLONE_PER_PROCESS", false);
 	cfg.stale = STALE_WAIT;
 	if ((v = env("DBCLONE_STALE"))) {
 		if (!strcmp(v, "terminate"))

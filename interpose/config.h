@@ -17,6 +17,8 @@ struct config {
 	char **exclude;
 	const char *pg_admin;
 	const char *mysql_admin;
+	const char *socket;  /* DBCLONE_SOCKET: the run supervisor's */
+	bool per_process;    /* DBCLONE_PER_PROCESS: clone here, not there */
 	enum stale_mode stale;
 	bool passthrough_on_error;
 	int boundary_signal; /* 0: none */

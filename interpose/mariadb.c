@@ -13,6 +13,7 @@
 #include "mariadb.h"
 #include "refusal.h"
 #include "registry.h"
+#include "wire.h"
 
 #define CR_UNKNOWN_ERROR_CODE 2000
 
@@ -219,13 +220,30 @@ static void describe_mariadb(void *server, char *out, size_t outlen)
 		 t->port, t->socket, t->user);
 }
 
-static const struct engine mariadb_engine = {"mysql", drop_mariadb,
-					     describe_mariadb};
-
 struct make_ctx {
 	const struct mysql_target *target;
 	const char *db;
 };
+
+/* host, port, socket, user, password, database */
+static void spec_mariadb(void *vctx, char *out, size_t outlen)
+{
+	struct make_ctx *ctx = vctx;
+	const struct mysql_target *t = ctx->target;
+	const char *env_sock = getenv("MYSQL_UNIX_PORT");
+	char port[16];
+
+	snprintf(port, sizeof(port), "%u", t->port);
+	wire_append(out, outlen, t->host);
+	wire_append(out, outlen, port);
+	wire_append(out, outlen, t->socket[0] || !env_sock ? t->socket : env_sock);
+	wire_append(out, outlen, t->user);
+	wire_append(out, outlen, t->passwd);
+	wire_append(out, outlen, ctx->db);
+}
+
+static const struct engine mariadb_engine = {"mysql", drop_mariadb,
+					     describe_mariadb, spec_mariadb};
 
 static bool make_mariadb(void *vctx, unsigned long seq, char *name,
 			 size_t namelen, void **server, char *err, size_t errlen)

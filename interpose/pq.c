@@ -13,6 +13,7 @@
 #include "pg.h"
 #include "refusal.h"
 #include "registry.h"
+#include "wire.h"
 
 /* The real libpq behind the hooks; backends/pg.c reaches libpq only
  * through this table. */
@@ -151,13 +152,32 @@ static void describe_pg(void *server, char *out, size_t outlen)
 	snprintf(out, outlen, "%s", ((struct pg_server *)server)->where);
 }
 
-static const struct engine pg_engine = {"pg", drop_pg, describe_pg};
-
 struct make_ctx {
 	const struct pg_params *params;
 	const struct pg_source *src;
 	bool bad_options; /* libpq rejects the program's options itself */
 };
+
+/* conninfo (the program's options, the resolved server and user),
+ * database, role: what the run supervisor clones with. */
+static void spec_pg(void *vctx, char *out, size_t outlen)
+{
+	struct make_ctx *ctx = vctx;
+	char conninfo[4096], server[1024];
+
+	pg_params_conninfo(ctx->params, conninfo, sizeof(conninfo));
+	pg_server_conninfo(ctx->src, server, sizeof(server));
+	/* Later options win in a conninfo: the resolved server and user. */
+	if (strlen(conninfo) + strlen(server) + 2 < sizeof(conninfo)) {
+		strcat(conninfo, " ");
+		strcat(conninfo, server);
+	}
+	wire_append(out, outlen, conninfo);
+	wire_append(out, outlen, ctx->src->dbname);
+	wire_append(out, outlen, ctx->src->user);
+}
+
+static const struct engine pg_engine = {"pg", drop_pg, describe_pg, spec_pg};
 
 static bool make_pg(void *vctx, unsigned long seq, char *name, size_t namelen,
 		    void **server, char *err, size_t errlen)

@@ -10,6 +10,8 @@
 #include "boundary.h"
 #include "config.h"
 #include "journal.h"
+#include "supervised.h"
+#include "wire.h"
 #include "log.h"
 
 enum clone_state { MAKING, READY, FAILED };
@@ -265,6 +267,36 @@ struct clone *clone_for_key(const struct engine *e, const char *source,
 	return c;
 }
 
+/* In a shared run the supervisor owns the clone: this process only
+ * borrows it for its connections, never drops it. */
+static struct clone *clone_from_supervisor(const struct engine *e,
+					   const char *source, void *ctx,
+					   char *err, size_t errlen)
+{
+	char spec[WIRE_MAX] = "";
+	struct clone *c;
+
+	e->spec(ctx, spec, sizeof(spec));
+	if (!(c = calloc(1, sizeof(*c))) || !(c->source = strdup(source)) ||
+	    !(c->key = strdup(""))) {
+		if (c)
+			free_clone(c);
+		snprintf(err, errlen, "dbclone: out of memory");
+		return NULL;
+	}
+	if (!supervisor_clone(e->name, source, spec, c->name, sizeof(c->name),
+			      err, errlen)) {
+		free_clone(c);
+		return NULL;
+	}
+	c->engine = e;
+	c->state = READY;
+	c->ended = true; /* freed, not dropped, when its last connection goes */
+	c->held = 1;
+	log_info("%s %s -> %s (from the run supervisor)", e->name, source, c->name);
+	return c;
+}
+
 struct clone *clone_for_source(const struct engine *e, const char *name,
 			       const char *source, make_fn make, void *ctx,
 			       bool *refuse, char *err, size_t errlen)
@@ -277,7 +309,9 @@ struct clone *clone_for_source(const struct engine *e, const char *name,
 		log_trace("%s %s is excluded: passes through", e->name, name);
 		return NULL;
 	}
-	if ((c = clone_for_key(e, source, make, ctx, err, errlen)))
+	c = supervised() ? clone_from_supervisor(e, source, ctx, err, errlen)
+			 : clone_for_key(e, source, make, ctx, err, errlen);
+	if (c)
 		return c;
 	if (cfg->passthrough_on_error) {
 		log_error("%s -- DBCLONE_ON_ERROR=passthrough: connecting to the "

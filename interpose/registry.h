@@ -17,6 +17,10 @@ struct engine {
 		     size_t errlen);
 	/* Where the clone lives, for the run journal (a conninfo, a path). */
 	void (*describe)(void *server, char *out, size_t outlen);
+	/* What the run supervisor needs to reach the source (the make
+	 * context's options, credentials included), as wire fields, each led
+	 * by a tab (wire_append). */
+	void (*spec)(void *ctx, char *out, size_t outlen);
 };
 
 /* Makes a clone: picks its name from seq (unique in this process), fills

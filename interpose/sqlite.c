@@ -12,6 +12,7 @@
 #include "refusal.h"
 #include "registry.h"
 #include "sqlite.h"
+#include "wire.h"
 
 static struct sqlite_api real;
 static int (*real_sqlite3_open)(const char *, sqlite3 **);
@@ -73,13 +74,18 @@ static void describe_sqlite(void *server, char *out, size_t outlen)
 	snprintf(out, outlen, "file");
 }
 
-static const struct engine sqlite_engine = {"sqlite", drop_sqlite,
-					    describe_sqlite};
-
 struct make_ctx {
 	const struct sqlite_source *src;
 	int code; /* the result code for the program when making fails */
 };
+
+static void spec_sqlite(void *vctx, char *out, size_t outlen)
+{
+	wire_append(out, outlen, ((struct make_ctx *)vctx)->src->path);
+}
+
+static const struct engine sqlite_engine = {"sqlite", drop_sqlite,
+					    describe_sqlite, spec_sqlite};
 
 static bool make_sqlite(void *vctx, unsigned long seq, char *name,
 			size_t namelen, void **server, char *err, size_t errlen)

@@ -10,7 +10,7 @@ load test_helper
     -c "INSERT INTO t VALUES (4, 'four')" -c "DELETE FROM t WHERE id = 1" \
     -c "UPDATE t SET v = 'changed'" -c "SELECT current_database(), count(*) FROM t"
   assert_success
-  assert_output --regexp "^dbclone_${src}_[0-9a-f]+_[0-9]+_0\|3$"
+  assert_line --index 0 --regexp "^dbclone_${src}_[0-9a-f]+_[0-9]+_[0-9]+\|3$"
   assert_equal "$(checksum "$src")" "$before"
   assert_no_clones
 }

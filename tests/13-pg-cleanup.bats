@@ -16,9 +16,9 @@ hold() {
   read -r HOLD_PID HOLD_DB < "$ready"
 }
 
-@test "kill -9 of a program under dbclone run: the run drops its clone at the end" {
+@test "kill -9 of a program under dbclone run --per-process: the run drops its clone at the end" {
   src=$(new_source)
-  hold "$src" "$DBCLONE" run --
+  hold "$src" "$DBCLONE" run --per-process --
   assert_equal "$(clones)" "$HOLD_DB"
   kill -9 "$HOLD_PID"
   rc=0
@@ -96,9 +96,9 @@ hold() {
   run "$DBCLONE" run -- sh -c 'exit 7'
   assert_failure 7
   LD_PRELOAD=libm.so.6 run "$DBCLONE" run -- sh -c 'echo "$LD_PRELOAD"'
-  assert_output "$LIB:libm.so.6"
+  assert_line --index 0 "$LIB:libm.so.6"
   run -127 "$DBCLONE" run -- /nonexistent/cmd
-  assert_output "dbclone: cannot run /nonexistent/cmd: No such file or directory; check the command"
+  assert_line --index 0 "dbclone: cannot run /nonexistent/cmd: No such file or directory; check the command"
 }
 
 @test "SIGTERM to dbclone run reaches the command, and the run still cleans up" {

@@ -77,5 +77,5 @@ grants_of_current_db="SELECT coalesce((SELECT string_agg(CASE WHEN a.grantee = 0
   src=$(new_source)
   run "$DBCLONE" run -- psql -X -qtA -d "$src" -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()"
   assert_success
-  assert_output --regexp "^dbclone v1 host=$(hostname) pid=[0-9]+ run=$(hostname)-[0-9]+-[0-9]+ created=[0-9]+ source=$src$"
+  assert_line --index 0 --regexp "^dbclone v1 host=$(hostname) pid=[0-9]+ run=$(hostname)-[0-9]+-[0-9]+ created=[0-9]+ source=$src$"
 }

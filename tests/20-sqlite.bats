@@ -21,7 +21,7 @@ assert_no_sqlite_clones() { # a directory never made holds none either
   run "$DBCLONE" run -- sqlite3 "$SRC" "INSERT INTO t VALUES (4, 'four'); DELETE FROM t WHERE id = 1; SELECT count(*) FROM t; PRAGMA database_list;"
   assert_success
   assert_line --index 0 3
-  assert_line --index 1 --regexp "^0\|main\|$DBCLONE_DIR/dbclone_app_db_[0-9a-f]+_[0-9]+_0\.sqlite$"
+  assert_line --index 1 --regexp "^0\|main\|$DBCLONE_DIR/dbclone_app_db_[0-9a-f]+_[0-9]+_[0-9]+\.sqlite$"
   assert_equal "$(sum "$SRC")" "$before"
   assert_no_sqlite_clones
 }
@@ -198,8 +198,8 @@ lib.sqlite3_close(db)
   assert_no_sqlite_clones
 }
 
-@test "kill -9 under dbclone run: the run removes the copy; without a run, ls shows it and gc removes it" {
-  "$DBCLONE" run -- "$PY" "$ROOT/tests/py/sqlite_hold.py" "$SRC" "$BATS_TEST_TMPDIR/r1" 2>"$BATS_TEST_TMPDIR/err" &
+@test "kill -9 under dbclone run --per-process: the run removes the copy; without a run, ls shows it and gc removes it" {
+  "$DBCLONE" run --per-process -- "$PY" "$ROOT/tests/py/sqlite_hold.py" "$SRC" "$BATS_TEST_TMPDIR/r1" 2>"$BATS_TEST_TMPDIR/err" &
   runner=$!
   for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/r1" ] && break; sleep 0.02; done
   read -r pid copy < "$BATS_TEST_TMPDIR/r1"

@@ -194,14 +194,14 @@ print('threads', len(set(out)), out[0])
   assert_no_mysql_clones
 }
 
-@test "kill -9 under dbclone run: the run drops the clone; without a run, ls shows it and gc drops it" {
+@test "kill -9 under dbclone run --per-process: the run drops the clone; without a run, ls shows it and gc drops it" {
   cat > "$BATS_TEST_TMPDIR/hold.py" <<EOF_PY
 import os, sys, time, MySQLdb
 c = MySQLdb.connect(user='root', db='$SRC'); cur = c.cursor(); cur.execute('SELECT DATABASE()')
 open(sys.argv[1] + '.tmp', 'w').write('%d %s\n' % (os.getpid(), cur.fetchone()[0])); os.rename(sys.argv[1] + '.tmp', sys.argv[1])
 time.sleep(120)
 EOF_PY
-  "$DBCLONE" run -- "$PY" "$BATS_TEST_TMPDIR/hold.py" "$BATS_TEST_TMPDIR/r1" 2>"$BATS_TEST_TMPDIR/err" &
+  "$DBCLONE" run --per-process -- "$PY" "$BATS_TEST_TMPDIR/hold.py" "$BATS_TEST_TMPDIR/r1" 2>"$BATS_TEST_TMPDIR/err" &
   runner=$!
   for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/r1" ] && break; sleep 0.02; done
   read -r pid db < "$BATS_TEST_TMPDIR/r1"

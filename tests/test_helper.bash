@@ -86,6 +86,7 @@ across_signal_boundary() {
 drop_leftovers() {
   local db
   for db in $(clones); do
+    sql postgres "ALTER DATABASE \"$db\" IS_TEMPLATE false" >/dev/null 2>&1 || true
     sql postgres "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null || true
   done
 }

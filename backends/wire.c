@@ -1,0 +1,114 @@
+#include "wire.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool add_field(char *line, size_t linelen, const char *field, bool tab)
+{
+	size_t n = strlen(line);
+
+	if (tab && n + 1 < linelen)
+		line[n++] = '\t';
+	for (const char *p = field ? field : ""; *p; p++) {
+		if (n + 4 >= linelen)
+			return false;
+		if (*p == '%' || *p == '\t' || *p == '\n')
+			n += (size_t)snprintf(line + n, linelen - n, "%%%02X",
+					      (unsigned char)*p);
+		else
+			line[n++] = *p;
+	}
+	line[n] = '\0';
+	return true;
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+bool wire_add(char *line, size_t linelen, const char *field)
+{
+	return add_field(line, linelen, field, line[0] != '\0');
+}
+
+bool wire_append(char *line, size_t linelen, const char *field)
+{
+	return add_field(line, linelen, field, true);
+}
+
+int wire_split(char *line, char **fields)
+{
+	char *p = line;
+	int n = 0;
+
+	while (n < WIRE_FIELDS) {
+		char *end = strchr(p, '\t'), *w = p;
+
+		if (end)
+			*end = '\0';
+		fields[n++] = p;
+		/* Unescaping only shortens: w never passes r. */
+		for (char *r = p; *r; r++) {
+			if (*r == '%' && hexval(r[1]) >= 0 && hexval(r[2]) >= 0) {
+				*w++ = (char)(hexval(r[1]) * 16 + hexval(r[2]));
+				r += 2;
+			} else {
+				*w++ = *r;
+			}
+		}
+		*w = '\0';
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return n;
+}
+
+bool wire_send(int fd, const char *line)
+{
+	char buf[WIRE_MAX + 2];
+	size_t n = strlen(line), done = 0;
+
+	if (n > WIRE_MAX)
+		return false;
+	memcpy(buf, line, n);
+	buf[n++] = '\n';
+	while (done < n) {
+		ssize_t w = write(fd, buf + done, n - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		done += (size_t)w;
+	}
+	return true;
+}
+
+/* A byte at a time: lines are short, and nothing of a next line may be
+ * swallowed. */
+bool wire_recv(int fd, char *line, size_t linelen)
+{
+	size_t n = 0;
+
+	for (;;) {
+		ssize_t r;
+		char c;
+
+		r = read(fd, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		if (c == '\n')
+			break;
+		if (n + 1 < linelen)
+			line[n++] = c;
+	}
+	line[n] = '\0';
+	return true;
+}

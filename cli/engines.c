@@ -1,0 +1,203 @@
+#include "engines.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dbclone.h"
+#include "sqlite.h"
+
+const char *spec_source(const struct spec *sp)
+{
+	if (!strcmp(sp->engine, "pg"))
+		return sp->f[1];
+	if (!strcmp(sp->engine, "mysql"))
+		return sp->f[5];
+	return sp->f[0];
+}
+
+/* Admin connections, one set per thread (the supervisor's main thread and
+ * its pool thread), kept for the run. */
+#define CACHED 8
+static __thread struct {
+	char key[4200];
+	void *conn;
+} cache[CACHED];
+
+static void *cached(const char *key)
+{
+	for (int i = 0; i < CACHED; i++)
+		if (cache[i].conn && !strcmp(cache[i].key, key))
+			return cache[i].conn;
+	return NULL;
+}
+
+static void keep(const char *key, void *conn)
+{
+	for (int i = 0; i < CACHED; i++) {
+		if (!cache[i].conn) {
+			snprintf(cache[i].key, sizeof(cache[i].key), "%s", key);
+			cache[i].conn = conn;
+			return;
+		}
+	}
+}
+
+static void forget_conn(void *conn)
+{
+	for (int i = 0; i < CACHED; i++)
+		if (cache[i].conn == conn)
+			cache[i].conn = NULL;
+}
+
+static PGconn *pg_admin(const struct spec *sp, char *err, size_t errlen)
+{
+	char key[4200];
+	PGconn *c;
+	struct pg_params p = {0};
+
+	snprintf(key, sizeof(key), "pg %s", sp->f[0]);
+	if ((c = cached(key)) && PQstatus(c) == CONNECTION_OK)
+		return c;
+	if (c) {
+		forget_conn(c);
+		PQfinish(c);
+	}
+	if (!pg_params_from_conninfo(&cli_pg_api, &p, sp->f[0])) {
+		snprintf(err, errlen, "dbclone: the program's connection options "
+			 "cannot be parsed by the supervisor");
+		return NULL;
+	}
+	c = pg_admin_connect(&cli_pg_api, &p, getenv("DBCLONE_PG_ADMIN"), NULL,
+			     err, errlen);
+	pg_params_free(&p);
+	if (c)
+		keep(key, c);
+	return c;
+}
+
+static MYSQL *mysql_admin(const struct spec *sp, char *err, size_t errlen)
+{
+	struct mysql_target t = {0};
+	char key[4200];
+	MYSQL *c;
+
+	snprintf(key, sizeof(key), "mysql %s %s %s %s", sp->f[0], sp->f[1],
+		 sp->f[2], sp->f[3]);
+	if ((c = cached(key)) && mysql_ping(c) == 0)
+		return c;
+	if (c) {
+		forget_conn(c);
+		mysql_close(c);
+	}
+	snprintf(t.host, sizeof(t.host), "%.255s", sp->f[0]);
+	t.port = (unsigned)atoi(sp->f[1]);
+	snprintf(t.socket, sizeof(t.socket), "%.511s", sp->f[2]);
+	snprintf(t.user, sizeof(t.user), "%.127s", sp->f[3]);
+	snprintf(t.passwd, sizeof(t.passwd), "%.255s", sp->f[4]);
+	c = mysql_admin_connect(&cli_mysql_api, &t, getenv("DBCLONE_MYSQL_ADMIN"),
+				err, errlen);
+	if (c)
+		keep(key, c);
+	return c;
+}
+
+/* ALTER DATABASE name WITH <what>, for goldens. */
+static bool pg_alter(PGconn *admin, const char *name, const char *what)
+{
+	char *q = PQescapeIdentifier(admin, name, strlen(name)), sql[700];
+	PGresult *res;
+	bool ok;
+
+	if (!q)
+		return false;
+	snprintf(sql, sizeof(sql), "ALTER DATABASE %s WITH %s", q, what);
+	PQfreemem(q);
+	res = PQexec(admin, sql);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PQclear(res);
+	return ok;
+}
+
+bool engine_copy(const struct spec *sp, const char *from, unsigned long seq,
+		 bool golden, char *name, size_t namelen, char *err,
+		 size_t errlen)
+{
+	const char *source = spec_source(sp);
+	struct marker m;
+
+	marker_for_self(&m, source);
+	if (!strcmp(sp->engine, "pg")) {
+		PGconn *admin = pg_admin(sp, err, errlen);
+
+		if (!admin)
+			return false;
+		clone_name(source, seq, PG_NAME_MAX, name, namelen);
+		if (!pg_clone(&cli_pg_api, admin, from ? from : source, name,
+			      sp->f[2], &m, err, errlen))
+			return false;
+		/* A golden nobody may connect to never blocks a clone, and
+		 * any role with CREATEDB may copy a template. */
+		if (golden && !pg_alter(admin, name,
+					"ALLOW_CONNECTIONS false IS_TEMPLATE true")) {
+			snprintf(err, errlen, "dbclone: cannot make golden copy %s a "
+				 "template: %s", name, PQerrorMessage(admin));
+			pg_drop(&cli_pg_api, admin, name, true, err, errlen);
+			return false;
+		}
+		return true;
+	}
+	if (!strcmp(sp->engine, "sqlite")) {
+		struct sqlite_source src;
+		char dir[PATH_MAX];
+		int code;
+
+		if (!sqlite_resolve(from ? from : source, false, &src)) {
+			snprintf(err, errlen, "dbclone: %s is gone", from ? from : source);
+			return false;
+		}
+		return sqlite_clone_dir(true, dir, sizeof(dir), err, errlen) &&
+		       sqlite_clone(&cli_sqlite_api, &src, dir, seq, &m, name,
+				    namelen, &code, err, errlen);
+	}
+	if (!strcmp(sp->engine, "mysql")) {
+		MYSQL *admin = mysql_admin(sp, err, errlen);
+
+		if (!admin)
+			return false;
+		clone_name(source, seq, MYSQL_NAME_MAX, name, namelen);
+		if (!mysql_clone(&cli_mysql_api, admin, from ? from : source, name,
+				 &m, err, errlen))
+			return false;
+		if (!golden && getenv("DBCLONE_MYSQL_ADMIN") && sp->f[3][0] &&
+		    !mysql_grant_clone(&cli_mysql_api, admin, name, sp->f[3], err,
+				       errlen)) {
+			char why[300];
+
+			mysql_drop(&cli_mysql_api, admin, name, why, sizeof(why));
+			return false;
+		}
+		return true;
+	}
+	snprintf(err, errlen, "dbclone: unknown engine \"%s\"", sp->engine);
+	return false;
+}
+
+bool engine_drop(const struct spec *sp, const char *name, char *err,
+		 size_t errlen)
+{
+	if (!strcmp(sp->engine, "pg")) {
+		PGconn *admin = pg_admin(sp, err, errlen);
+
+		return admin && pg_drop(&cli_pg_api, admin, name, true, err, errlen);
+	}
+	if (!strcmp(sp->engine, "sqlite"))
+		return sqlite_drop(name, err, errlen);
+	if (!strcmp(sp->engine, "mysql")) {
+		MYSQL *admin = mysql_admin(sp, err, errlen);
+
+		return admin && mysql_drop(&cli_mysql_api, admin, name, err, errlen);
+	}
+	return false;
+}

@@ -1,0 +1,33 @@
+/* What the run supervisor does on each engine: copy a source (or its
+ * golden) into a new clone, and drop one, from the fields a library
+ * instance sent (a "spec"). */
+#ifndef DBCLONE_ENGINES_H
+#define DBCLONE_ENGINES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SPEC_FIELDS 6
+
+/* pg:     conninfo (the program's options), database, role
+ * sqlite: path
+ * mysql:  host, port, socket, user, password, database */
+struct spec {
+	char engine[8];
+	int n;
+	char f[SPEC_FIELDS][1024];
+};
+
+/* The source's name as the engine knows it (database or path). */
+const char *spec_source(const struct spec *sp);
+
+/* Copies from (a golden; NULL: the source itself) into a new clone named
+ * after seq; a golden is made read-only (PostgreSQL: a template nobody may
+ * connect to). Safe to call from several threads. */
+bool engine_copy(const struct spec *sp, const char *from, unsigned long seq,
+		 bool golden, char *name, size_t namelen, char *err,
+		 size_t errlen);
+bool engine_drop(const struct spec *sp, const char *name, char *err,
+		 size_t errlen);
+
+#endif

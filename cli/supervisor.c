@@ -1,0 +1,582 @@
+#include "supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engines.h"
+#include "signals.h"
+#include "wire.h"
+
+#define POOL_MAX 64
+#define KEY_MAX 600
+#define LATENCIES 4096
+
+/* One source of the run: its golden copy and its pool of ready clones. */
+struct origin {
+	char source[1100];
+	struct spec spec; /* how the first process that used it reached it */
+	char golden[PATH_MAX];
+	char pool[POOL_MAX][PATH_MAX];
+	double pool_ms[POOL_MAX];
+	int npool, filling;
+	bool broken; /* the pool thread failed on it: no more tries */
+	struct origin *next;
+};
+
+/* A clone handed out for a key. */
+struct handed {
+	struct origin *origin;
+	char key[KEY_MAX];
+	char name[PATH_MAX];
+	struct handed *next;
+};
+
+/* When a key was first handed out and last used (a logical clock). */
+struct keyinfo {
+	char key[KEY_MAX];
+	unsigned long first, last;
+	struct keyinfo *next;
+};
+
+/* A library instance, for the life of its socket. */
+struct proc {
+	int fd;
+	char key[KEY_MAX];
+	struct proc *next;
+};
+
+/* A clone to drop in the background. */
+struct doomed {
+	struct spec spec;
+	char name[PATH_MAX];
+	struct doomed *next;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct origin *origins;
+	struct handed *handed;
+	struct keyinfo *keys;
+	struct proc *procs;
+	struct doomed *doomed;
+	unsigned long clock, seq;
+	unsigned epoch;
+	int pool_size;
+	bool stopping;
+	/* for the summary */
+	int made[3];
+	double clone_ms, hidden_ms;
+	double latency[LATENCIES];
+	int nlatency;
+} sv = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+
+static int wake_fd[2];
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int engine_index(const char *engine)
+{
+	return !strcmp(engine, "pg") ? 0 : !strcmp(engine, "sqlite") ? 1 : 2;
+}
+
+/* Makes a clone (or a golden) with the lock released; counts it. */
+static bool copy_unlocked(const struct spec *sp, const char *from, bool golden,
+			  char *name, double *ms, char *err, size_t errlen)
+{
+	unsigned long seq = sv.seq++;
+	double t0;
+	bool ok;
+
+	pthread_mutex_unlock(&sv.lock);
+	t0 = now_ms();
+	ok = engine_copy(sp, from, seq, golden, name, PATH_MAX, err, errlen);
+	*ms = now_ms() - t0;
+	pthread_mutex_lock(&sv.lock);
+	if (ok) {
+		sv.made[engine_index(sp->engine)]++;
+		sv.clone_ms += *ms;
+	}
+	return ok;
+}
+
+/* ---- when a key is over ------------------------------------------------ */
+
+static bool current_anywhere(const char *key)
+{
+	for (struct proc *p = sv.procs; p; p = p->next)
+		if (!strcmp(p->key, key))
+			return true;
+	return false;
+}
+
+static struct keyinfo *key_info(const char *key)
+{
+	for (struct keyinfo *k = sv.keys; k; k = k->next)
+		if (!strcmp(k->key, key))
+			return k;
+	return NULL;
+}
+
+/* Its clones go to the drop queue (or are returned through *now when the
+ * caller drops them itself); the key is forgotten. */
+static void key_over(const char *key, struct doomed **now)
+{
+	for (struct handed **h = &sv.handed; *h;) {
+		struct handed *gone = *h;
+		struct doomed *d;
+
+		if (strcmp(gone->key, key)) {
+			h = &gone->next;
+			continue;
+		}
+		*h = gone->next;
+		if ((d = calloc(1, sizeof(*d)))) {
+			d->spec = gone->origin->spec;
+			snprintf(d->name, sizeof(d->name), "%s", gone->name);
+			d->next = now ? *now : sv.doomed;
+			*(now ? now : &sv.doomed) = d;
+		}
+		free(gone);
+	}
+	for (struct keyinfo **k = &sv.keys; *k; k = &(*k)->next) {
+		if (!strcmp((*k)->key, key)) {
+			struct keyinfo *gone = *k;
+
+			*k = gone->next;
+			free(gone);
+			break;
+		}
+	}
+	pthread_cond_broadcast(&sv.wake);
+}
+
+/* A key no live process has as its current one is over once a newer key
+ * has been handed out since its last use. */
+static void end_stale_keys(void)
+{
+	struct keyinfo *k, *next;
+
+	for (k = sv.keys; k; k = next) {
+		bool newer = false;
+
+		next = k->next;
+		for (struct keyinfo *o = sv.keys; o; o = o->next)
+			newer |= o->first > k->last;
+		if (newer && !current_anywhere(k->key))
+			key_over(k->key, NULL);
+	}
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+static struct origin *origin_for(const char *source, const struct spec *sp)
+{
+	struct origin *o;
+
+	for (o = sv.origins; o; o = o->next)
+		if (!strcmp(o->source, source) && !strcmp(o->spec.engine, sp->engine))
+			return o;
+	if (!(o = calloc(1, sizeof(*o))))
+		return NULL;
+	snprintf(o->source, sizeof(o->source), "%s", source);
+	o->spec = *sp;
+	o->next = sv.origins;
+	sv.origins = o;
+	return o;
+}
+
+static void reply_err(int fd, const char *why)
+{
+	char line[WIRE_MAX] = "";
+
+	wire_add(line, sizeof(line), "err");
+	wire_add(line, sizeof(line), why);
+	wire_send(fd, line);
+}
+
+/* clone <engine> <test> <signals> <source> <spec...> */
+static void handle_clone(struct proc *p, char **f, int n)
+{
+	char key[KEY_MAX], err[1024], line[WIRE_MAX] = "";
+	struct origin *o;
+	struct handed *h;
+	struct keyinfo *k;
+	struct spec sp = {0};
+	double t0 = now_ms(), ms;
+	bool new_key = false;
+
+	if (n < 6 || n - 5 > SPEC_FIELDS) {
+		reply_err(p->fd, "dbclone: a malformed request reached the run "
+			  "supervisor; the library and the command differ in version");
+		return;
+	}
+	snprintf(sp.engine, sizeof(sp.engine), "%s", f[1]);
+	sp.n = n - 5;
+	for (int i = 0; i < sp.n; i++)
+		snprintf(sp.f[i], sizeof(sp.f[i]), "%s", f[5 + i]);
+	/* DBCLONE_TEST names the key; else the run's epoch does. */
+	if (f[2][0])
+		snprintf(key, sizeof(key), "t:%.500s#%.20s", f[2], f[3]);
+	else
+		snprintf(key, sizeof(key), "e%u#%.20s", sv.epoch, f[3]);
+
+	pthread_mutex_lock(&sv.lock);
+	if (!(o = origin_for(f[4], &sp)))
+		goto fail_oom;
+	if (!o->golden[0]) {
+		/* The first use of a source takes the golden: later changes to
+		 * the source change no test, and nothing blocks on it. */
+		char golden[PATH_MAX];
+
+		if (!copy_unlocked(&o->spec, NULL, true, golden, &ms, err, sizeof(err)))
+			goto fail;
+		if (!o->golden[0])
+			snprintf(o->golden, sizeof(o->golden), "%s", golden);
+		pthread_cond_broadcast(&sv.wake);
+	}
+	for (h = sv.handed; h; h = h->next)
+		if (h->origin == o && !strcmp(h->key, key))
+			break;
+	if (!h) {
+		if (!(h = calloc(1, sizeof(*h))))
+			goto fail_oom;
+		if (o->npool) {
+			o->npool--;
+			snprintf(h->name, sizeof(h->name), "%s", o->pool[o->npool]);
+			sv.hidden_ms += o->pool_ms[o->npool];
+		} else if (!copy_unlocked(&o->spec, o->golden, false, h->name, &ms,
+					  err, sizeof(err))) {
+			free(h);
+			goto fail;
+		}
+		h->origin = o;
+		snprintf(h->key, sizeof(h->key), "%s", key);
+		h->next = sv.handed;
+		sv.handed = h;
+		pthread_cond_broadcast(&sv.wake); /* refill */
+	}
+	if (!(k = key_info(key)) && (k = calloc(1, sizeof(*k)))) {
+		snprintf(k->key, sizeof(k->key), "%s", key);
+		k->first = ++sv.clock;
+		k->next = sv.keys;
+		sv.keys = k;
+		new_key = true;
+	}
+	if (k)
+		k->last = ++sv.clock;
+	if (strcmp(p->key, key)) {
+		char old[KEY_MAX];
+
+		snprintf(old, sizeof(old), "%s", p->key);
+		snprintf(p->key, sizeof(p->key), "%s", key);
+		/* The process moved on: its old key is over if nobody has it. */
+		if (old[0] && !current_anywhere(old))
+			key_over(old, NULL);
+	}
+	if (new_key)
+		end_stale_keys();
+	wire_add(line, sizeof(line), "ok");
+	wire_add(line, sizeof(line), h->name);
+	if (sv.nlatency < LATENCIES)
+		sv.latency[sv.nlatency++] = now_ms() - t0;
+	pthread_mutex_unlock(&sv.lock);
+	wire_send(p->fd, line);
+	return;
+fail_oom:
+	snprintf(err, sizeof(err), "dbclone: the run supervisor is out of memory");
+fail:
+	pthread_mutex_unlock(&sv.lock);
+	reply_err(p->fd, err);
+}
+
+static void drop_now(struct doomed *d)
+{
+	while (d) {
+		struct doomed *next = d->next;
+		char err[1024];
+
+		if (!engine_drop(&d->spec, d->name, err, sizeof(err)))
+			fprintf(stderr, "%s\n", err);
+		free(d);
+		d = next;
+	}
+}
+
+/* The run moves to its next epoch; returns once the old epoch's clones
+ * are dropped (their sessions cut), so that the very next request of a
+ * server under test lands in a new clone. */
+static unsigned next_epoch(void)
+{
+	struct doomed *now = NULL;
+	struct keyinfo *k, *next;
+	unsigned epoch;
+
+	pthread_mutex_lock(&sv.lock);
+	for (k = sv.keys; k; k = next) {
+		next = k->next;
+		if (k->key[0] == 'e')
+			key_over(k->key, &now);
+	}
+	epoch = ++sv.epoch;
+	pthread_mutex_unlock(&sv.lock);
+	drop_now(now);
+	return epoch;
+}
+
+static void disconnect(struct proc *p)
+{
+	pthread_mutex_lock(&sv.lock);
+	for (struct proc **q = &sv.procs; *q; q = &(*q)->next) {
+		if (*q == p) {
+			*q = p->next;
+			break;
+		}
+	}
+	/* A process's exit alone does not end its key (the next process of
+	 * the same test may be about to start), unless a newer key exists. */
+	end_stale_keys();
+	pthread_mutex_unlock(&sv.lock);
+	close(p->fd);
+	free(p);
+}
+
+static void serve(struct proc *p)
+{
+	char line[WIRE_MAX], reply[64], *f[WIRE_FIELDS];
+	int n;
+
+	if (!wire_recv(p->fd, line, sizeof(line))) {
+		disconnect(p);
+		return;
+	}
+	n = wire_split(line, f);
+	if (!strcmp(f[0], "hello")) {
+		wire_send(p->fd, "ok");
+	} else if (!strcmp(f[0], "clone")) {
+		handle_clone(p, f, n);
+	} else if (!strcmp(f[0], "next")) {
+		snprintf(reply, sizeof(reply), "ok\t%u", next_epoch());
+		wire_send(p->fd, reply);
+	} else {
+		reply_err(p->fd, "dbclone: unknown request");
+	}
+}
+
+/* ---- the pool thread --------------------------------------------------- */
+
+static struct origin *needs_fill(void)
+{
+	for (struct origin *o = sv.origins; o; o = o->next)
+		if (o->golden[0] && !o->broken && o->npool + o->filling < sv.pool_size)
+			return o;
+	return NULL;
+}
+
+static void *pool_thread(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&sv.lock);
+	while (!sv.stopping) {
+		struct origin *o;
+
+		if (sv.doomed) {
+			struct doomed *d = sv.doomed;
+
+			sv.doomed = NULL;
+			pthread_mutex_unlock(&sv.lock);
+			drop_now(d); /* drops happen in the background too */
+			pthread_mutex_lock(&sv.lock);
+		} else if ((o = needs_fill())) {
+			char name[PATH_MAX], err[1024];
+			double ms;
+
+			o->filling++;
+			if (copy_unlocked(&o->spec, o->golden, false, name, &ms, err,
+					  sizeof(err))) {
+				snprintf(o->pool[o->npool], sizeof(o->pool[0]), "%s", name);
+				o->pool_ms[o->npool++] = ms;
+			} else {
+				fprintf(stderr, "dbclone: the pool of %s stops: %s\n",
+					spec_source(&o->spec), err);
+				o->broken = true;
+			}
+			o->filling--;
+		} else {
+			pthread_cond_wait(&sv.wake, &sv.lock);
+		}
+	}
+	pthread_mutex_unlock(&sv.lock);
+	return NULL;
+}
+
+/* ---- the loop ---------------------------------------------------------- */
+
+static pid_t child_pid;
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char c = (unsigned char)sig;
+
+	if (write(wake_fd[1], &c, 1) < 0) {
+		/* the loop is gone already */
+	}
+	errno = saved;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void summary(void)
+{
+	double p50 = 0, p95 = 0;
+
+	if (sv.nlatency) {
+		qsort(sv.latency, (size_t)sv.nlatency, sizeof(double), cmp_double);
+		p50 = sv.latency[sv.nlatency / 2];
+		p95 = sv.latency[(sv.nlatency * 95) / 100 < sv.nlatency ?
+				 (sv.nlatency * 95) / 100 : sv.nlatency - 1];
+	}
+	fprintf(stderr, "dbclone: run summary: clones made pg %d, sqlite %d, "
+		"mysql %d; %.2f s spent cloning, %.2f s of it hidden by the pool; "
+		"hand-out p50 %.1f ms, p95 %.1f ms (%d hand-outs)\n",
+		sv.made[0], sv.made[1], sv.made[2], sv.clone_ms / 1e3,
+		sv.hidden_ms / 1e3, p50, p95, sv.nlatency);
+}
+
+/* Everything the run made goes: handed-out clones, pools, goldens. */
+static void drop_everything(void)
+{
+	struct doomed *all = sv.doomed;
+	char err[1024];
+
+	sv.doomed = NULL;
+	while (sv.handed) {
+		struct handed *h = sv.handed;
+
+		sv.handed = h->next;
+		if (!engine_drop(&h->origin->spec, h->name, err, sizeof(err)))
+			fprintf(stderr, "%s\n", err);
+		free(h);
+	}
+	drop_now(all);
+	while (sv.origins) {
+		struct origin *o = sv.origins;
+
+		sv.origins = o->next;
+		for (int i = 0; i < o->npool; i++)
+			if (!engine_drop(&o->spec, o->pool[i], err, sizeof(err)))
+				fprintf(stderr, "%s\n", err);
+		if (o->golden[0] && !engine_drop(&o->spec, o->golden, err,
+						 sizeof(err)))
+			fprintf(stderr, "%s\n", err);
+		free(o);
+	}
+}
+
+int supervise(int listen_fd, pid_t child, int pool_size)
+{
+	struct sigaction sa = {0};
+	pthread_t pool;
+	int status = 0, boundary = boundary_signal_from(getenv("DBCLONE_SIGNAL"));
+	bool running = true;
+
+	child_pid = child;
+	sv.pool_size = pool_size;
+	if (pipe2(wake_fd, O_NONBLOCK | O_CLOEXEC) != 0)
+		return 255 << 8;
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (boundary > 0)
+		sigaction(boundary, &sa, NULL);
+	pthread_create(&pool, NULL, pool_thread, NULL);
+
+	while (running) {
+		struct pollfd fds[512];
+		struct proc *who[512];
+		nfds_t n = 2;
+
+		fds[0] = (struct pollfd){.fd = wake_fd[0], .events = POLLIN};
+		fds[1] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
+		pthread_mutex_lock(&sv.lock);
+		for (struct proc *p = sv.procs; p && n < 512; p = p->next) {
+			who[n] = p;
+			fds[n++] = (struct pollfd){.fd = p->fd, .events = POLLIN};
+		}
+		pthread_mutex_unlock(&sv.lock);
+		/* The timeout also catches a child that ended before the SIGCHLD
+		 * handler was in place. */
+		if (poll(fds, n, 500) < 0 && errno != EINTR)
+			break;
+		if (waitpid(child, &status, WNOHANG) == child)
+			running = false;
+		if (fds[0].revents & POLLIN) {
+			unsigned char sig;
+
+			/* The pipe is non-blocking: take every signal queued. */
+			while (read(wake_fd[0], &sig, 1) == 1) {
+				if (sig == SIGCHLD) {
+					continue; /* reaped below the poll */
+				} else if ((int)sig == boundary) {
+					next_epoch();
+				} else {
+					kill(child, sig); /* SIGINT, SIGTERM: to CMD */
+				}
+			}
+		}
+		if (fds[1].revents & POLLIN) {
+			int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+			struct proc *p;
+
+			if (fd >= 0 && (p = calloc(1, sizeof(*p)))) {
+				p->fd = fd;
+				pthread_mutex_lock(&sv.lock);
+				p->next = sv.procs;
+				sv.procs = p;
+				pthread_mutex_unlock(&sv.lock);
+			} else if (fd >= 0) {
+				close(fd);
+			}
+		}
+		for (nfds_t i = 2; i < n; i++)
+			if (fds[i].revents & (POLLIN | POLLHUP | POLLERR))
+				serve(who[i]);
+	}
+
+	pthread_mutex_lock(&sv.lock);
+	sv.stopping = true;
+	pthread_cond_broadcast(&sv.wake);
+	pthread_mutex_unlock(&sv.lock);
+	pthread_join(pool, NULL);
+	drop_everything();
+	summary();
+	return status;
+}

@@ -1,0 +1,15 @@
+/* The run supervisor: the parent of a shared `dbclone run`. Library
+ * instances ask it (DBCLONE_SOCKET) for the clone of a source under a test
+ * key; it makes one golden copy per source, keeps a pool of ready clones
+ * made in the background, decides when a key's clone is over, and drops
+ * everything when the command ends. */
+#ifndef DBCLONE_SUPERVISOR_H
+#define DBCLONE_SUPERVISOR_H
+
+#include <sys/types.h>
+
+/* Serves the run until child exits; returns its wait status. listen_fd is
+ * the bound, listening socket. */
+int supervise(int listen_fd, pid_t child, int pool_size);
+
+#endif

@@ -1,0 +1,139 @@
+#include "supervised.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "boundary.h"
+#include "config.h"
+#include "log.h"
+#include "wire.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int sock = -1;
+
+bool supervised(void)
+{
+	const struct config *cfg = config_get();
+
+	return cfg->socket && !cfg->per_process;
+}
+
+static void set_timeout(int fd, int seconds)
+{
+	struct timeval tv = {.tv_sec = seconds};
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+/* Called with the lock held. A socket of a dead run, or of another user,
+ * is a clear error, never a hang. */
+static bool open_socket(char *err, size_t errlen)
+{
+	const char *path = config_get()->socket;
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	char hello[64], reply[256];
+	struct stat st;
+
+	if (sock >= 0)
+		return true;
+	if (stat(path, &st) != 0) {
+		snprintf(err, errlen, "dbclone: DBCLONE_SOCKET %s does not exist: "
+			 "the run that set it is over; run the program under "
+			 "dbclone run, or unset DBCLONE_SOCKET", path);
+		return false;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen, "dbclone: DBCLONE_SOCKET %s belongs to uid "
+			 "%ld, not to you (uid %ld): another user's run; unset "
+			 "DBCLONE_SOCKET", path, (long)st.st_uid, (long)geteuid());
+		return false;
+	}
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+		snprintf(err, errlen, "dbclone: no run listens on DBCLONE_SOCKET %s "
+			 "(%s): the run that set it is over; run the program under "
+			 "dbclone run, or unset DBCLONE_SOCKET", path, strerror(errno));
+		goto fail;
+	}
+	set_timeout(sock, 5);
+	snprintf(hello, sizeof(hello), "hello\t%ld", (long)getpid());
+	if (!wire_send(sock, hello) || !wire_recv(sock, reply, sizeof(reply)) ||
+	    strcmp(reply, "ok")) {
+		snprintf(err, errlen, "dbclone: DBCLONE_SOCKET %s does not answer "
+			 "as a dbclone run; unset DBCLONE_SOCKET", path);
+		goto fail;
+	}
+	/* Cloning may take a while: from now on, wait for it. */
+	set_timeout(sock, 0);
+	return true;
+fail:
+	if (sock >= 0)
+		close(sock);
+	sock = -1;
+	return false;
+}
+
+bool supervisor_clone(const char *engine, const char *source, const char *spec,
+		      char *name, size_t namelen, char *err, size_t errlen)
+{
+	const char *test = getenv("DBCLONE_TEST");
+	char line[WIRE_MAX] = "", reply[WIRE_MAX], count[24], *f[WIRE_FIELDS];
+	bool ok = false;
+	int n;
+
+	snprintf(count, sizeof(count), "%u", boundary_signals());
+	wire_add(line, sizeof(line), "clone");
+	wire_add(line, sizeof(line), engine);
+	wire_add(line, sizeof(line), test ? test : "");
+	wire_add(line, sizeof(line), count);
+	/* spec is tab-led wire fields already: joined on as it is. */
+	if (!wire_add(line, sizeof(line), source) ||
+	    strlen(line) + strlen(spec) + 2 > sizeof(line)) {
+		snprintf(err, errlen, "dbclone: the request for %s is too long for "
+			 "the run supervisor", source);
+		return false;
+	}
+	strcat(line, spec);
+
+	pthread_mutex_lock(&lock);
+	if (open_socket(err, errlen)) {
+		if (!wire_send(sock, line) || !wire_recv(sock, reply, sizeof(reply))) {
+			snprintf(err, errlen, "dbclone: the run supervisor went away "
+				 "(%s); its run is over", config_get()->socket);
+			close(sock);
+			sock = -1;
+		} else if ((n = wire_split(reply, f)) == 2 && !strcmp(f[0], "ok")) {
+			snprintf(name, namelen, "%s", f[1]);
+			ok = true;
+		} else {
+			snprintf(err, errlen, "%s", n == 2 ? f[1] :
+				 "dbclone: the run supervisor sent a malformed reply");
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return ok;
+}
+
+/* The child of a fork must not speak on its parent's socket: it opens
+ * its own, so that its exit is its own. */
+static void after_fork_child(void)
+{
+	pthread_mutex_init(&lock, NULL);
+	if (sock >= 0)
+		close(sock);
+	sock = -1;
+}
+
+__attribute__((constructor)) static void supervised_init(void)
+{
+	pthread_atfork(NULL, NULL, after_fork_child);
+}

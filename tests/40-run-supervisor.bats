@@ -1,0 +1,208 @@
+#!/usr/bin/env bats
+# dbclone run as the run supervisor: one clone per test key for the whole
+# process tree, golden copies, warm pools, cleanup that survives kill -9.
+
+load test_helper
+
+my() {
+  mariadb -uroot -S "$MYSQL_UNIX_PORT" -N -B -D "$1" -e "$2"
+}
+
+teardown() {
+  drop_leftovers
+  for db in $(my mysql "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'dbclone\\_%'"); do
+    my mysql "DROP DATABASE \`$db\`"
+  done
+}
+
+@test "PostgreSQL: a migration step and the tests after it, two processes, share the run's clone; the source is untouched" {
+  src=$(new_source)
+  run "$DBCLONE" run -- sh -c "
+    psql -X -qtA -d $src -c \"INSERT INTO t VALUES (10, 'migrated')\" &&
+    psql -X -qtA -d $src -c 'SELECT current_database(), count(*) FROM t'"
+  assert_success
+  assert_line --index 0 --regexp "^dbclone_${src}_\S+\|4$"
+  assert_line --regexp "^dbclone: run summary: clones made pg [0-9]+, sqlite 0, mysql 0; "
+  assert_equal "$(sql "$src" "SELECT count(*) FROM t")" 3
+  assert_no_clones
+}
+
+@test "SQLite and MariaDB: a migration step and the tests after it share the run's copy" {
+  sqlite_source
+  db=src_$RANDOM
+  my mysql "CREATE DATABASE $db; CREATE TABLE $db.t (id INT PRIMARY KEY); INSERT INTO $db.t VALUES (1), (2), (3)"
+  run "$DBCLONE" run -- sh -c "
+    sqlite3 '$SRC' \"INSERT INTO t VALUES (10, 'migrated')\" &&
+    $PY -c \"import MySQLdb; MySQLdb.connect(user='root', db='$db', autocommit=True).cursor().execute('INSERT INTO t VALUES (10)')\" &&
+    sqlite3 '$SRC' 'SELECT count(*) FROM t' &&
+    $PY -c \"import MySQLdb; c = MySQLdb.connect(user='root', db='$db').cursor(); c.execute('SELECT count(*) FROM t'); print(c.fetchone()[0])\""
+  assert_success
+  assert_line --index 0 4
+  assert_line --index 1 4
+  assert_equal "$(sqlite3 "$SRC" "SELECT count(*) FROM t")" 3
+  assert_equal "$(my "$db" "SELECT count(*) FROM t")" 3
+  run bash -c "find '$DBCLONE_DIR' -type f 2>/dev/null"
+  assert_output ""
+  assert_equal "$(my mysql "SELECT count(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'dbclone\\\\_%'")" 0
+}
+
+@test "two shared runs at once never see each other's writes" {
+  src=$(new_source)
+  for side in left right; do
+    "$DBCLONE" run -- sh -c "
+      psql -X -qtA -d $src -c \"INSERT INTO t VALUES (20, '$side')\" >/dev/null &&
+      sleep 1 &&
+      psql -X -qtA -d $src -c 'SELECT string_agg(v, chr(44) ORDER BY id) FROM t'" > "$BATS_TEST_TMPDIR/$side.out" 2>"$BATS_TEST_TMPDIR/$side.err" 3>&- &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/left.out")" "one,two,three,left"
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/right.out")" "one,two,three,right"
+  assert_no_clones
+}
+
+@test "a shell loop of psql processes with the same DBCLONE_TEST sees one clone; another key another" {
+  src=$(new_source)
+  run "$DBCLONE" run -- sh -c "
+    for i in 1 2 3; do
+      DBCLONE_TEST=alpha psql -X -qtA -d $src -c \"INSERT INTO t VALUES (30 + \$i, 'a')\" -c 'SELECT current_database(), count(*) FROM t'
+    done
+    DBCLONE_TEST=beta psql -X -qtA -d $src -c 'SELECT current_database(), count(*) FROM t'"
+  assert_success
+  db=${lines[0]%%|*}
+  assert_line --index 0 "$db|4"
+  assert_line --index 1 "$db|5"
+  assert_line --index 2 "$db|6"
+  assert_line --index 3 --regexp "^dbclone_${src}_\S+\|3$"
+  [ "${lines[3]%%|*}" != "$db" ] || fail "beta used alpha's clone"
+}
+
+@test "4 parallel workers with distinct DBCLONE_TEST each get their own clone at the same moment" {
+  src=$(new_source)
+  run "$DBCLONE" run --pool 2 -- sh -c "
+    for w in 1 2 3 4; do
+      DBCLONE_TEST=worker\$w $PY -c \"
+import psycopg2, time
+c = psycopg2.connect(dbname='$src'); c.autocommit = True; cur = c.cursor()
+cur.execute('INSERT INTO t VALUES (%s, %s)', (40 + \$w, 'w'))
+time.sleep(0.5)
+cur.execute('SELECT current_database(), count(*) FROM t'); print(*cur.fetchone())
+\" &
+    done
+    wait"
+  assert_success
+  run grep -c "^dbclone_${src}_\S* 4$" <<< "$output"
+  assert_output 4
+}
+
+@test "a source changed during the run changes no test (golden copy), and a session on the source blocks no clone" {
+  src=$(new_source)
+  run "$DBCLONE" run -- sh -c "
+    DBCLONE_TEST=first psql -X -qtA -d $src -c 'SELECT count(*) FROM t'
+    DBCLONE_DISABLE=1 psql -X -qtA -d $src -c \"INSERT INTO t VALUES (50, 'late')\"
+    DBCLONE_DISABLE=1 psql -X -qtA -d $src -c 'SELECT pg_sleep(3)' >/dev/null &
+    sleep 0.5
+    DBCLONE_TEST=second psql -X -qtA -d $src -c 'SELECT count(*) FROM t'
+    wait"
+  assert_success
+  assert_line --index 0 3
+  assert_line --index 1 3
+  assert_equal "$(sql "$src" "SELECT count(*) FROM t")" 4
+}
+
+@test "kill -9 of a child mid-test: its clone stays while the test may go on, and goes once a newer key is handed out" {
+  src=$(new_source)
+  "$DBCLONE" run -- sh -c "
+    DBCLONE_TEST=victim $PY -c \"
+import os, psycopg2, time
+c = psycopg2.connect(dbname='$src'); cur = c.cursor(); cur.execute('SELECT current_database()')
+open('$BATS_TEST_TMPDIR/ready', 'w').write('%d %s\\n' % (os.getpid(), cur.fetchone()[0]))
+time.sleep(60)
+\" &
+    while [ ! -e $BATS_TEST_TMPDIR/go ]; do sleep 0.05; done
+    DBCLONE_TEST=next psql -X -qtA -d $src -c 'SELECT 1' >/dev/null
+    touch $BATS_TEST_TMPDIR/done
+    while [ ! -e $BATS_TEST_TMPDIR/end ]; do sleep 0.05; done" 2>/dev/null 3>&- &
+  runner=$!
+  for _ in $(seq 500); do [ -s "$BATS_TEST_TMPDIR/ready" ] && break; sleep 0.02; done
+  read -r pid db < "$BATS_TEST_TMPDIR/ready"
+  kill -9 "$pid"
+  sleep 0.5
+  run clones
+  assert_line "$db"
+  touch "$BATS_TEST_TMPDIR/go"
+  for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/done" ] && break; sleep 0.02; done
+  for _ in $(seq 100); do clones | grep -qx "$db" || break; sleep 0.05; done
+  run clones
+  refute_line "$db"
+  touch "$BATS_TEST_TMPDIR/end"
+  wait "$runner"
+  assert_no_clones
+}
+
+@test "kill -9 of the supervisor, then dbclone gc drops its clones and golden copies" {
+  src=$(new_source)
+  "$DBCLONE" run -- sh -c "
+    psql -X -qtA -d $src -c 'SELECT 1' >/dev/null
+    touch $BATS_TEST_TMPDIR/ready
+    exec sleep 59.7" 2>/dev/null 3>&- &
+  runner=$!
+  for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/ready" ] && break; sleep 0.02; done
+  sleep 0.5 # the pool fills in the background
+  [ "$(clones | wc -l)" -ge 2 ] || fail "expected a golden and a clone, found: $(clones)"
+  kill -9 "$runner"
+  pkill -f "sleep 59.7" || true
+  sleep 0.2
+  run "$DBCLONE" gc
+  assert_success
+  assert_line --regexp "^dropped pg dbclone_${src}_\S+ \(its owner process is gone\)$"
+  assert_no_clones
+}
+
+@test "a server under test keeps its connection; dbclone next between tests cuts it and the server reconnects into a fresh clone" {
+  src=$(new_source)
+  mkfifo "$BATS_TEST_TMPDIR/requests"
+  DBCLONE_STALE=terminate "$DBCLONE" run -- sh -c "
+    $PY $ROOT/tests/py/pg_server.py $src $BATS_TEST_TMPDIR/requests $BATS_TEST_TMPDIR/answers &
+    exec 3>$BATS_TEST_TMPDIR/requests
+    echo 1 >&3; sleep 0.3
+    echo 2 >&3; sleep 0.3
+    $DBCLONE next
+    echo 3 >&3; sleep 0.3
+    exec 3>&-
+    wait" 2>/dev/null
+  run cat "$BATS_TEST_TMPDIR/answers"
+  assert_line --index 0 --regexp "^(dbclone_${src}_\S+) 4$"
+  first=${lines[0]% *}
+  assert_line --index 1 "$first 5"
+  assert_line --index 2 --regexp "^dbclone_${src}_\S+ 4$"
+  [ "${lines[2]% *}" != "$first" ] || fail "the server stayed on the old clone"
+  assert_no_clones
+}
+
+@test "a stale or foreign DBCLONE_SOCKET is a clear error, never a hang" {
+  src=$(new_source)
+  DBCLONE_SOCKET=$BATS_TEST_TMPDIR/gone.sock run timeout 10 env LD_PRELOAD="$LIB" psql -X -qtA -d "$src" -c "SELECT 1"
+  assert_failure 2
+  assert_line "psql: error: dbclone: DBCLONE_SOCKET $BATS_TEST_TMPDIR/gone.sock does not exist: the run that set it is over; run the program under dbclone run, or unset DBCLONE_SOCKET"
+  "$PY" -c "import socket; s = socket.socket(socket.AF_UNIX); s.bind('$BATS_TEST_TMPDIR/dead.sock')"
+  DBCLONE_SOCKET=$BATS_TEST_TMPDIR/dead.sock run timeout 10 env LD_PRELOAD="$LIB" psql -X -qtA -d "$src" -c "SELECT 1"
+  assert_failure 2
+  assert_line --regexp "^psql: error: dbclone: no run listens on DBCLONE_SOCKET $BATS_TEST_TMPDIR/dead.sock \(Connection refused\)"
+  chown nobody "$BATS_TEST_TMPDIR/dead.sock"
+  DBCLONE_SOCKET=$BATS_TEST_TMPDIR/dead.sock run timeout 10 env LD_PRELOAD="$LIB" psql -X -qtA -d "$src" -c "SELECT 1"
+  assert_failure 2
+  assert_line --regexp "^psql: error: dbclone: DBCLONE_SOCKET \S+ belongs to uid $(id -u nobody), not to you"
+  assert_equal "$(sql "$src" "SELECT count(*) FROM t")" 3
+}
+
+@test "pool sizes: 0 and absurd ones are clamped with a warning, a non-number is refused" {
+  run "$DBCLONE" run --pool 0 -- true
+  assert_success
+  assert_line "dbclone: a pool of 0 clones per source is no pool; using 1"
+  run "$DBCLONE" run --pool 100000 -- true
+  assert_line "dbclone: a pool of 100000 clones per source is absurd; using 64"
+  DBCLONE_POOL=lots run "$DBCLONE" run -- true
+  assert_failure 2
+  assert_output "dbclone: pool size \"lots\" is not a number; give the number of ready clones per source, e.g. --pool 2"
+}
