@@ -89,26 +89,27 @@ bool wire_send(int fd, const char *line)
 	return true;
 }
 
-/* A byte at a time: lines are short, and nothing of a next line may be
- * swallowed. */
+/* In chunks: each side sends one line and waits for the answer, so a read
+ * never takes in part of a next line. */
 bool wire_recv(int fd, char *line, size_t linelen)
 {
 	size_t n = 0;
 
 	for (;;) {
-		ssize_t r;
-		char c;
+		ssize_t r = read(fd, line + n, linelen - 1 - n);
+		char *nl;
 
-		r = read(fd, &c, 1);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return false;
-		if (c == '\n')
-			break;
-		if (n + 1 < linelen)
-			line[n++] = c;
+		n += (size_t)r;
+		line[n] = '\0';
+		if ((nl = memchr(line, '\n', n))) {
+			*nl = '\0';
+			return true;
+		}
+		if (n + 1 >= linelen)
+			return false; /* longer than the protocol allows */
 	}
-	line[n] = '\0';
-	return true;
 }

@@ -30,7 +30,8 @@ bool wire_append(char *line, size_t linelen, const char *field);
 int wire_split(char *line, char **fields);
 
 /* Sends line and a newline; reads one line (without its newline). False
- * on a closed or broken connection. */
+ * on a closed or broken connection. One line in flight per direction: a
+ * side sends a line, then waits for the other's. */
 bool wire_send(int fd, const char *line);
 bool wire_recv(int fd, char *line, size_t linelen);
 

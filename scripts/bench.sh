@@ -7,8 +7,11 @@ cd "$(dirname "$0")/.."
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dbclone-bench.XXXXXX")
 chmod 755 "$work"
-trap 'scripts/mariadb-server.sh stop "$work/mariadb" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+trap 'scripts/mariadb-server.sh stop "$work/mariadb" >/dev/null 2>&1 || true
+      scripts/pg-server.sh stop "$work/pg" >/dev/null 2>&1 || true
+      rm -rf "$work"' EXIT
 eval "$(scripts/mariadb-server.sh start "$work/mariadb")"
+eval "$(scripts/pg-server.sh start "$work/pg")"
 
 mkdir -p bench
 out=bench/RESULTS.md
@@ -17,6 +20,19 @@ out=bench/RESULTS.md
   echo
   echo "Written by \`make bench\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r)."
   echo "Medians of ${RUNS:-5} runs (min-max); ratios within the same run."
+  echo
+  echo "## Hand-out latency: a boundary and a connected handle on the fresh clone"
+  echo
+  echo "Source: 40 small tables. Ratios against the plain connect of the same engine."
+  echo "Target: a warm-pool boundary at most 2x a plain connect (p50)."
+  echo
+  echo "| what | time | ratio |"
+  echo "| --- | --- | --- |"
+  tests/bench/handout.sh
+  echo
+  echo "## MariaDB: the in-server copy against a dump and reload"
+  echo
+  echo "Target: at most 0.6 of \`mariadb-dump | mariadb\`."
   echo
   echo "| what | time | ratio |"
   echo "| --- | --- | --- |"
