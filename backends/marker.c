@@ -1,6 +1,8 @@
 #include "marker.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +140,12 @@ void marker_for_self(struct marker *m, const char *source)
 	else
 		snprintf(m->run, sizeof(m->run), "pid%ld", (long)getpid());
 	snprintf(m->source, sizeof(m->source), "%s", source);
+}
+
+bool marker_owner_gone(const struct marker *m)
+{
+	return !strcmp(m->host, host_name()) && kill(m->pid, 0) != 0 &&
+	       errno != EPERM;
 }
 
 bool parse_duration(const char *text, long *seconds)

@@ -201,3 +201,85 @@ bool engine_drop(const struct spec *sp, const char *name, char *err,
 	}
 	return false;
 }
+
+/* Names of dead owners' clones, collected while listing. */
+struct dead {
+	char names[64][PATH_MAX];
+	int n;
+};
+
+static void note_dead(struct dead *d, const char *name, const char *marker_text)
+{
+	struct marker m;
+
+	if (d->n < 64 && marker_parse(marker_text, &m) && marker_owner_gone(&m))
+		snprintf(d->names[d->n++], PATH_MAX, "%s", name);
+}
+
+static void dead_pg(const struct pg_clone_info *info, void *ctx)
+{
+	note_dead(ctx, info->name, info->comment);
+}
+
+static void dead_sqlite(const struct sqlite_clone_info *info, void *ctx)
+{
+	note_dead(ctx, info->path, info->marker);
+}
+
+static void dead_mysql(const struct mysql_clone_info *info, void *ctx)
+{
+	note_dead(ctx, info->name, info->comment);
+}
+
+int engine_sweep_dead(const struct spec *sp)
+{
+	static struct dead d;
+	char err[1024], dir[PATH_MAX];
+	int dropped = 0;
+
+	d.n = 0;
+	if (!strcmp(sp->engine, "pg")) {
+		PGconn *admin = pg_admin(sp, err, sizeof(err));
+
+		if (admin)
+			pg_list(&cli_pg_api, admin, dead_pg, &d, err, sizeof(err));
+	} else if (!strcmp(sp->engine, "sqlite")) {
+		if (sqlite_clone_dir(false, dir, sizeof(dir), err, sizeof(err)))
+			sqlite_list(dir, dead_sqlite, &d, err, sizeof(err));
+	} else {
+		MYSQL *admin = mysql_admin(sp, err, sizeof(err));
+
+		if (admin)
+			mysql_list(&cli_mysql_api, admin, dead_mysql, &d, err,
+				   sizeof(err));
+	}
+	for (int i = 0; i < d.n; i++)
+		dropped += engine_drop(sp, d.names[i], err, sizeof(err));
+	return dropped;
+}
+
+void engine_connect_command(const struct spec *sp, const char *name, char *out,
+			    size_t outlen)
+{
+	if (!strcmp(sp->engine, "pg")) {
+		PQconninfoOption *opts = PQconninfoParse(sp->f[0], NULL);
+		size_t n = (size_t)snprintf(out, outlen, "psql \"");
+
+		for (PQconninfoOption *o = opts; o && o->keyword && n < outlen; o++)
+			if (o->val && o->val[0] && strcmp(o->keyword, "password") &&
+			    strcmp(o->keyword, "dbname"))
+				n += (size_t)snprintf(out + n, outlen - n, "%s='%s' ",
+						      o->keyword, o->val);
+		if (n < outlen)
+			snprintf(out + n, outlen - n, "dbname='%s'\"", name);
+		PQconninfoFree(opts);
+	} else if (!strcmp(sp->engine, "sqlite")) {
+		snprintf(out, outlen, "sqlite3 '%s'", name);
+	} else {
+		snprintf(out, outlen, "mariadb%s%s%s%s%s%s -u '%s' '%s'",
+			 sp->f[0][0] ? " -h " : "", sp->f[0],
+			 sp->f[2][0] ? " -S " : "", sp->f[2],
+			 atoi(sp->f[1]) ? " -P " : "", atoi(sp->f[1]) ? sp->f[1] : "",
+			 sp->f[3], name);
+	}
+}

@@ -30,4 +30,13 @@ bool engine_copy(const struct spec *sp, const char *from, unsigned long seq,
 bool engine_drop(const struct spec *sp, const char *name, char *err,
 		 size_t errlen);
 
+/* Drops the clones on the spec's server (or in DBCLONE_DIR) whose owner,
+ * on this host, is gone: what a run or a process killed with kill -9 left.
+ * Returns how many. */
+int engine_sweep_dead(const struct spec *sp);
+
+/* A command that connects to a kept clone (no password in it). */
+void engine_connect_command(const struct spec *sp, const char *name, char *out,
+			    size_t outlen);
+
 #endif

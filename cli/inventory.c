@@ -14,19 +14,6 @@
 #include "dbclone.h"
 #include "sqlite.h"
 
-static bool owner_alive(pid_t pid)
-{
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
-static bool on_this_host(const char *host)
-{
-	char name[256] = "";
-
-	gethostname(name, sizeof(name) - 1);
-	return strcmp(host, name) == 0;
-}
-
 static void format_age(time_t created, char *out, size_t outlen)
 {
 	long s = (long)(time(NULL) - created);
@@ -225,7 +212,7 @@ int cmd_ls(int argc, char **argv)
 static const char *why_collect(const struct marker *m, const struct options *o,
 			       char *buf, size_t buflen)
 {
-	if (on_this_host(m->host) && !owner_alive(m->pid))
+	if (marker_owner_gone(m))
 		return "its owner process is gone";
 	if (o->older_than >= 0 && time(NULL) - m->created > o->older_than) {
 		snprintf(buf, buflen, "older than %lds", o->older_than);

@@ -219,6 +219,8 @@ int cmd_run(int argc, char **argv)
 	const char *tmp = getenv("TMPDIR"), *old, *pool_arg = NULL;
 	struct sigaction sa = {0};
 	bool per_process = false;
+	const char *keep_arg = getenv("DBCLONE_KEEP");
+	enum keep keep = KEEP_NEVER;
 	int i, status = 0, listen_fd = -1, pool;
 	char *preload;
 
@@ -229,9 +231,12 @@ int cmd_run(int argc, char **argv)
 			pool_arg = argv[++i];
 		} else if (!strncmp(argv[i], "--pool=", 7)) {
 			pool_arg = argv[i] + 7;
+		} else if (!strncmp(argv[i], "--keep=", 7)) {
+			keep_arg = argv[i] + 7;
 		} else {
 			fprintf(stderr, "dbclone: run does not take \"%s\"; use "
-				"dbclone run [--per-process] [--pool N] -- CMD ...\n",
+				"dbclone run [--per-process] [--pool N] [--keep=failed|always] "
+				"-- CMD ...\n",
 				argv[i]);
 			return 2;
 		}
@@ -240,6 +245,17 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "dbclone: run needs a command; use dbclone run "
 			"-- CMD ...\n");
 		return 2;
+	}
+	if (keep_arg && *keep_arg) {
+		if (!strcmp(keep_arg, "failed"))
+			keep = KEEP_FAILED;
+		else if (!strcmp(keep_arg, "always"))
+			keep = KEEP_ALWAYS;
+		else if (strcmp(keep_arg, "never")) {
+			fprintf(stderr, "dbclone: --keep=\"%s\" is not valid; use "
+				"never, failed or always\n", keep_arg);
+			return 2;
+		}
 	}
 	if ((pool = pool_size(pool_arg)) < 0) {
 		fprintf(stderr, "dbclone: pool size \"%s\" is not a number; give "
@@ -311,7 +327,7 @@ int cmd_run(int argc, char **argv)
 	/* The run's own work must not be intercepted. */
 	unsetenv("LD_PRELOAD");
 	if (listen_fd >= 0) {
-		status = supervise(listen_fd, child, pool);
+		status = supervise(listen_fd, child, pool, keep);
 		close(listen_fd);
 		unlink(sock_path);
 	} else {

@@ -32,6 +32,7 @@ struct origin {
 	double pool_ms[POOL_MAX];
 	int npool, filling;
 	bool broken; /* the pool thread failed on it: no more tries */
+	bool swept;  /* dead runs' clones looked for */
 	struct origin *next;
 };
 
@@ -242,6 +243,19 @@ static void handle_clone(struct proc *p, char **f, int n)
 	pthread_mutex_lock(&sv.lock);
 	if (!(o = origin_for(f[4], &sp)))
 		goto fail_oom;
+	if (!o->golden[0] && !o->swept) {
+		int dropped;
+
+		/* What an earlier run killed with kill -9 left goes first. */
+		o->swept = true;
+		pthread_mutex_unlock(&sv.lock);
+		dropped = engine_sweep_dead(&sp);
+		pthread_mutex_lock(&sv.lock);
+		if (dropped)
+			fprintf(stderr, "dbclone: dropped %d clone(s) that dead runs "
+				"or processes left (%s %s)\n", dropped, sp.engine,
+				spec_source(&sp));
+	}
 	if (!o->golden[0]) {
 		/* The first use of a source takes the golden: later changes to
 		 * the source change no test, and nothing blocks on it. */
@@ -467,6 +481,34 @@ static void summary(void)
 		sv.hidden_ms / 1e3, p50, p95, sv.nlatency);
 }
 
+/* --keep: the last key's clones stay, with a command to reach each. */
+static void keep_last_key(void)
+{
+	struct keyinfo *last = NULL;
+	char cmd[2048];
+
+	for (struct keyinfo *k = sv.keys; k; k = k->next)
+		if (!last || k->last > last->last)
+			last = k;
+	if (!last)
+		return;
+	for (struct handed **h = &sv.handed; *h;) {
+		struct handed *kept = *h;
+
+		if (strcmp(kept->key, last->key)) {
+			h = &kept->next;
+			continue;
+		}
+		*h = kept->next;
+		engine_connect_command(&kept->origin->spec, kept->name, cmd,
+				       sizeof(cmd));
+		fprintf(stderr, "dbclone: kept %s clone %s of %s: %s\n",
+			kept->origin->spec.engine, kept->name,
+			spec_source(&kept->origin->spec), cmd);
+		free(kept);
+	}
+}
+
 /* Everything the run made goes: handed-out clones, pools, goldens. */
 static void drop_everything(void)
 {
@@ -497,7 +539,7 @@ static void drop_everything(void)
 	}
 }
 
-int supervise(int listen_fd, pid_t child, int pool_size)
+int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep)
 {
 	struct sigaction sa = {0};
 	pthread_t pool;
@@ -576,6 +618,9 @@ int supervise(int listen_fd, pid_t child, int pool_size)
 	pthread_cond_broadcast(&sv.wake);
 	pthread_mutex_unlock(&sv.lock);
 	pthread_join(pool, NULL);
+	if (keep == KEEP_ALWAYS || (keep == KEEP_FAILED &&
+				    !(WIFEXITED(status) && WEXITSTATUS(status) == 0)))
+		keep_last_key();
 	drop_everything();
 	summary();
 	return status;

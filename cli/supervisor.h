@@ -8,8 +8,12 @@
 
 #include <sys/types.h>
 
+/* What to keep when CMD ends: nothing, the last key's clones when CMD
+ * failed, or always. */
+enum keep { KEEP_NEVER, KEEP_FAILED, KEEP_ALWAYS };
+
 /* Serves the run until child exits; returns its wait status. listen_fd is
  * the bound, listening socket. */
-int supervise(int listen_fd, pid_t child, int pool_size);
+int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep);
 
 #endif

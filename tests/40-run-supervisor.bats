@@ -206,3 +206,46 @@ time.sleep(60)
   assert_failure 2
   assert_output "dbclone: pool size \"lots\" is not a number; give the number of ready clones per source, e.g. --pool 2"
 }
+
+@test "--keep=failed keeps the last key's clone of a failed run and prints a command that reaches it; a passing run keeps nothing" {
+  src=$(new_source)
+  run "$DBCLONE" run --keep=failed -- sh -c "
+    DBCLONE_TEST=early psql -X -qtA -d $src -c \"INSERT INTO t VALUES (60, 'early')\"
+    DBCLONE_TEST=last psql -X -qtA -d $src -c \"INSERT INTO t VALUES (61, 'failing test')\"
+    exit 3"
+  assert_failure 3
+  assert_line --regexp "^dbclone: kept pg clone dbclone_${src}_\S+ of $src: psql \".*dbname='dbclone_${src}_\S+'\"$"
+  cmd=$(grep "^dbclone: kept" <<< "$output" | sed 's/^[^:]*: [^:]*: //')
+  [[ $cmd != *password* ]] || fail "the command shows a password: $cmd"
+  run bash -c "$cmd -X -qtA -c 'SELECT string_agg(v, chr(44) ORDER BY id) FROM t'"
+  assert_output "one,two,three,failing test"
+  assert_equal "$(clones | wc -l)" 1
+  drop_leftovers
+  run "$DBCLONE" run --keep=failed -- psql -X -qtA -d "$src" -c "SELECT 1"
+  assert_success
+  refute_line --partial "dbclone: kept"
+  assert_no_clones
+  run "$DBCLONE" run --keep=sometimes -- true
+  assert_failure 2
+  assert_output "dbclone: --keep=\"sometimes\" is not valid; use never, failed or always"
+}
+
+@test "the next dbclone run on the host drops what a supervisor killed with kill -9 left" {
+  src=$(new_source)
+  "$DBCLONE" run -- sh -c "
+    psql -X -qtA -d $src -c 'SELECT 1' >/dev/null
+    touch $BATS_TEST_TMPDIR/ready
+    exec sleep 59.6" 2>/dev/null 3>&- &
+  runner=$!
+  for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/ready" ] && break; sleep 0.02; done
+  sleep 0.5
+  left=$(clones | wc -l)
+  [ "$left" -ge 2 ] || fail "expected a golden and a clone, found: $(clones)"
+  kill -9 "$runner"
+  pkill -f "sleep 59.6" || true
+  sleep 0.2
+  run "$DBCLONE" run -- psql -X -qtA -d "$src" -c "SELECT 1"
+  assert_success
+  assert_line "dbclone: dropped $left clone(s) that dead runs or processes left (pg $src)"
+  assert_no_clones
+}

@@ -13,6 +13,8 @@ export DBCLONE_LIBRARY=$LIB
 # Runs the C clients that link libpq: empty, except in the sanitizer pass
 # (see tests/sanitizer/ubsan-only).
 LIBPQ_HOST=${DBCLONE_LIBPQ_HOST:-}
+# SQLite copies (and what ls and gc see of them) stay within each test.
+export DBCLONE_DIR=${BATS_TEST_TMPDIR:?}/clones
 # Debian's python3, which has psycopg2 and MySQLdb.
 PY=/usr/bin/python3
 
