@@ -14,7 +14,7 @@ export DBCLONE_LIBRARY=$LIB
 # (see tests/sanitizer/ubsan-only).
 LIBPQ_HOST=${DBCLONE_LIBPQ_HOST:-}
 # SQLite copies (and what ls and gc see of them) stay within each test.
-export DBCLONE_DIR=${BATS_TEST_TMPDIR:?}/clones
+export DBCLONE_DIR=${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:-${BATS_RUN_TMPDIR:-/tmp}}}/clones
 # Debian's python3, which has psycopg2 and MySQLdb.
 PY=/usr/bin/python3
 
