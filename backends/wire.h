@@ -5,6 +5,9 @@
  *   hello <pid>                                   -> ok
  *   clone <engine> <test> <signals> <source> <spec fields...>
  *                                                 -> ok <clone> | err <why>
+ *                                                    | busy <why> (out of
+ *                                                    disk or connections:
+ *                                                    clone it yourself)
  *   next                                          -> ok <epoch>, once the
  *                                                    old epoch's clones are
  *                                                    dropped

@@ -319,6 +319,16 @@ fail_oom:
 	snprintf(err, sizeof(err), "dbclone: the run supervisor is out of memory");
 fail:
 	pthread_mutex_unlock(&sv.lock);
+	/* Out of disk or connections: the process may still clone itself. */
+	if (strstr(err, "no space left") || strstr(err, "too many") ||
+	    strstr(err, "Too many connections")) {
+		char busy[WIRE_MAX] = "";
+
+		wire_add(busy, sizeof(busy), "busy");
+		wire_add(busy, sizeof(busy), err);
+		wire_send(p->fd, busy);
+		return;
+	}
 	reply_err(p->fd, err);
 }
 

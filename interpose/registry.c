@@ -1,6 +1,7 @@
 #include "registry.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,10 +269,11 @@ struct clone *clone_for_key(const struct engine *e, const char *source,
 }
 
 /* In a shared run the supervisor owns the clone: this process only
- * borrows it for its connections, never drops it. */
+ * borrows it for its connections, never drops it. When the supervisor is
+ * out of disk or connections, the process clones for itself (*busy). */
 static struct clone *clone_from_supervisor(const struct engine *e,
 					   const char *source, void *ctx,
-					   char *err, size_t errlen)
+					   bool *busy, char *err, size_t errlen)
 {
 	char spec[WIRE_MAX] = "";
 	struct clone *c;
@@ -285,7 +287,7 @@ static struct clone *clone_from_supervisor(const struct engine *e,
 		return NULL;
 	}
 	if (!supervisor_clone(e->name, source, spec, c->name, sizeof(c->name),
-			      err, errlen)) {
+			      busy, err, errlen)) {
 		free_clone(c);
 		return NULL;
 	}
@@ -309,8 +311,20 @@ struct clone *clone_for_source(const struct engine *e, const char *name,
 		log_trace("%s %s is excluded: passes through", e->name, name);
 		return NULL;
 	}
-	c = supervised() ? clone_from_supervisor(e, source, ctx, err, errlen)
-			 : clone_for_key(e, source, make, ctx, err, errlen);
+	if (supervised()) {
+		static atomic_bool said;
+		bool busy;
+
+		if ((c = clone_from_supervisor(e, source, ctx, &busy, err, errlen)))
+			return c;
+		if (busy && !atomic_exchange(&said, true))
+			log_warn("%s -- the run supervisor cannot clone: cloning in "
+				 "this process instead", err);
+		if (busy)
+			c = clone_for_key(e, source, make, ctx, err, errlen);
+	} else {
+		c = clone_for_key(e, source, make, ctx, err, errlen);
+	}
 	if (c)
 		return c;
 	if (cfg->passthrough_on_error) {

@@ -83,13 +83,15 @@ fail:
 }
 
 bool supervisor_clone(const char *engine, const char *source, const char *spec,
-		      char *name, size_t namelen, char *err, size_t errlen)
+		      char *name, size_t namelen, bool *busy, char *err,
+		      size_t errlen)
 {
 	const char *test = getenv("DBCLONE_TEST");
 	char line[WIRE_MAX] = "", reply[WIRE_MAX], count[24], *f[WIRE_FIELDS];
 	bool ok = false;
 	int n;
 
+	*busy = false;
 	snprintf(count, sizeof(count), "%u", boundary_signals());
 	wire_add(line, sizeof(line), "clone");
 	wire_add(line, sizeof(line), engine);
@@ -115,6 +117,7 @@ bool supervisor_clone(const char *engine, const char *source, const char *spec,
 			snprintf(name, namelen, "%s", f[1]);
 			ok = true;
 		} else {
+			*busy = n == 2 && !strcmp(f[0], "busy");
 			snprintf(err, errlen, "%s", n == 2 ? f[1] :
 				 "dbclone: the run supervisor sent a malformed reply");
 		}

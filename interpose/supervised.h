@@ -13,10 +13,12 @@
 /* Under a shared run (DBCLONE_SOCKET set, not --per-process)? */
 bool supervised(void) HIDDEN;
 
-/* spec: the engine's fields (tab-joined by wire_add) that let the
- * supervisor reach the source. Fills name, or err with a "dbclone:" line. */
+/* spec: the engine's fields (wire_append) that let the supervisor reach
+ * the source. Fills name, or err with a "dbclone:" line; *busy tells that
+ * the supervisor ran out of disk or connections and the process should
+ * clone for itself. */
 bool supervisor_clone(const char *engine, const char *source, const char *spec,
-		      char *name, size_t namelen, char *err,
+		      char *name, size_t namelen, bool *busy, char *err,
 		      size_t errlen) HIDDEN;
 
 #endif

@@ -249,3 +249,30 @@ time.sleep(60)
   assert_line "dbclone: dropped $left clone(s) that dead runs or processes left (pg $src)"
   assert_no_clones
 }
+
+@test "a supervisor out of disk: hand-outs fall back to cloning in the process, which says so once" {
+  sqlite_source
+  sqlite3 "$SRC" "WITH RECURSIVE n(i) AS (SELECT 10 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
+                  INSERT INTO t SELECT i, printf('%.100c', 'x') FROM n;"
+  mkdir "$BATS_TEST_TMPDIR/full"
+  mount -t tmpfs -o size=128k,mode=0700 tmpfs "$BATS_TEST_TMPDIR/full" ||
+    fail "cannot mount a small tmpfs: the test needs root"
+  DBCLONE_DIR=$BATS_TEST_TMPDIR/full run "$DBCLONE" run -- env DBCLONE_DIR="$BATS_TEST_TMPDIR/own" "$PY" -c "
+import os, sqlite3
+for key in ('a', 'b'):
+    os.environ['DBCLONE_TEST'] = key
+    c = sqlite3.connect('$SRC', isolation_level=None)
+    c.execute('DELETE FROM t')
+    print(key, c.execute('PRAGMA database_list').fetchone()[2].startswith('$BATS_TEST_TMPDIR/own/'))
+    c.close()
+"
+  umount "$BATS_TEST_TMPDIR/full"
+  assert_success
+  assert_line "a True"
+  assert_line "b True"
+  run grep -c "the run supervisor cannot clone: cloning in this process instead" <<< "$output"
+  assert_output 1
+  assert_equal "$(sqlite3 "$SRC" "SELECT count(*) FROM t")" 4994
+  run bash -c "find '$BATS_TEST_TMPDIR/own' -type f 2>/dev/null"
+  assert_output ""
+}
