@@ -140,19 +140,27 @@ time.sleep(60)
   assert_no_clones
 }
 
-@test "kill -9 of the supervisor, then dbclone gc drops its clones and golden copies" {
-  src=$(new_source)
+# Starts a run on $1 whose supervisor is then killed with kill -9, once it
+# made a golden and a clone; sets LEFT to how many clones it left.
+kill_supervisor_of_run() {
+  local runner
   "$DBCLONE" run -- sh -c "
-    psql -X -qtA -d $src -c 'SELECT 1' >/dev/null
+    psql -X -qtA -d $1 -c 'SELECT 1' >/dev/null
     touch $BATS_TEST_TMPDIR/ready
     exec sleep 59.7" 2>/dev/null 3>&- &
   runner=$!
   for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/ready" ] && break; sleep 0.02; done
   sleep 0.5 # the pool fills in the background
-  [ "$(clones | wc -l)" -ge 2 ] || fail "expected a golden and a clone, found: $(clones)"
+  LEFT=$(clones | wc -l)
+  [ "$LEFT" -ge 2 ] || fail "expected a golden and a clone, found: $(clones)"
   kill -9 "$runner"
   pkill -f "sleep 59.7" || true
   sleep 0.2
+}
+
+@test "kill -9 of the supervisor, then dbclone gc drops its clones and golden copies" {
+  src=$(new_source)
+  kill_supervisor_of_run "$src"
   run "$DBCLONE" gc
   assert_success
   assert_line --regexp "^dropped pg dbclone_${src}_\S+ \(its owner process is gone\)$"
@@ -232,21 +240,10 @@ time.sleep(60)
 
 @test "the next dbclone run on the host drops what a supervisor killed with kill -9 left" {
   src=$(new_source)
-  "$DBCLONE" run -- sh -c "
-    psql -X -qtA -d $src -c 'SELECT 1' >/dev/null
-    touch $BATS_TEST_TMPDIR/ready
-    exec sleep 59.6" 2>/dev/null 3>&- &
-  runner=$!
-  for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/ready" ] && break; sleep 0.02; done
-  sleep 0.5
-  left=$(clones | wc -l)
-  [ "$left" -ge 2 ] || fail "expected a golden and a clone, found: $(clones)"
-  kill -9 "$runner"
-  pkill -f "sleep 59.6" || true
-  sleep 0.2
+  kill_supervisor_of_run "$src"
   run "$DBCLONE" run -- psql -X -qtA -d "$src" -c "SELECT 1"
   assert_success
-  assert_line "dbclone: dropped $left clone(s) that dead runs or processes left (pg $src)"
+  assert_line "dbclone: dropped $LEFT clone(s) that dead runs or processes left (pg $src)"
   assert_no_clones
 }
 
