@@ -149,7 +149,8 @@ kill_supervisor_of_run() {
     touch $BATS_TEST_TMPDIR/ready
     exec sleep 59.7" 2>/dev/null 3>&- &
   runner=$!
-  for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/ready" ] && break; sleep 0.02; done
+  for _ in $(seq 1500); do [ -e "$BATS_TEST_TMPDIR/ready" ] && break; sleep 0.02; done
+  [ -e "$BATS_TEST_TMPDIR/ready" ] || fail "the run never connected"
   sleep 0.5 # the pool fills in the background
   LEFT=$(clones | wc -l)
   [ "$LEFT" -ge 2 ] || fail "expected a golden and a clone, found: $(clones)"
