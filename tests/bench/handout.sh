@@ -6,7 +6,7 @@
 # of the same engine in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-runs=${RUNS:-5}
+runs=${RUNS:-9}
 py=/usr/bin/python3
 lib=$PWD/build/libdbclone.so
 work=$(mktemp -d)
@@ -29,7 +29,7 @@ for engine in pg sqlite mysql; do
   [ "$engine" = sqlite ] && src=$work/bench.db
   plain=$("$py" tests/bench/handout.py "$engine" "$src" "$runs" 0 | median)
   sync=$(LD_PRELOAD=$lib DBCLONE_DIR=$work/clones "$py" tests/bench/handout.py "$engine" "$src" "$runs" 0 | median)
-  warm=$(DBCLONE_DIR=$work/clones build/dbclone run --pool 4 -- "$py" tests/bench/handout.py "$engine" "$src" "$runs" 0.3 2>/dev/null | median)
+  warm=$(DBCLONE_DIR=$work/clones build/dbclone run --pool 4 -- "$py" tests/bench/handout.py "$engine" "$src" "$runs" 0.5 2>/dev/null | median)
   read -r pm pmin pmax <<< "$plain"
   read -r sm smin smax <<< "$sync"
   read -r wm wmin wmax <<< "$warm"
