@@ -607,6 +607,30 @@ static bool for_accounts(const struct mysql_api *api, MYSQL *admin,
 	return ok;
 }
 
+/* DROP DATABASE waits for the metadata lock of every session in the
+ * schema (an idle open transaction holds it for good): the sessions on the
+ * clone are cut first, and the wait is bounded. */
+static void cut_sessions(const struct mysql_api *api, MYSQL *admin,
+			 const char *clone)
+{
+	struct strbuf q = {0}, kill = {0};
+	struct results r;
+	MYSQL_ROW row;
+
+	strbuf_add(&q, "SET SESSION lock_wait_timeout = 30;"
+		   "SELECT ID FROM information_schema.PROCESSLIST WHERE "
+		   "ID <> CONNECTION_ID() AND DB = ");
+	add_literal(api, admin, &q, clone);
+	if (fetch_all(api, admin, q.s, &r) && r.n == 2 && r.sets[1])
+		while ((row = api->fetch_row(r.sets[1])))
+			strbuf_addf(&kill, "KILL CONNECTION %s;", row[0]);
+	free_results(api, &r);
+	if (kill.len)
+		run_batch(api, admin, kill.s);
+	strbuf_free(&q);
+	strbuf_free(&kill);
+}
+
 bool mysql_grant_clone(const struct mysql_api *api, MYSQL *admin,
 		       const char *clone, const char *user, char *err,
 		       size_t errlen)
@@ -627,6 +651,7 @@ bool mysql_drop(const struct mysql_api *api, MYSQL *admin, const char *clone,
 	/* Only an account that can read mysql.db can have granted: others
 	 * fail this quietly and drop. */
 	for_accounts(api, admin, "db", "Db", clone, "REVOKE", clone, "FROM");
+	cut_sessions(api, admin, clone);
 	strbuf_add(&q, "DROP DATABASE IF EXISTS ");
 	add_ident(&q, clone);
 	ok = run_batch(api, admin, q.s);

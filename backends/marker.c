@@ -144,8 +144,8 @@ void marker_for_self(struct marker *m, const char *source)
 
 bool marker_owner_gone(const struct marker *m)
 {
-	return !strcmp(m->host, host_name()) && kill(m->pid, 0) != 0 &&
-	       errno != EPERM;
+	return strncmp(m->run, "kept-", 5) != 0 && !strcmp(m->host, host_name()) &&
+	       kill(m->pid, 0) != 0 && errno != EPERM;
 }
 
 bool parse_duration(const char *text, long *seconds)

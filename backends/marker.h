@@ -41,7 +41,8 @@ bool marker_parse(const char *text, struct marker *m);
  * DBCLONE_RUN (or a per-process run id). */
 void marker_for_self(struct marker *m, const char *source);
 
-/* Was the clone made on this host by a process that is gone? */
+/* Was the clone made on this host by a process that is gone? A clone
+ * kept on purpose (run "kept-...") never counts as left behind. */
 bool marker_owner_gone(const struct marker *m);
 
 /* "30s", "10m", "2h", "1d", "90" (seconds); false if malformed. */

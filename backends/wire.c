@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static bool add_field(char *line, size_t linelen, const char *field, bool tab)
@@ -78,7 +79,9 @@ bool wire_send(int fd, const char *line)
 	memcpy(buf, line, n);
 	buf[n++] = '\n';
 	while (done < n) {
-		ssize_t w = write(fd, buf + done, n - done);
+		/* A peer gone before the answer is a failed send, not a
+		 * SIGPIPE that kills the sender. */
+		ssize_t w = send(fd, buf + done, n - done, MSG_NOSIGNAL);
 
 		if (w < 0 && errno == EINTR)
 			continue;

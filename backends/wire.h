@@ -2,7 +2,7 @@
  * DBCLONE_SOCKET: one request line, one reply line, fields separated by
  * tabs, each field percent-escaped (%, tab, newline).
  *
- *   hello <pid>                                   -> ok
+ *   hello <pid>                                   -> ok  (always first)
  *   clone <engine> <test> <signals> <source> <spec fields...>
  *                                                 -> ok <clone> | err <why>
  *                                                    | busy <why> (out of

@@ -257,28 +257,30 @@ static void dead_mysql(const struct mysql_clone_info *info, void *ctx)
 
 int engine_sweep_dead(const struct spec *sp)
 {
-	static struct dead d;
+	struct dead *d = calloc(1, sizeof(*d)); /* 64 paths: not on a stack */
 	char err[1024], dir[PATH_MAX];
 	int dropped = 0;
 
-	d.n = 0;
+	if (!d)
+		return 0;
 	if (!strcmp(sp->engine, "pg")) {
 		PGconn *admin = pg_admin(sp, err, sizeof(err));
 
 		if (admin)
-			pg_list(&cli_pg_api, admin, dead_pg, &d, err, sizeof(err));
+			pg_list(&cli_pg_api, admin, dead_pg, d, err, sizeof(err));
 	} else if (!strcmp(sp->engine, "sqlite")) {
 		if (sqlite_clone_dir(false, dir, sizeof(dir), err, sizeof(err)))
-			sqlite_list(dir, dead_sqlite, &d, err, sizeof(err));
+			sqlite_list(dir, dead_sqlite, d, err, sizeof(err));
 	} else {
 		MYSQL *admin = mysql_admin(sp, err, sizeof(err));
 
 		if (admin)
-			mysql_list(&cli_mysql_api, admin, dead_mysql, &d, err,
+			mysql_list(&cli_mysql_api, admin, dead_mysql, d, err,
 				   sizeof(err));
 	}
-	for (int i = 0; i < d.n; i++)
-		dropped += engine_drop(sp, d.names[i], err, sizeof(err));
+	for (int i = 0; i < d->n; i++)
+		dropped += engine_drop(sp, d->names[i], err, sizeof(err));
+	free(d);
 	return dropped;
 }
 
@@ -305,5 +307,49 @@ void engine_connect_command(const struct spec *sp, const char *name, char *out,
 			 sp->f[2][0] ? " -S " : "", sp->f[2],
 			 atoi(sp->f[1]) ? " -P " : "", atoi(sp->f[1]) ? sp->f[1] : "",
 			 sp->f[3], name);
+	}
+}
+
+void engine_mark_kept(const struct spec *sp, const char *name)
+{
+	char text[MARKER_MAX], run[sizeof(((struct marker *)0)->run)], err[1024];
+	struct marker m;
+
+	marker_for_self(&m, spec_source(sp));
+	snprintf(run, sizeof(run), "kept-%.120s", m.run);
+	snprintf(m.run, sizeof(m.run), "%s", run);
+	marker_format(&m, text, sizeof(text));
+	if (!strcmp(sp->engine, "pg")) {
+		PGconn *admin = pg_admin(sp, err, sizeof(err));
+		char *q, *lit, sql[MARKER_MAX * 2 + 600];
+
+		if (!admin)
+			return;
+		q = PQescapeIdentifier(admin, name, strlen(name));
+		lit = PQescapeLiteral(admin, text, strlen(text));
+		if (q && lit) {
+			snprintf(sql, sizeof(sql), "COMMENT ON DATABASE %s IS %s", q, lit);
+			PQclear(PQexec(admin, sql));
+		}
+		PQfreemem(q);
+		PQfreemem(lit);
+	} else if (!strcmp(sp->engine, "sqlite")) {
+		char path[PATH_MAX + 16];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s.dbclone", name);
+		if ((f = fopen(path, "w"))) {
+			fputs(text, f);
+			fclose(f);
+		}
+	} else {
+		MYSQL *admin = mysql_admin(sp, err, sizeof(err));
+		char esc[MARKER_MAX * 2 + 1], sql[MARKER_MAX * 2 + 600];
+
+		if (!admin || strchr(name, '`'))
+			return;
+		mysql_real_escape_string(admin, esc, text, (unsigned long)strlen(text));
+		snprintf(sql, sizeof(sql), "ALTER DATABASE `%s` COMMENT '%s'", name, esc);
+		mysql_query(admin, sql);
 	}
 }

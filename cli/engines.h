@@ -35,6 +35,11 @@ bool engine_drop(const struct spec *sp, const char *name, char *err,
  * Returns how many. */
 int engine_sweep_dead(const struct spec *sp);
 
+/* Marks a clone kept (--keep): its marker's run becomes "kept-RUN", which
+ * the next run's sweep and gc's owner check leave alone (gc --older-than
+ * still drops it). */
+void engine_mark_kept(const struct spec *sp, const char *name);
+
 /* A command that connects to a kept clone (no password in it). */
 void engine_connect_command(const struct spec *sp, const char *name, char *out,
 			    size_t outlen);

@@ -43,8 +43,11 @@ static int next_of_run(const char *where)
 			close(fd);
 		return 1;
 	}
-	if (!wire_send(fd, "next") || !wire_recv(fd, reply, sizeof(reply)) ||
-	    strncmp(reply, "ok", 2)) {
+	/* Every client says hello first; the answer to "next" comes once the
+	 * old epoch's clones are dropped. */
+	if (!wire_send(fd, "hello") || !wire_recv(fd, reply, sizeof(reply)) ||
+	    strcmp(reply, "ok") || !wire_send(fd, "next") ||
+	    !wire_recv(fd, reply, sizeof(reply)) || strncmp(reply, "ok", 2)) {
 		fprintf(stderr, "dbclone: the run at %s did not move on; is it a "
 			"dbclone run?\n", path);
 		close(fd);

@@ -16,6 +16,7 @@
 
 #include "dbclone.h"
 #include "journal.h"
+#include "signals.h"
 #include "supervisor.h"
 #include "sqlite.h"
 
@@ -174,8 +175,11 @@ static int pool_size(const char *given)
 	long n;
 	char *end;
 
-	if (!v || !*v)
-		return (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (!v || !*v) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+		return cores < 1 ? 1 : cores > 64 ? 64 : (int)cores;
+	}
 	n = strtol(v, &end, 10);
 	if (*end || n < 0)
 		return -1;
@@ -222,6 +226,7 @@ int cmd_run(int argc, char **argv)
 	const char *keep_arg = getenv("DBCLONE_KEEP");
 	enum keep keep = KEEP_NEVER;
 	int i, status = 0, listen_fd = -1, pool;
+	sigset_t unblocked;
 	char *preload;
 
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
@@ -309,6 +314,17 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
+	/* Until the supervisor has its handler, the boundary signal waits:
+	 * its default action would end the supervisor. */
+	if (listen_fd >= 0) {
+		int boundary = boundary_signal_from(getenv("DBCLONE_SIGNAL"));
+		sigset_t set;
+
+		sigemptyset(&set);
+		if (boundary > 0)
+			sigaddset(&set, boundary);
+		sigprocmask(SIG_BLOCK, &set, &unblocked);
+	}
 	child = fork();
 	if (child < 0) {
 		fprintf(stderr, "dbclone: cannot start %s: %s\n", argv[i + 1],
@@ -316,6 +332,8 @@ int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	if (child == 0) {
+		if (listen_fd >= 0)
+			sigprocmask(SIG_SETMASK, &unblocked, NULL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);

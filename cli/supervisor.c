@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -320,8 +321,8 @@ fail_oom:
 fail:
 	pthread_mutex_unlock(&sv.lock);
 	/* Out of disk or connections: the process may still clone itself. */
-	if (strstr(err, "no space left") || strstr(err, "too many") ||
-	    strstr(err, "Too many connections")) {
+	if (strcasestr(err, "no space left") || strcasestr(err, "disk is full") ||
+	    strcasestr(err, "too many")) {
 		char busy[WIRE_MAX] = "";
 
 		wire_add(busy, sizeof(busy), "busy");
@@ -452,6 +453,54 @@ static void *pool_thread(void *arg)
 	return NULL;
 }
 
+/* ---- new clients ------------------------------------------------------- */
+
+/* Takes new clients and answers their hello at once, whatever the main
+ * thread is busy with (a golden copy may take minutes): a client's hello
+ * times out after a few seconds, its clone requests wait. */
+static void *acceptor_thread(void *arg)
+{
+	int listen_fd = *(int *)arg;
+
+	for (;;) {
+		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		struct timeval tv = {.tv_sec = 5};
+		char line[256];
+		struct proc *p;
+		unsigned char wake = 0;
+
+		if (fd < 0) {
+			bool stop;
+
+			pthread_mutex_lock(&sv.lock);
+			stop = sv.stopping;
+			pthread_mutex_unlock(&sv.lock);
+			if (stop)
+				return NULL;
+			if (errno != EINTR && errno != ECONNABORTED)
+				usleep(10000);
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (!wire_recv(fd, line, sizeof(line)) || strncmp(line, "hello", 5) ||
+		    !wire_send(fd, "ok") || !(p = calloc(1, sizeof(*p)))) {
+			close(fd);
+			continue;
+		}
+		tv.tv_sec = 0;
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		p->fd = fd;
+		pthread_mutex_lock(&sv.lock);
+		p->next = sv.procs;
+		sv.procs = p;
+		pthread_mutex_unlock(&sv.lock);
+		/* A zero byte wakes the loop to poll the new client too. */
+		if (write(wake_fd[1], &wake, 1) < 0) {
+			/* the loop is gone */
+		}
+	}
+}
+
 /* ---- the loop ---------------------------------------------------------- */
 
 static pid_t child_pid;
@@ -510,6 +559,7 @@ static void keep_last_key(void)
 			continue;
 		}
 		*h = kept->next;
+		engine_mark_kept(&kept->origin->spec, kept->name);
 		engine_connect_command(&kept->origin->spec, kept->name, cmd,
 				       sizeof(cmd));
 		fprintf(stderr, "dbclone: kept %s clone %s of %s: %s\n",
@@ -552,7 +602,7 @@ static void drop_everything(void)
 int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep)
 {
 	struct sigaction sa = {0};
-	pthread_t pool;
+	pthread_t pool, acceptor;
 	int status = 0, boundary = boundary_signal_from(getenv("DBCLONE_SIGNAL"));
 	bool running = true;
 
@@ -567,66 +617,80 @@ int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	if (boundary > 0)
+	if (boundary > 0) {
+		sigset_t set;
+
+		/* run.c blocked it before the fork: from here it moves the epoch. */
 		sigaction(boundary, &sa, NULL);
-	pthread_create(&pool, NULL, pool_thread, NULL);
+		sigemptyset(&set);
+		sigaddset(&set, boundary);
+		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	}
+	if (pthread_create(&pool, NULL, pool_thread, NULL) != 0 ||
+	    pthread_create(&acceptor, NULL, acceptor_thread, &listen_fd) != 0) {
+		fprintf(stderr, "dbclone: cannot start the run supervisor's threads; "
+			"the run goes on without clones\n");
+		return 255 << 8;
+	}
 
 	while (running) {
-		struct pollfd fds[512];
-		struct proc *who[512];
-		nfds_t n = 2;
+		struct pollfd *fds;
+		struct proc **who;
+		nfds_t n = 1, cap = 1;
 
-		fds[0] = (struct pollfd){.fd = wake_fd[0], .events = POLLIN};
-		fds[1] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
 		pthread_mutex_lock(&sv.lock);
-		for (struct proc *p = sv.procs; p && n < 512; p = p->next) {
+		for (struct proc *p = sv.procs; p; p = p->next)
+			cap++;
+		fds = calloc(cap, sizeof(*fds));
+		who = calloc(cap, sizeof(*who));
+		if (!fds || !who) {
+			pthread_mutex_unlock(&sv.lock);
+			free(fds);
+			free(who);
+			usleep(10000);
+			continue;
+		}
+		fds[0] = (struct pollfd){.fd = wake_fd[0], .events = POLLIN};
+		for (struct proc *p = sv.procs; p && n < cap; p = p->next) {
 			who[n] = p;
 			fds[n++] = (struct pollfd){.fd = p->fd, .events = POLLIN};
 		}
 		pthread_mutex_unlock(&sv.lock);
 		/* The timeout also catches a child that ended before the SIGCHLD
 		 * handler was in place. */
-		if (poll(fds, n, 500) < 0 && errno != EINTR)
+		if (poll(fds, n, 500) < 0 && errno != EINTR) {
+			free(fds);
+			free(who);
 			break;
+		}
 		if (waitpid(child, &status, WNOHANG) == child)
 			running = false;
 		if (fds[0].revents & POLLIN) {
 			unsigned char sig;
 
-			/* The pipe is non-blocking: take every signal queued. */
+			/* The pipe is non-blocking: take every byte queued. */
 			while (read(wake_fd[0], &sig, 1) == 1) {
-				if (sig == SIGCHLD) {
-					continue; /* reaped below the poll */
-				} else if ((int)sig == boundary) {
+				if (sig == 0 || sig == SIGCHLD)
+					continue; /* a new client; a child reaped above */
+				if ((int)sig == boundary)
 					next_epoch();
-				} else {
+				else
 					kill(child, sig); /* SIGINT, SIGTERM: to CMD */
-				}
 			}
 		}
-		if (fds[1].revents & POLLIN) {
-			int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-			struct proc *p;
-
-			if (fd >= 0 && (p = calloc(1, sizeof(*p)))) {
-				p->fd = fd;
-				pthread_mutex_lock(&sv.lock);
-				p->next = sv.procs;
-				sv.procs = p;
-				pthread_mutex_unlock(&sv.lock);
-			} else if (fd >= 0) {
-				close(fd);
-			}
-		}
-		for (nfds_t i = 2; i < n; i++)
+		for (nfds_t i = 1; i < n; i++)
 			if (fds[i].revents & (POLLIN | POLLHUP | POLLERR))
 				serve(who[i]);
+		free(fds);
+		free(who);
 	}
 
 	pthread_mutex_lock(&sv.lock);
 	sv.stopping = true;
 	pthread_cond_broadcast(&sv.wake);
 	pthread_mutex_unlock(&sv.lock);
+	shutdown(listen_fd, SHUT_RDWR); /* wakes the acceptor's accept */
+	pthread_join(acceptor, NULL);
 	pthread_join(pool, NULL);
 	if (keep == KEEP_ALWAYS || (keep == KEEP_FAILED &&
 				    !(WIFEXITED(status) && WEXITSTATUS(status) == 0)))

@@ -229,6 +229,12 @@ kill_supervisor_of_run() {
   run bash -c "$cmd -X -qtA -c 'SELECT string_agg(v, chr(44) ORDER BY id) FROM t'"
   assert_output "one,two,three,failing test"
   assert_equal "$(clones | wc -l)" 1
+  # Kept on purpose: neither gc nor the next run takes it for left behind.
+  run "$DBCLONE" gc
+  assert_output ""
+  run "$DBCLONE" run -- psql -X -qtA -d "$src" -c "SELECT 1"
+  refute_line --partial "dropped"
+  assert_equal "$(clones | grep -c .)" 1
   drop_leftovers
   run "$DBCLONE" run --keep=failed -- psql -X -qtA -d "$src" -c "SELECT 1"
   assert_success
@@ -273,4 +279,13 @@ for key in ('a', 'b'):
   assert_equal "$(sqlite3 "$SRC" "SELECT count(*) FROM t")" 4994
   run bash -c "find '$BATS_TEST_TMPDIR/own' -type f 2>/dev/null"
   assert_output ""
+}
+
+@test "dbclone next outside a run says how to reach one; with --run it reaches a dead run's directory and says so" {
+  run env -u DBCLONE_SOCKET "$DBCLONE" next
+  assert_failure 2
+  assert_output "dbclone: next finds its run through DBCLONE_SOCKET (set inside dbclone run); outside a run use dbclone next --run DIR or --pid PID"
+  run "$DBCLONE" next --run "$BATS_TEST_TMPDIR"
+  assert_failure 1
+  assert_output --regexp "^dbclone: no run listens on $BATS_TEST_TMPDIR/socket \(No such file or directory\): the run is over, or give its directory with --run$"
 }
