@@ -3,7 +3,10 @@
 line per iteration in milliseconds. Run plainly for a plain connect, under
 LD_PRELOAD for synchronous cloning, under dbclone run for the warm pool.
 
-    handout.py ENGINE SOURCE RUNS PAUSE_SECONDS"""
+    handout.py ENGINE SOURCE RUNS PAUSE_SECONDS
+
+With SAME_KEY=1 in the environment the key never changes: every timed
+connect is a reconnect inside one test."""
 import os
 import sys
 import time
@@ -24,7 +27,8 @@ def connect():
 
 connect().close()  # load the driver; a first (untimed) boundary
 for i in range(runs):
-    os.environ["DBCLONE_TEST"] = "bench-%d-%d" % (os.getpid(), i)
+    if not os.environ.get("SAME_KEY"):
+        os.environ["DBCLONE_TEST"] = "bench-%d-%d" % (os.getpid(), i)
     time.sleep(pause)  # room for the pool to refill, as between real tests
     t0 = time.perf_counter()
     conn = connect()
