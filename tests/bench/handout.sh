@@ -12,7 +12,7 @@ lib=$PWD/build/libdbclone.so
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-median() { sort -n | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.2f %.2f %.2f", m, a[1], a[NR]}'; }
+. tests/bench/lib.sh
 
 # Sources: 40 small tables each.
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_handout" -c "CREATE DATABASE bench_handout"

@@ -19,7 +19,7 @@ my -e "DROP DATABASE IF EXISTS $src; CREATE DATABASE $src"
   echo "INSERT INTO big (customer, amount, note) SELECT seq % 997, seq / 100, CONCAT('note ', seq) FROM seq_1_to_100000;"
 } | my "$src"
 
-median() { sort -n | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.0f %.0f %.0f", m, a[1], a[NR]}'; }
+. tests/bench/lib.sh
 
 dump_times=$(for i in $(seq "$runs"); do
   my -e "DROP DATABASE IF EXISTS bench_dump; CREATE DATABASE bench_dump"

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 runs=${RUNS:-9}
 py=/usr/bin/python3
 lib=$PWD/build/libdbclone.so
-median() { sort -n | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.2f %.2f %.2f", m, a[1], a[NR]}'; }
+. tests/bench/lib.sh
 
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_over" -c "CREATE DATABASE bench_over"
 plain=$("$py" tests/bench/handout.py pg bench_over "$runs" 0 | median)

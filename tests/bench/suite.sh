@@ -12,7 +12,7 @@ setup() {
     INSERT INTO items SELECT g, 1, 'item ' || g FROM generate_series(1, 100000) g;
     CREATE TABLE fixture_items AS SELECT * FROM items" -c "VACUUM ANALYZE"
 }
-median() { sort -n | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.2f %.2f %.2f", m, a[1], a[NR]}'; }
+. tests/bench/lib.sh
 
 declare -A result fails
 for mode in none reload dbclone; do
