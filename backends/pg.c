@@ -710,21 +710,19 @@ bool pg_drop(const struct pg_api *api, PGconn *admin, const char *clone,
 			       "AND pid <> pg_backend_pid()", 1, params));
 		force = false;
 	}
-	/* A golden copy is a template, which DROP DATABASE refuses. */
-	{
-		const char *params[] = {clone};
-
-		res = run(api, admin, "SELECT 1 FROM pg_catalog.pg_database WHERE "
-			  "datname = $1 AND datistemplate", 1, params);
-		if (ok(api, res) && api->ntuples(res) == 1)
-			sql_add(&sql, "ALTER DATABASE ", q, " IS_TEMPLATE false;");
-		api->clear(res);
-	}
-	if (sql.len)
-		api->clear(run(api, admin, sql.s, 0, NULL));
-	sql.len = 0;
 	sql_add(&sql, "DROP DATABASE IF EXISTS ", q, force ? " WITH (FORCE)" : "");
 	res = run(api, admin, sql.s, 0, NULL);
+	/* A golden copy is a template, which DROP DATABASE refuses (42809):
+	 * only then is it made an ordinary database, and dropped again. */
+	if (!ok(api, res) && !strcmp(sqlstate(api, res), "42809")) {
+		struct strbuf alter = {0};
+
+		api->clear(res);
+		sql_add(&alter, "ALTER DATABASE ", q, " IS_TEMPLATE false");
+		api->clear(run(api, admin, alter.s, 0, NULL));
+		strbuf_free(&alter);
+		res = run(api, admin, sql.s, 0, NULL);
+	}
 	done = ok(api, res);
 	if (!done) {
 		char why[300];

@@ -394,9 +394,8 @@ static void serve(struct proc *p)
 		return;
 	}
 	n = wire_split(line, f);
-	if (!strcmp(f[0], "hello")) {
-		wire_send(p->fd, "ok");
-	} else if (!strcmp(f[0], "clone")) {
+	/* The acceptor thread has answered the hello already. */
+	if (!strcmp(f[0], "clone")) {
 		handle_clone(p, f, n);
 	} else if (!strcmp(f[0], "next")) {
 		snprintf(reply, sizeof(reply), "ok\t%u", next_epoch());
