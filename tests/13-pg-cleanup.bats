@@ -71,7 +71,7 @@ hold() {
   run "$DBCLONE" gc
   assert_success
   assert_output ""
-  run "$DBCLONE" gc --older-than 0s
+  # Older than 0s once a second has passed since its creation.
   sleep 1
   run "$DBCLONE" gc --older-than 0s
   assert_output "dropped pg dbclone_other_host (older than 0s)"
