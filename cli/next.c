@@ -48,8 +48,14 @@ static int next_of_run(const char *where)
 	if (!wire_send(fd, "hello") || !wire_recv(fd, reply, sizeof(reply)) ||
 	    strcmp(reply, "ok") || !wire_send(fd, "next") ||
 	    !wire_recv(fd, reply, sizeof(reply)) || strncmp(reply, "ok", 2)) {
-		fprintf(stderr, "dbclone: the run at %s did not move on; is it a "
-			"dbclone run?\n", path);
+		char *f[WIRE_FIELDS];
+
+		/* The run's own reason, when it gave one. */
+		if (!strncmp(reply, "err\t", 4) && wire_split(reply, f) == 2)
+			fprintf(stderr, "%s\n", f[1]);
+		else
+			fprintf(stderr, "dbclone: the run at %s did not move on; "
+				"is it a dbclone run?\n", path);
 		close(fd);
 		return 1;
 	}

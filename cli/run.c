@@ -225,7 +225,7 @@ int cmd_run(int argc, char **argv)
 	bool per_process = false;
 	const char *keep_arg = getenv("DBCLONE_KEEP");
 	enum keep keep = KEEP_NEVER;
-	int i, status = 0, listen_fd = -1, pool;
+	int i, status = 0, listen_fd, pool;
 	sigset_t unblocked;
 	char *preload;
 
@@ -294,17 +294,17 @@ int cmd_run(int argc, char **argv)
 	setenv("DBCLONE_RUN", run, 1);
 	setenv("DBCLONE_RUN_DIR", dir, 1);
 	free(preload);
-	if (per_process) {
-		setenv("DBCLONE_PER_PROCESS", "1", 1);
-		unsetenv("DBCLONE_SOCKET");
-	} else {
-		if ((listen_fd = listen_on(dir, sock_path, sizeof(sock_path))) < 0) {
-			rmdir(dir);
-			return 2;
-		}
-		setenv("DBCLONE_SOCKET", sock_path, 1);
-		unsetenv("DBCLONE_PER_PROCESS");
+	/* Per process or shared, the run supervises: every process keeps a
+	 * socket to it for its life. */
+	if ((listen_fd = listen_on(dir, sock_path, sizeof(sock_path))) < 0) {
+		rmdir(dir);
+		return 2;
 	}
+	setenv("DBCLONE_SOCKET", sock_path, 1);
+	if (per_process)
+		setenv("DBCLONE_PER_PROCESS", "1", 1);
+	else
+		unsetenv("DBCLONE_PER_PROCESS");
 
 	/* A parent that ignores SIGCHLD would make waitpid fail. */
 	signal(SIGCHLD, SIG_DFL);
@@ -316,7 +316,7 @@ int cmd_run(int argc, char **argv)
 
 	/* Until the supervisor has its handler, the boundary signal waits:
 	 * its default action would end the supervisor. */
-	if (listen_fd >= 0) {
+	{
 		int boundary = boundary_signal_from(getenv("DBCLONE_SIGNAL"));
 		sigset_t set;
 
@@ -332,8 +332,7 @@ int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	if (child == 0) {
-		if (listen_fd >= 0)
-			sigprocmask(SIG_SETMASK, &unblocked, NULL);
+		sigprocmask(SIG_SETMASK, &unblocked, NULL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
@@ -344,18 +343,9 @@ int cmd_run(int argc, char **argv)
 	}
 	/* The run's own work must not be intercepted. */
 	unsetenv("LD_PRELOAD");
-	if (listen_fd >= 0) {
-		status = supervise(listen_fd, child, pool, keep);
-		close(listen_fd);
-		unlink(sock_path);
-	} else {
-		while (waitpid(child, &status, 0) < 0) {
-			if (errno != EINTR) {
-				status = 255 << 8; /* lost the child: a failure */
-				break;
-			}
-		}
-	}
+	status = supervise(listen_fd, child, pool, keep, per_process);
+	close(listen_fd);
+	unlink(sock_path);
 	sweep_run(dir, run);
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);

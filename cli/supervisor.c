@@ -52,18 +52,20 @@ struct keyinfo {
 	struct keyinfo *next;
 };
 
-/* A library instance, for the life of its socket. */
-struct proc {
-	int fd;
-	char key[KEY_MAX];
-	struct proc *next;
-};
-
-/* A clone to drop in the background. */
+/* A clone to drop (in the background), or one a process made itself. */
 struct doomed {
 	struct spec spec;
 	char name[PATH_MAX];
 	struct doomed *next;
+};
+
+/* A library instance, for the life of its socket. */
+struct proc {
+	int fd;
+	long pid;
+	char key[KEY_MAX];
+	struct doomed *made; /* clones it made itself and has not dropped */
+	struct proc *next;
 };
 
 static struct {
@@ -77,6 +79,7 @@ static struct {
 	unsigned long clock, seq;
 	unsigned epoch;
 	int pool_size;
+	bool per_process; /* processes clone for themselves; it only watches */
 	bool stopping;
 	/* for the summary */
 	int made[3];
@@ -333,6 +336,51 @@ fail:
 	reply_err(p->fd, err);
 }
 
+/* made <engine> <name> <ms> <spec...>: a process cloned for itself. */
+static void handle_made(struct proc *p, char **f, int n)
+{
+	struct doomed *d;
+
+	if (n < 5 || n - 4 > SPEC_FIELDS) {
+		reply_err(p->fd, "dbclone: a malformed request reached the run "
+			  "supervisor; the library and the command differ in version");
+		return;
+	}
+	if (!(d = calloc(1, sizeof(*d)))) {
+		reply_err(p->fd, "dbclone: the run supervisor is out of memory");
+		return;
+	}
+	snprintf(d->spec.engine, sizeof(d->spec.engine), "%s", f[1]);
+	snprintf(d->name, sizeof(d->name), "%s", f[2]);
+	d->spec.n = n - 4;
+	for (int i = 0; i < d->spec.n; i++)
+		snprintf(d->spec.f[i], sizeof(d->spec.f[i]), "%s", f[4 + i]);
+	pthread_mutex_lock(&sv.lock);
+	d->next = p->made;
+	p->made = d;
+	sv.made[engine_index(f[1])]++;
+	sv.clone_ms += strtod(f[3], NULL);
+	pthread_mutex_unlock(&sv.lock);
+	wire_send(p->fd, "ok");
+}
+
+/* dropped <engine> <name>: the process dropped a clone it made. */
+static void handle_dropped(struct proc *p, char **f, int n)
+{
+	pthread_mutex_lock(&sv.lock);
+	for (struct doomed **d = &p->made; n == 3 && *d; d = &(*d)->next) {
+		if (!strcmp((*d)->spec.engine, f[1]) && !strcmp((*d)->name, f[2])) {
+			struct doomed *gone = *d;
+
+			*d = gone->next;
+			free(gone);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&sv.lock);
+	wire_send(p->fd, "ok");
+}
+
 static void drop_now(struct doomed *d)
 {
 	while (d) {
@@ -379,6 +427,22 @@ static void disconnect(struct proc *p)
 	/* A process's exit alone does not end its key (the next process of
 	 * the same test may be about to start), unless a newer key exists. */
 	end_stale_keys();
+	/* What it made itself and did not drop (kill -9, exec, a crash)
+	 * goes now, in the background. */
+	if (p->made) {
+		struct doomed *last = p->made;
+		int count = 1;
+
+		for (; last->next; last = last->next)
+			count++;
+		fprintf(stderr, "dbclone: process %ld ended without dropping %d "
+			"clone(s) it made (%s %s%s); dropping them\n", p->pid, count,
+			p->made->spec.engine, p->made->name, count > 1 ? ", ..." : "");
+		last->next = sv.doomed;
+		sv.doomed = p->made;
+		p->made = NULL;
+		pthread_cond_broadcast(&sv.wake);
+	}
 	pthread_mutex_unlock(&sv.lock);
 	close(p->fd);
 	free(p);
@@ -395,8 +459,16 @@ static void serve(struct proc *p)
 	}
 	n = wire_split(line, f);
 	/* The acceptor thread has answered the hello already. */
-	if (!strcmp(f[0], "clone")) {
+	if (!strcmp(f[0], "clone") && !sv.per_process) {
 		handle_clone(p, f, n);
+	} else if (!strcmp(f[0], "made")) {
+		handle_made(p, f, n);
+	} else if (!strcmp(f[0], "dropped")) {
+		handle_dropped(p, f, n);
+	} else if (!strcmp(f[0], "next") && sv.per_process) {
+		reply_err(p->fd, "dbclone: a --per-process run has no epoch to move: "
+			  "each process keeps its own clones; use dbclone next --pid "
+			  "PID, or set DBCLONE_TEST");
 	} else if (!strcmp(f[0], "next")) {
 		snprintf(reply, sizeof(reply), "ok\t%u", next_epoch());
 		wire_send(p->fd, reply);
@@ -489,6 +561,7 @@ static void *acceptor_thread(void *arg)
 		tv.tv_sec = 0;
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		p->fd = fd;
+		p->pid = strtol(line + 5, NULL, 10);
 		pthread_mutex_lock(&sv.lock);
 		p->next = sv.procs;
 		sv.procs = p;
@@ -531,6 +604,14 @@ static void summary(void)
 		p50 = sv.latency[sv.nlatency / 2];
 		p95 = sv.latency[(sv.nlatency * 95) / 100 < sv.nlatency ?
 				 (sv.nlatency * 95) / 100 : sv.nlatency - 1];
+	}
+	if (sv.per_process) {
+		/* Each process cloned for itself: nothing was handed out. */
+		fprintf(stderr, "dbclone: run summary: clones made pg %d, sqlite %d, "
+			"mysql %d; %.2f s spent cloning, in the processes "
+			"(--per-process: no pool, no hand-outs)\n", sv.made[0],
+			sv.made[1], sv.made[2], sv.clone_ms / 1e3);
+		return;
 	}
 	fprintf(stderr, "dbclone: run summary: clones made pg %d, sqlite %d, "
 		"mysql %d; %.2f s spent cloning, %.2f s of it hidden by the pool; "
@@ -584,6 +665,11 @@ static void drop_everything(void)
 		free(h);
 	}
 	drop_now(all);
+	/* Processes that outlived CMD: what they made goes with the run. */
+	for (struct proc *p = sv.procs; p; p = p->next) {
+		drop_now(p->made);
+		p->made = NULL;
+	}
 	while (sv.origins) {
 		struct origin *o = sv.origins;
 
@@ -598,7 +684,8 @@ static void drop_everything(void)
 	}
 }
 
-int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep)
+int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep,
+	      bool per_process)
 {
 	struct sigaction sa = {0};
 	pthread_t pool, acceptor;
@@ -607,6 +694,7 @@ int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep)
 
 	child_pid = child;
 	sv.pool_size = pool_size;
+	sv.per_process = per_process;
 	if (pipe2(wake_fd, O_NONBLOCK | O_CLOEXEC) != 0)
 		return 255 << 8;
 	sa.sa_handler = on_signal;

@@ -6,6 +6,7 @@
 #ifndef DBCLONE_SUPERVISOR_H
 #define DBCLONE_SUPERVISOR_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 /* What to keep when CMD ends: nothing, the last key's clones when CMD
@@ -13,7 +14,10 @@
 enum keep { KEEP_NEVER, KEEP_FAILED, KEEP_ALWAYS };
 
 /* Serves the run until child exits; returns its wait status. listen_fd is
- * the bound, listening socket. */
-int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep);
+ * the bound, listening socket. In a per_process run the processes clone
+ * for themselves: it only drops what a process left when its socket
+ * closes, and what is left when CMD ends. */
+int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep,
+	      bool per_process);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "boundary.h"
@@ -28,6 +29,7 @@ struct clone {
 	int held;         /* callers between clone_for_key and track/release */
 	int waiters;      /* threads waiting for it to be made */
 	enum clone_state state;
+	double started;   /* when making it began (ms) */
 	bool ended;       /* its key is over: drop when unused */
 	char error[512];
 	struct clone *next;
@@ -192,6 +194,33 @@ static struct clone *wait_for(struct clone *c, char *err, size_t errlen)
 	return NULL;
 }
 
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* Under dbclone run, the supervisor learns of every clone the process
+ * makes itself, so that a process killed before it drops its clones has
+ * them dropped when its socket closes. With no run to tell, the clone is
+ * dropped again: nothing is left half-supervised. */
+static bool report_made(const struct engine *e, struct clone *c, void *ctx)
+{
+	char spec[WIRE_MAX] = "", err[512];
+
+	if (!config_get()->socket)
+		return true;
+	e->spec(ctx, spec, sizeof(spec));
+	if (supervisor_made(e->name, c->name, now_ms() - c->started, spec,
+			    c->error, sizeof(c->error)))
+		return true;
+	if (!e->drop(c->server, c->name, true, err, sizeof(err)))
+		log_error("%s", err);
+	return false;
+}
+
 static struct clone *make_clone(const struct engine *e, const char *source,
 				const char *key, make_fn make, void *ctx,
 				char *err, size_t errlen)
@@ -208,6 +237,7 @@ static struct clone *make_clone(const struct engine *e, const char *source,
 	}
 	c->engine = e;
 	c->state = MAKING;
+	c->started = now_ms();
 	c->next = clones;
 	clones = c;
 	{
@@ -216,7 +246,8 @@ static struct clone *make_clone(const struct engine *e, const char *source,
 		/* Other threads wait on this clone, not on the lock. */
 		pthread_mutex_unlock(&lock);
 		ok = make(ctx, seq, c->name, sizeof(c->name), &c->server,
-			  c->error, sizeof(c->error));
+			  c->error, sizeof(c->error)) &&
+		     report_made(e, c, ctx);
 		pthread_mutex_lock(&lock);
 	}
 	if (ok) {
@@ -397,9 +428,11 @@ static void clone_drop(struct clone *c)
 
 	/* Sessions of other processes (a forked child) may still use it at a
 	 * boundary; at exit, and with DBCLONE_STALE=terminate, they are cut. */
-	if (c->engine->drop(c->server, c->name, true, err, sizeof(err)))
+	if (c->engine->drop(c->server, c->name, true, err, sizeof(err))) {
 		log_trace("dropped %s", c->name);
-	else
+		if (config_get()->socket)
+			supervisor_dropped(c->engine->name, c->name);
+	} else
 		log_error("%s", err);
 	free_clone(c);
 }

@@ -82,13 +82,42 @@ fail:
 	return false;
 }
 
+/* One request and its answer, split into fields (in reply). */
+static int ask(const char *line, char *reply, size_t replylen, char **f,
+	       char *err, size_t errlen)
+{
+	int n = -1;
+
+	pthread_mutex_lock(&lock);
+	if (open_socket(err, errlen)) {
+		if (!wire_send(sock, line) || !wire_recv(sock, reply, replylen)) {
+			snprintf(err, errlen, "dbclone: the run supervisor went away "
+				 "(%s); its run is over", config_get()->socket);
+			close(sock);
+			sock = -1;
+		} else {
+			n = wire_split(reply, f);
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+/* Appends spec, which is tab-led wire fields already, to line. */
+static bool add_spec(char *line, size_t linelen, const char *spec)
+{
+	if (strlen(line) + strlen(spec) + 1 > linelen)
+		return false;
+	strcat(line, spec);
+	return true;
+}
+
 bool supervisor_clone(const char *engine, const char *source, const char *spec,
 		      char *name, size_t namelen, bool *busy, char *err,
 		      size_t errlen)
 {
 	const char *test = getenv("DBCLONE_TEST");
 	char line[WIRE_MAX] = "", reply[WIRE_MAX], count[24], *f[WIRE_FIELDS];
-	bool ok = false;
 	int n;
 
 	*busy = false;
@@ -97,33 +126,59 @@ bool supervisor_clone(const char *engine, const char *source, const char *spec,
 	wire_add(line, sizeof(line), engine);
 	wire_add(line, sizeof(line), test ? test : "");
 	wire_add(line, sizeof(line), count);
-	/* spec is tab-led wire fields already: joined on as it is. */
 	if (!wire_add(line, sizeof(line), source) ||
-	    strlen(line) + strlen(spec) + 2 > sizeof(line)) {
+	    !add_spec(line, sizeof(line), spec)) {
 		snprintf(err, errlen, "dbclone: the request for %s is too long for "
 			 "the run supervisor", source);
 		return false;
 	}
-	strcat(line, spec);
-
-	pthread_mutex_lock(&lock);
-	if (open_socket(err, errlen)) {
-		if (!wire_send(sock, line) || !wire_recv(sock, reply, sizeof(reply))) {
-			snprintf(err, errlen, "dbclone: the run supervisor went away "
-				 "(%s); its run is over", config_get()->socket);
-			close(sock);
-			sock = -1;
-		} else if ((n = wire_split(reply, f)) == 2 && !strcmp(f[0], "ok")) {
-			snprintf(name, namelen, "%s", f[1]);
-			ok = true;
-		} else {
-			*busy = n == 2 && !strcmp(f[0], "busy");
-			snprintf(err, errlen, "%s", n == 2 ? f[1] :
-				 "dbclone: the run supervisor sent a malformed reply");
-		}
+	if ((n = ask(line, reply, sizeof(reply), f, err, errlen)) < 0)
+		return false;
+	if (n == 2 && !strcmp(f[0], "ok")) {
+		snprintf(name, namelen, "%s", f[1]);
+		return true;
 	}
-	pthread_mutex_unlock(&lock);
-	return ok;
+	*busy = n == 2 && !strcmp(f[0], "busy");
+	snprintf(err, errlen, "%s", n == 2 ? f[1] :
+		 "dbclone: the run supervisor sent a malformed reply");
+	return false;
+}
+
+bool supervisor_made(const char *engine, const char *name, double ms,
+		     const char *spec, char *err, size_t errlen)
+{
+	char line[WIRE_MAX] = "", reply[WIRE_MAX], took[32], *f[WIRE_FIELDS];
+	int n;
+
+	snprintf(took, sizeof(took), "%.3f", ms);
+	wire_add(line, sizeof(line), "made");
+	wire_add(line, sizeof(line), engine);
+	wire_add(line, sizeof(line), name);
+	if (!wire_add(line, sizeof(line), took) ||
+	    !add_spec(line, sizeof(line), spec)) {
+		snprintf(err, errlen, "dbclone: the record of clone %s is too long "
+			 "for the run supervisor", name);
+		return false;
+	}
+	if ((n = ask(line, reply, sizeof(reply), f, err, errlen)) < 0)
+		return false;
+	if (n >= 1 && !strcmp(f[0], "ok"))
+		return true;
+	snprintf(err, errlen, "%s", n == 2 ? f[1] :
+		 "dbclone: the run supervisor sent a malformed reply");
+	return false;
+}
+
+void supervisor_dropped(const char *engine, const char *name)
+{
+	char line[WIRE_MAX] = "", reply[WIRE_MAX], err[256], *f[WIRE_FIELDS];
+
+	wire_add(line, sizeof(line), "dropped");
+	wire_add(line, sizeof(line), engine);
+	/* A lost answer costs nothing: the supervisor's drop of a clone
+	 * that is gone already is a no-op. */
+	if (wire_add(line, sizeof(line), name))
+		ask(line, reply, sizeof(reply), f, err, sizeof(err));
 }
 
 /* The child of a fork must not speak on its parent's socket: it opens

@@ -1,7 +1,9 @@
-/* The library's side of a shared `dbclone run`: asks the run supervisor
- * (DBCLONE_SOCKET) for the clone of a source under the current key. The
- * socket stays open for the life of the process, so that the supervisor
- * knows when the process is gone, even by kill -9. */
+/* The library's side of `dbclone run` (DBCLONE_SOCKET). In a shared run
+ * it asks the run supervisor for the clone of a source under the current
+ * key; a clone the process makes itself (--per-process, or when the
+ * supervisor is busy) is reported as made and as dropped. The socket stays
+ * open for the life of the process, so that the supervisor knows when the
+ * process is gone, even by kill -9, and drops what it left. */
 #ifndef DBCLONE_SUPERVISED_H
 #define DBCLONE_SUPERVISED_H
 
@@ -20,5 +22,13 @@ bool supervised(void) HIDDEN;
 bool supervisor_clone(const char *engine, const char *source, const char *spec,
 		      char *name, size_t namelen, bool *busy, char *err,
 		      size_t errlen) HIDDEN;
+
+/* Tells the supervisor that this process made clone name (in ms) from
+ * the source spec reaches; false, with err, when no run answers. */
+bool supervisor_made(const char *engine, const char *name, double ms,
+		     const char *spec, char *err, size_t errlen) HIDDEN;
+
+/* Tells it that this process dropped clone name itself. */
+void supervisor_dropped(const char *engine, const char *name) HIDDEN;
 
 #endif

@@ -198,17 +198,16 @@ lib.sqlite3_close(db)
   assert_no_sqlite_clones
 }
 
-@test "kill -9 under dbclone run --per-process: the run removes the copy; without a run, ls shows it and gc removes it" {
-  "$DBCLONE" run --per-process -- "$PY" "$ROOT/tests/py/sqlite_hold.py" "$SRC" "$BATS_TEST_TMPDIR/r1" 2>"$BATS_TEST_TMPDIR/err" &
-  runner=$!
-  for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/r1" ] && break; sleep 0.02; done
-  read -r pid copy < "$BATS_TEST_TMPDIR/r1"
-  [ -e "$copy" ] || fail "no copy at $copy"
-  kill -9 "$pid"
-  wait "$runner" || true
-  run cat "$BATS_TEST_TMPDIR/err"
-  assert_output --partial "dbclone: dropped 1 clone(s) that processes of this run left behind"
+@test "kill -9 under dbclone run --per-process: the supervisor removes the copy while the run goes on; without a run, ls shows it and gc removes it" {
+  per_process_hold "$PY" "$ROOT/tests/py/sqlite_hold.py" "$SRC" "$BATS_TEST_TMPDIR/ready"
+  [ -e "$HOLD_CLONE" ] || fail "no copy at $HOLD_CLONE"
+  kill -9 "$HOLD_PID"
+  for _ in $(seq 200); do [ -e "$HOLD_CLONE" ] || break; sleep 0.05; done
   assert_no_sqlite_clones
+  kill -0 "$RUNNER" || fail "the run ended before the check"
+  end_per_process_run
+  run cat "$BATS_TEST_TMPDIR/run.err"
+  assert_line "dbclone: process $HOLD_PID ended without dropping 1 clone(s) it made (sqlite $HOLD_CLONE); dropping them"
 
   env LD_PRELOAD="$LIB" "$PY" "$ROOT/tests/py/sqlite_hold.py" "$SRC" "$BATS_TEST_TMPDIR/r2" &
   holder=$!

@@ -2,6 +2,7 @@
 # MySQL/MariaDB: a private copy of the schema per test, made in the server.
 
 load test_helper
+bats_require_minimum_version 1.5.0
 
 my() { # my DB SQL: run SQL through Debian's mariadb client (not intercepted)
   mariadb -uroot -S "$MYSQL_UNIX_PORT" -N -B -D "$1" -e "$2"
@@ -130,7 +131,7 @@ EOF_PY
 }
 
 @test "per-process runs: each process of dbclone run --per-process gets its own clone, all dropped at the end" {
-  run "$DBCLONE" run --per-process -- sh -c "
+  run --separate-stderr "$DBCLONE" run --per-process -- sh -c "
     for i in 1 2; do
       $PY -c \"
 import MySQLdb
@@ -141,6 +142,9 @@ cur.execute('DELETE FROM child'); cur.execute('SELECT DATABASE(), (SELECT count(
   assert_success
   assert_equal "${#lines[@]}" 2
   [ "${lines[0]%% *}" != "${lines[1]%% *}" ] || fail "one clone for two processes"
+  assert_equal "${#stderr_lines[@]}" 1
+  [[ ${stderr_lines[0]} == "dbclone: run summary: clones made pg 0, sqlite 0, mysql 2; "* ]] ||
+    fail "no summary of the two clones: $stderr"
   assert_equal "$(my "$SRC" "SELECT count(*) FROM child")" 3
   assert_no_mysql_clones
 }
@@ -194,21 +198,22 @@ print('threads', len(set(out)), out[0])
   assert_no_mysql_clones
 }
 
-@test "kill -9 under dbclone run --per-process: the run drops the clone; without a run, ls shows it and gc drops it" {
+@test "kill -9 under dbclone run --per-process: the supervisor drops the clone while the run goes on; without a run, ls shows it and gc drops it" {
   cat > "$BATS_TEST_TMPDIR/hold.py" <<EOF_PY
 import os, sys, time, MySQLdb
 c = MySQLdb.connect(user='root', db='$SRC'); cur = c.cursor(); cur.execute('SELECT DATABASE()')
 open(sys.argv[1] + '.tmp', 'w').write('%d %s\n' % (os.getpid(), cur.fetchone()[0])); os.rename(sys.argv[1] + '.tmp', sys.argv[1])
 time.sleep(120)
 EOF_PY
-  "$DBCLONE" run --per-process -- "$PY" "$BATS_TEST_TMPDIR/hold.py" "$BATS_TEST_TMPDIR/r1" 2>"$BATS_TEST_TMPDIR/err" &
-  runner=$!
-  for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/r1" ] && break; sleep 0.02; done
-  read -r pid db < "$BATS_TEST_TMPDIR/r1"
-  kill -9 "$pid"; wait "$runner" || true
-  run cat "$BATS_TEST_TMPDIR/err"
-  assert_output --partial "dbclone: dropped 1 clone(s) that processes of this run left behind"
+  per_process_hold "$PY" "$BATS_TEST_TMPDIR/hold.py" "$BATS_TEST_TMPDIR/ready"
+  assert_equal "$(mysql_clones)" "$HOLD_CLONE"
+  kill -9 "$HOLD_PID"
+  for _ in $(seq 200); do [ -z "$(mysql_clones)" ] && break; sleep 0.05; done
   assert_no_mysql_clones
+  kill -0 "$RUNNER" || fail "the run ended before the check"
+  end_per_process_run
+  run cat "$BATS_TEST_TMPDIR/run.err"
+  assert_line "dbclone: process $HOLD_PID ended without dropping 1 clone(s) it made (mysql $HOLD_CLONE); dropping them"
 
   env LD_PRELOAD="$LIB" "$PY" "$BATS_TEST_TMPDIR/hold.py" "$BATS_TEST_TMPDIR/r2" &
   holder=$!

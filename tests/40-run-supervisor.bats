@@ -289,3 +289,9 @@ for key in ('a', 'b'):
   assert_failure 1
   assert_output --regexp "^dbclone: no run listens on $BATS_TEST_TMPDIR/socket \(No such file or directory\): the run is over, or give its directory with --run$"
 }
+
+@test "dbclone next in a --per-process run says that there is no epoch to move, and how to reach a process" {
+  run "$DBCLONE" run --per-process -- "$DBCLONE" next
+  assert_failure 1
+  assert_line "dbclone: a --per-process run has no epoch to move: each process keeps its own clones; use dbclone next --pid PID, or set DBCLONE_TEST"
+}

@@ -84,6 +84,27 @@ across_signal_boundary() {
   wait "$pid"
 }
 
+# Under dbclone run --per-process, starts "$@" in the background of a
+# shell that then waits for $BATS_TEST_TMPDIR/end. The program writes
+# "pid clone" to $BATS_TEST_TMPDIR/ready once it holds its clone. Sets
+# RUNNER (the run), HOLD_PID and HOLD_CLONE; the run's stderr goes to
+# $BATS_TEST_TMPDIR/run.err.
+per_process_hold() {
+  END=$BATS_TEST_TMPDIR/end "$DBCLONE" run --per-process -- sh -c \
+    '"$@" & while [ ! -e "$END" ]; do sleep 0.05; done' sh "$@" \
+    2>"$BATS_TEST_TMPDIR/run.err" 3>&- &
+  RUNNER=$!
+  for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/ready" ] && break; sleep 0.02; done
+  [ -e "$BATS_TEST_TMPDIR/ready" ] || fail "the program never held its clone"
+  read -r HOLD_PID HOLD_CLONE < "$BATS_TEST_TMPDIR/ready"
+}
+
+# Ends the run per_process_hold started; its status must be 0.
+end_per_process_run() {
+  touch "$BATS_TEST_TMPDIR/end"
+  wait "$RUNNER" || fail "the run failed: $(cat "$BATS_TEST_TMPDIR/run.err")"
+}
+
 # Leaves the server as each test found it, whatever the test did.
 drop_leftovers() {
   local db
