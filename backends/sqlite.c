@@ -223,9 +223,10 @@ static int copy_bytes(const char *from, const char *to)
 	return rc;
 }
 
-static void remove_clone_files(const char *clone)
+/* What SQLite and dbclone keep next to a copy. */
+static void remove_side_files(const char *clone)
 {
-	static const char *const sides[] = {"", "-wal", "-shm", "-journal",
+	static const char *const sides[] = {"-wal", "-shm", "-journal",
 					    MARKER_SUFFIX};
 	char path[PATH_MAX + 16];
 
@@ -233,6 +234,12 @@ static void remove_clone_files(const char *clone)
 		snprintf(path, sizeof(path), "%s%s", clone, sides[i]);
 		unlink(path);
 	}
+}
+
+static void remove_clone_files(const char *clone)
+{
+	unlink(clone);
+	remove_side_files(clone);
 }
 
 /* SQLite's own page-by-page copy: what a WAL with frames needs, since the
@@ -366,7 +373,7 @@ bool sqlite_drop(const char *clone, char *err, size_t errlen)
 			 strerror(errno));
 		return false;
 	}
-	remove_clone_files(clone);
+	remove_side_files(clone);
 	return true;
 }
 

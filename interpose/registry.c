@@ -1,6 +1,7 @@
 #include "registry.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -139,12 +140,97 @@ static void drop_list(struct clone *c)
 	}
 }
 
+/* ---- dropping off the program's path -------------------------------- */
+
+/* A clone that is over is dropped by a thread of the library's own, so
+ * that a boundary costs the new clone, not also the old one's DROP. With
+ * DBCLONE_STALE=terminate the drop stays on the path: the old clone's
+ * sessions are cut before the boundary returns. */
+static pthread_cond_t doomed_added = PTHREAD_COND_INITIALIZER;
+static struct clone *doomed;
+static pthread_t dropper;
+static bool dropper_started, dropper_stopping;
+
+static void *dropper_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&lock);
+	for (;;) {
+		struct clone *c;
+
+		while (!doomed && !dropper_stopping)
+			pthread_cond_wait(&doomed_added, &lock);
+		if (!doomed)
+			break; /* stopping, and nothing is left */
+		c = doomed;
+		doomed = c->next;
+		pthread_mutex_unlock(&lock);
+		clone_drop(c);
+		pthread_mutex_lock(&lock);
+	}
+	pthread_mutex_unlock(&lock);
+	return NULL;
+}
+
+/* Called with the lock held; false when no thread can be had. */
+static bool start_dropper(void)
+{
+	sigset_t all, old;
+
+	if (dropper_started)
+		return true;
+	/* The program's signals are for the program's threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	dropper_started = pthread_create(&dropper, NULL, dropper_main, NULL) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return dropper_started;
+}
+
+static void drop_later(struct clone *list)
+{
+	struct clone **tail;
+
+	if (!list)
+		return;
+	if (config_get()->stale == STALE_TERMINATE) {
+		drop_list(list);
+		return;
+	}
+	pthread_mutex_lock(&lock);
+	if (dropper_stopping || !start_dropper()) {
+		pthread_mutex_unlock(&lock);
+		drop_list(list);
+		return;
+	}
+	for (tail = &doomed; *tail; tail = &(*tail)->next)
+		;
+	*tail = list;
+	pthread_cond_signal(&doomed_added);
+	pthread_mutex_unlock(&lock);
+}
+
+/* At exit: the queued drops finish first. */
+static void stop_dropper(void)
+{
+	bool started;
+
+	pthread_mutex_lock(&lock);
+	dropper_stopping = true;
+	started = dropper_started;
+	pthread_cond_broadcast(&doomed_added);
+	pthread_mutex_unlock(&lock);
+	if (started && !pthread_equal(pthread_self(), dropper))
+		pthread_join(dropper, NULL);
+}
+
 static void teardown(int status, void *arg)
 {
 	struct clone *mine = NULL, *c, *next;
 
 	(void)status;
 	(void)arg;
+	stop_dropper();
 	pthread_mutex_lock(&lock);
 	for (c = clones; c; c = next) {
 		next = c->next;
@@ -293,7 +379,7 @@ struct clone *clone_for_key(const struct engine *e, const char *source,
 	else
 		c = make_clone(e, source, key, make, ctx, err, errlen);
 	pthread_mutex_unlock(&lock);
-	drop_list(ended);
+	drop_later(ended);
 	if (c)
 		log_info("%s %s -> %s", e->name, source, c->name);
 	return c;
@@ -393,10 +479,10 @@ void clone_release(struct clone *c)
 {
 	pthread_mutex_lock(&lock);
 	c->held--;
-	c = retire_if_idle(c);
+	if ((c = retire_if_idle(c)))
+		c->next = NULL;
 	pthread_mutex_unlock(&lock);
-	if (c)
-		clone_drop(c);
+	drop_later(c);
 }
 
 struct clone *clone_detach(const void *conn)
@@ -453,6 +539,14 @@ static void after_fork_child(void)
 
 	pthread_mutex_init(&lock, NULL);
 	pthread_cond_init(&made, NULL);
+	pthread_cond_init(&doomed_added, NULL);
+	/* The dropper thread stayed in the parent, with the parent's clones. */
+	dropper_started = false;
+	while (doomed) {
+		c = doomed;
+		doomed = c->next;
+		free_clone(c);
+	}
 	/* Clones other threads were making will never be finished here. */
 	for (c = clones; c; c = next) {
 		next = c->next;

@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/dbclone-bench.XXXXXX")
+. scripts/lib.sh
+work=$(mktemp -d "$(server_base)/dbclone-bench.XXXXXX")
 chmod 755 "$work"
 trap 'scripts/mariadb-server.sh stop "$work/mariadb" >/dev/null 2>&1 || true
       scripts/pg-server.sh stop "$work/pg" >/dev/null 2>&1 || true

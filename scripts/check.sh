@@ -9,7 +9,8 @@ scripts/install-deps.sh
 make -s all test-clients asan
 make -s unit
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/dbclone-check.XXXXXX")
+. scripts/lib.sh
+work=$(mktemp -d "$(server_base)/dbclone-check.XXXXXX")
 chmod 755 "$work"
 cleanup() {
   scripts/pg-server.sh stop "$work/pg" || true

@@ -12,3 +12,20 @@ free_port() {
   echo "dbclone: no free loopback port found; free some, or retry" >&2
   return 1
 }
+
+# Where throwaway servers keep their data: memory (/dev/shm, when it is a
+# writable tmpfs with 2 GiB free), as PostgreSQL's "Non-Durable Settings"
+# advise for test servers; else TMPDIR. DBCLONE_SERVER_DIR overrides.
+server_base() {
+  local free
+  if [ -n "${DBCLONE_SERVER_DIR:-}" ]; then
+    echo "$DBCLONE_SERVER_DIR"; return
+  fi
+  free=$(df -k --output=avail /dev/shm 2>/dev/null | tail -n1 || echo 0)
+  if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] && [ -w /dev/shm ] &&
+     [ "${free:-0}" -gt 2097152 ]; then
+    echo /dev/shm
+  else
+    echo "${TMPDIR:-/tmp}"
+  fi
+}

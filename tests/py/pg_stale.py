@@ -1,7 +1,10 @@
 """A connection left open across a boundary. Prints what happened to it
-and to its clone, for DBCLONE_STALE=wait and terminate."""
+and to its clone, for DBCLONE_STALE=wait and terminate. Under wait, an
+unused clone is dropped in the background: "after close" allows it 10
+seconds."""
 import os
 import sys
+import time
 
 import psycopg2
 
@@ -34,5 +37,11 @@ try:
     old.close()
 except psycopg2.Error:
     pass
-cur.execute(exists, (old_db,))
-print("old clone after close", cur.fetchone()[0])
+deadline = time.monotonic() + 10
+while True:
+    cur.execute(exists, (old_db,))
+    alive = cur.fetchone()[0]
+    if not alive or time.monotonic() > deadline:
+        break
+    time.sleep(0.02)
+print("old clone after close", alive)

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# The cost of one isolated test, per engine and source size: dbclone (per
+# process and with a warm pool), the raw clone it builds on, and what
+# people do today (truncate and reload, schema from scratch). Needs the
+# throwaway servers (PGHOST..., MYSQL_UNIX_PORT) and a work directory:
+#
+#   isolation.sh WORKDIR
+#
+# Prints, per engine, a Markdown table (medians with min-max, ratios
+# against the raw clone of the same engine and size in the same run), and
+# writes WORKDIR/isolation.dat for the plot: one line per engine and size,
+# the medians of every method.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+work=$1
+runs=${RUNS:-5}
+handout_runs=${HANDOUT_RUNS:-9}
+py=/usr/bin/python3
+lib=$PWD/build/libdbclone.so
+export DBCLONE_DIR=$work/clones
+. tests/bench/lib.sh
+
+my() { mariadb -uroot -S "$MYSQL_UNIX_PORT" "$@"; }
+sizes="s40 100k 1m"
+declare -A rows_of=([100k]=100000 [1m]=1000000)
+declare -A label=([s40]="40 tables, 20 rows each" [100k]="100,000 rows" [1m]="1,000,000 rows")
+
+# ---- sources ---------------------------------------------------------------
+make_sources() {
+  local size n
+  for size in $sizes; do
+    PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres \
+      -c "DROP DATABASE IF EXISTS bench_$size" -c "CREATE DATABASE bench_$size"
+    my -e "DROP DATABASE IF EXISTS bench_$size; CREATE DATABASE bench_$size"
+    rm -f "$work/bench_$size.db"
+    if [ "$size" = s40 ]; then
+      for i in $(seq 40); do echo "CREATE TABLE t$i (id int PRIMARY KEY, v text); INSERT INTO t$i SELECT g, 'value ' || g FROM generate_series(1, 20) g;"; done |
+        psql -X -q -d bench_s40
+      for i in $(seq 40); do echo "CREATE TABLE t$i (id INT PRIMARY KEY, v TEXT); INSERT INTO t$i SELECT seq, CONCAT('value ', seq) FROM seq_1_to_20;"; done |
+        my bench_s40
+      for i in $(seq 40); do echo "CREATE TABLE t$i (id INTEGER PRIMARY KEY, v TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) INSERT INTO t$i SELECT i, 'value ' || i FROM n;"; done |
+        sqlite3 "$work/bench_s40.db"
+    else
+      n=${rows_of[$size]}
+      psql -X -q -d "bench_$size" -c "CREATE TABLE items (id int PRIMARY KEY, qty int NOT NULL, name text);
+        INSERT INTO items SELECT g, 1, 'item ' || g FROM generate_series(1, $n) g"
+      my "bench_$size" -e "CREATE TABLE items (id INT PRIMARY KEY, qty INT NOT NULL, name VARCHAR(40));
+        INSERT INTO items SELECT seq, 1, CONCAT('item ', seq) FROM seq_1_to_$n"
+      sqlite3 "$work/bench_$size.db" "CREATE TABLE items (id INTEGER PRIMARY KEY, qty INT NOT NULL, name TEXT);
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $n) INSERT INTO items SELECT i, 1, 'item ' || i FROM n"
+    fi
+    psql -X -q -d "bench_$size" -c "VACUUM ANALYZE"
+  done
+}
+
+drop_sources() {
+  local size
+  for size in $sizes; do
+    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_$size"
+    my -e "DROP DATABASE IF EXISTS bench_$size"
+    rm -f "$work/bench_$size.db"
+  done
+}
+
+# ---- the tools' floors, timed from the shell (process start included) --------
+now_ns() { date +%s%N; }
+
+tool_floor() { # engine size: one line per run, ms
+  local engine=$1 size=$2 a b
+  for _ in $(seq "$runs"); do
+    case $engine in
+    pg)
+      a=$(now_ns)
+      psql -X -q -d postgres -c "CREATE DATABASE bench_tool TEMPLATE bench_$size"
+      b=$(now_ns)
+      psql -X -q -d postgres -c "DROP DATABASE bench_tool" ;;
+    sqlite)
+      a=$(now_ns)
+      cp "$work/bench_$size.db" "$work/bench_tool.db"
+      b=$(now_ns)
+      rm -f "$work/bench_tool.db" ;;
+    mysql)
+      my -e "CREATE DATABASE bench_tool"
+      a=$(now_ns)
+      mariadb-dump -uroot -S "$MYSQL_UNIX_PORT" --single-transaction --routines \
+        --triggers --events "bench_$size" | my bench_tool
+      b=$(now_ns)
+      my -e "DROP DATABASE bench_tool" ;;
+    esac
+    echo $(( (b - a) / 1000 )) | awk '{printf "%.2f\n", $1 / 1000}'
+  done
+}
+
+declare -A tool_name=(
+  [pg]='`psql -c "CREATE DATABASE ... TEMPLATE"`'
+  [sqlite]='`cp` (copy_file_range)'
+  [mysql]='`mariadb-dump | mariadb`')
+declare -A raw_name=(
+  [pg]='CREATE DATABASE ... TEMPLATE on an open session, then connect'
+  [sqlite]='copy_file_range in the process, then open'
+  [mysql]='CREATE TABLE ... LIKE + INSERT ... SELECT per table, then connect')
+
+methods="plain raw tool sync warm reload scratch"
+declare -A method_name=(
+  [plain]="plain connect to the source (no isolation)"
+  [tool]="floor: the tool"
+  [sync]="**dbclone, per process** (synchronous clone)"
+  [warm]="**dbclone run, warm pool**"
+  [reload]="truncate every table, reload the fixture data"
+  [scratch]="new database, schema from scratch, load the fixture data")
+
+measure() { # engine size method: "median min max"
+  local engine=$1 size=$2 method=$3 src=bench_$2 pause
+  [ "$engine" = sqlite ] && src=$work/bench_$size.db
+  case $method in
+  plain) "$py" tests/bench/handout.py "$engine" "$src" "$handout_runs" 0 | median ;;
+  sync)
+    # A pause, as between tests: the last clone is dropped in the
+    # background meanwhile (the raw floor drops its copy untimed too).
+    LD_PRELOAD=$lib "$py" tests/bench/handout.py "$engine" "$src" "$handout_runs" 0.2 | median ;;
+  warm)
+    # Room between boundaries for the pool to refill, as between tests.
+    pause=$(awk -v s="${sync_ms[$engine$size]}" 'BEGIN {p = 1.5 * s / 1000; printf "%.2f", p < 0.3 ? 0.3 : p}')
+    build/dbclone run --pool 2 -- "$py" tests/bench/handout.py "$engine" "$src" \
+      "$handout_runs" "$pause" 2>/dev/null | median ;;
+  tool) tool_floor "$engine" "$size" | median ;;
+  *) "$py" tests/bench/isolation.py "$engine" "$method" "$src" "$runs" | median ;;
+  esac
+}
+
+make_sources
+declare -A result sync_ms
+for engine in pg mysql sqlite; do
+  for size in $sizes; do
+    for method in $methods; do
+      result[$engine$size$method]=$(measure "$engine" "$size" "$method")
+      [ "$method" = sync ] && sync_ms[$engine$size]=${result[$engine$size$method]%% *}
+    done
+  done
+done
+drop_sources
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+declare -A engine_name=([pg]=PostgreSQL [mysql]=MariaDB [sqlite]=SQLite)
+: > "$work/isolation.dat"
+for engine in pg mysql sqlite; do
+  echo
+  echo "### ${engine_name[$engine]}"
+  echo
+  echo "| method | ${label[s40]} | ${label[100k]} | ${label[1m]} |"
+  echo "| --- | --- | --- | --- |"
+  for method in $methods; do
+    name=${method_name[$method]:-}
+    [ "$method" = raw ] && name="floor: ${raw_name[$engine]}"
+    [ "$method" = tool ] && name="floor: ${tool_name[$engine]}"
+    line="| $name |"
+    for size in $sizes; do
+      read -r m lo hi <<< "${result[$engine$size$method]}"
+      read -r floor _ _ <<< "${result[${engine}${size}raw]}"
+      line="$line $m ms ($lo-$hi), $(ratio "$m" "$floor")x |"
+    done
+    echo "$line"
+  done
+  echo
+  for size in $sizes; do
+    read -r p _ _ <<< "${result[${engine}${size}plain]}"
+    read -r r _ _ <<< "${result[${engine}${size}raw]}"
+    read -r s _ _ <<< "${result[${engine}${size}sync]}"
+    read -r w _ _ <<< "${result[${engine}${size}warm]}"
+    read -r l _ _ <<< "${result[${engine}${size}reload]}"
+    echo "- ${label[$size]}: per process $(ratio "$s" "$r")x the raw clone (target <= 1.2);" \
+      "warm pool $(ratio "$w" "$p")x a plain connect (target <= 2);" \
+      "truncate and reload $(ratio "$l" "$w")x the warm pool"
+    line="${engine_name[$engine]}-${size}"
+    for method in $methods; do line="$line ${result[$engine$size$method]%% *}"; done
+    echo "$line" >> "$work/isolation.dat"
+  done
+done
