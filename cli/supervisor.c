@@ -21,6 +21,7 @@
 #include "wire.h"
 
 #define POOL_MAX 64
+#define POOL_THREADS 4
 #define KEY_MAX 600
 #define LATENCIES 4096
 
@@ -511,8 +512,9 @@ static void *pool_thread(void *arg)
 				snprintf(o->pool[o->npool], sizeof(o->pool[0]), "%s", name);
 				o->pool_ms[o->npool++] = ms;
 			} else {
-				fprintf(stderr, "dbclone: the pool of %s stops: %s\n",
-					spec_source(&o->spec), err);
+				if (!o->broken) /* one line, whichever thread fails */
+					fprintf(stderr, "dbclone: the pool of %s stops: %s\n",
+						spec_source(&o->spec), err);
 				o->broken = true;
 			}
 			o->filling--;
@@ -688,7 +690,12 @@ int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep,
 	      bool per_process)
 {
 	struct sigaction sa = {0};
-	pthread_t pool, acceptor;
+	/* Pool threads: one per core (at most POOL_THREADS), so that clones
+	 * are made side by side when tests use them up faster than one
+	 * thread makes them. */
+	pthread_t pool[POOL_THREADS], acceptor;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int npool = cores < 1 ? 1 : cores > POOL_THREADS ? POOL_THREADS : (int)cores;
 	int status = 0, boundary = boundary_signal_from(getenv("DBCLONE_SIGNAL"));
 	bool running = true;
 
@@ -713,8 +720,13 @@ int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep,
 		sigaddset(&set, boundary);
 		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	}
-	if (pthread_create(&pool, NULL, pool_thread, NULL) != 0 ||
-	    pthread_create(&acceptor, NULL, acceptor_thread, &listen_fd) != 0) {
+	for (int i = 0; i < npool; i++) {
+		if (pthread_create(&pool[i], NULL, pool_thread, NULL) != 0) {
+			npool = i;
+			break;
+		}
+	}
+	if (!npool || pthread_create(&acceptor, NULL, acceptor_thread, &listen_fd) != 0) {
 		fprintf(stderr, "dbclone: cannot start the run supervisor's threads; "
 			"the run goes on without clones\n");
 		return 255 << 8;
@@ -778,7 +790,8 @@ int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep,
 	pthread_mutex_unlock(&sv.lock);
 	shutdown(listen_fd, SHUT_RDWR); /* wakes the acceptor's accept */
 	pthread_join(acceptor, NULL);
-	pthread_join(pool, NULL);
+	for (int i = 0; i < npool; i++)
+		pthread_join(pool[i], NULL);
 	if (keep == KEEP_ALWAYS || (keep == KEEP_FAILED &&
 				    !(WIFEXITED(status) && WEXITSTATUS(status) == 0)))
 		keep_last_key();
