@@ -553,9 +553,12 @@ bool mysql_clone(const struct mysql_api *api, MYSQL *admin, const char *source,
 	}
 	ok = true;
 restore:
+	/* The admin session leaves the clone: a drop of it by another admin
+	 * session (the run supervisor has one per thread) cuts the sessions
+	 * in it, and must not cut this one. */
 	run_batch(api, admin, "SET SESSION foreign_key_checks = @dbclone_fk, "
 		  "unique_checks = @dbclone_uc, sql_mode = @dbclone_mode, "
-		  "time_zone = @dbclone_tz");
+		  "time_zone = @dbclone_tz; USE information_schema");
 out:
 	if (!ok && created) {
 		char why[300];

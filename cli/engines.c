@@ -192,8 +192,11 @@ bool engine_copy(const struct spec *sp, const char *from, unsigned long seq,
 			return false;
 		/* The server reads a schema's options at its first use: done
 		 * here, in the pool, not at the test's first connect. */
-		if (!golden)
+		if (!golden) {
 			mysql_select_db(admin, name);
+			/* and out again: see mysql_clone */
+			mysql_select_db(admin, "information_schema");
+		}
 		if (!golden && getenv("DBCLONE_MYSQL_ADMIN") && sp->f[3][0] &&
 		    !mysql_grant_clone(&cli_mysql_api, admin, name, sp->f[3], err,
 				       errlen)) {

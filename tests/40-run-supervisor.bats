@@ -3,6 +3,7 @@
 # process tree, golden copies, warm pools, cleanup that survives kill -9.
 
 load test_helper
+bats_require_minimum_version 1.5.0
 
 my() {
   mariadb -uroot -S "$MYSQL_UNIX_PORT" -N -B -D "$1" -e "$2"
@@ -294,4 +295,26 @@ for key in ('a', 'b'):
   run "$DBCLONE" run --per-process -- "$DBCLONE" next
   assert_failure 1
   assert_line "dbclone: a --per-process run has no epoch to move: each process keeps its own clones; use dbclone next --pid PID, or set DBCLONE_TEST"
+}
+
+@test "MariaDB: the supervisor's threads drop each other's clones without cutting each other's sessions; the pool never stops" {
+  db=src_$RANDOM
+  my mysql "CREATE DATABASE $db; CREATE TABLE $db.t (id INT PRIMARY KEY); INSERT INTO $db.t VALUES (1), (2), (3)"
+  # Keys one after another, with room for the pool to refill: every
+  # clone is made by one admin session and dropped by whichever thread
+  # is free, often another's.
+  run --separate-stderr "$DBCLONE" run --pool 2 -- "$PY" -c "
+import os, time, MySQLdb
+for i in range(12):
+    os.environ['DBCLONE_TEST'] = 'k%d' % i
+    c = MySQLdb.connect(user='root', db='$db', autocommit=True); cur = c.cursor()
+    cur.execute('INSERT INTO t VALUES (%s)', (10 + i,)); cur.execute('SELECT count(*) FROM t'); print(cur.fetchone()[0])
+    c.close()
+    time.sleep(0.15)
+"
+  assert_success
+  assert_equal "$(echo "$output" | sort -u)" 4
+  [[ $stderr != *"stops"* ]] || fail "the pool stopped: $stderr"
+  [[ $stderr =~ "mysql "([0-9]+)";" ]] && [ "${BASH_REMATCH[1]}" -ge 12 ] || fail "too few clones: $stderr"
+  assert_equal "$(my "$db" "SELECT count(*) FROM t")" 3
 }

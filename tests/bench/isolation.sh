@@ -6,7 +6,8 @@
 #
 #   isolation.sh WORKDIR
 #
-# Prints, per engine, a Markdown table (medians with min-max, ratios
+# ENGINES (default: sqlite pg mysql) picks engines. Prints, per engine, a
+# Markdown table (medians with min-max, ratios
 # against the raw clone of the same engine and size in the same run), and
 # writes WORKDIR/isolation.dat for the plot: one line per engine and size,
 # the medians of every method.
@@ -21,45 +22,49 @@ export DBCLONE_DIR=$work/clones
 . tests/bench/lib.sh
 
 my() { mariadb -uroot -S "$MYSQL_UNIX_PORT" "$@"; }
-sizes="s40 100k 1m"
+sizes=${SIZES:-s40 100k 1m}
 declare -A rows_of=([100k]=100000 [1m]=1000000)
 declare -A label=([s40]="40 tables, 20 rows each" [100k]="100,000 rows" [1m]="1,000,000 rows")
 
 # ---- sources ---------------------------------------------------------------
-make_sources() {
-  local size n
-  for size in $sizes; do
-    PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres \
-      -c "DROP DATABASE IF EXISTS bench_$size" -c "CREATE DATABASE bench_$size"
-    my -e "DROP DATABASE IF EXISTS bench_$size; CREATE DATABASE bench_$size"
-    rm -f "$work/bench_$size.db"
-    if [ "$size" = s40 ]; then
-      for i in $(seq 40); do echo "CREATE TABLE t$i (id int PRIMARY KEY, v text); INSERT INTO t$i SELECT g, 'value ' || g FROM generate_series(1, 20) g;"; done |
-        psql -X -q -d bench_s40
-      for i in $(seq 40); do echo "CREATE TABLE t$i (id INT PRIMARY KEY, v TEXT); INSERT INTO t$i SELECT seq, CONCAT('value ', seq) FROM seq_1_to_20;"; done |
-        my bench_s40
-      for i in $(seq 40); do echo "CREATE TABLE t$i (id INTEGER PRIMARY KEY, v TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) INSERT INTO t$i SELECT i, 'value ' || i FROM n;"; done |
-        sqlite3 "$work/bench_s40.db"
-    else
-      n=${rows_of[$size]}
-      psql -X -q -d "bench_$size" -c "CREATE TABLE items (id int PRIMARY KEY, qty int NOT NULL, name text);
-        INSERT INTO items SELECT g, 1, 'item ' || g FROM generate_series(1, $n) g"
-      my "bench_$size" -e "CREATE TABLE items (id INT PRIMARY KEY, qty INT NOT NULL, name VARCHAR(40));
-        INSERT INTO items SELECT seq, 1, CONCAT('item ', seq) FROM seq_1_to_$n"
-      sqlite3 "$work/bench_$size.db" "CREATE TABLE items (id INTEGER PRIMARY KEY, qty INT NOT NULL, name TEXT);
-        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $n) INSERT INTO items SELECT i, 1, 'item ' || i FROM n"
-    fi
-    psql -X -q -d "bench_$size" -c "VACUUM ANALYZE"
-  done
+make_sources() { # size
+  local size=$1 n
+  PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres \
+    -c "DROP DATABASE IF EXISTS bench_$size" -c "CREATE DATABASE bench_$size"
+  my -e "DROP DATABASE IF EXISTS bench_$size; CREATE DATABASE bench_$size"
+  rm -f "$work/bench_$size.db"
+  if [ "$size" = s40 ]; then
+    for i in $(seq 40); do echo "CREATE TABLE t$i (id int PRIMARY KEY, v text); INSERT INTO t$i SELECT g, 'value ' || g FROM generate_series(1, 20) g;"; done |
+      psql -X -q -d bench_s40
+    for i in $(seq 40); do echo "CREATE TABLE t$i (id INT PRIMARY KEY, v TEXT); INSERT INTO t$i SELECT seq, CONCAT('value ', seq) FROM seq_1_to_20;"; done |
+      my bench_s40
+    for i in $(seq 40); do echo "CREATE TABLE t$i (id INTEGER PRIMARY KEY, v TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) INSERT INTO t$i SELECT i, 'value ' || i FROM n;"; done |
+      sqlite3 "$work/bench_s40.db"
+  else
+    n=${rows_of[$size]}
+    psql -X -q -d "bench_$size" -c "CREATE TABLE items (id int PRIMARY KEY, qty int NOT NULL, name text);
+      INSERT INTO items SELECT g, 1, 'item ' || g FROM generate_series(1, $n) g"
+    my "bench_$size" -e "CREATE TABLE items (id INT PRIMARY KEY, qty INT NOT NULL, name VARCHAR(40));
+      INSERT INTO items SELECT seq, 1, CONCAT('item ', seq) FROM seq_1_to_$n"
+    sqlite3 "$work/bench_$size.db" "CREATE TABLE items (id INTEGER PRIMARY KEY, qty INT NOT NULL, name TEXT);
+      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $n) INSERT INTO items SELECT i, 1, 'item ' || i FROM n"
+  fi
+  psql -X -q -d "bench_$size" -c "VACUUM ANALYZE"
+  settle
 }
 
-drop_sources() {
-  local size
-  for size in $sizes; do
-    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_$size"
-    my -e "DROP DATABASE IF EXISTS bench_$size"
-    rm -f "$work/bench_$size.db"
-  done
+# Lets the servers write out and purge what came before (PostgreSQL's
+# checkpoint, InnoDB's purge of dropped copies), so that it does not slow
+# what is timed next.
+settle() {
+  psql -X -q -d postgres -c "CHECKPOINT"
+  sleep 2
+}
+
+drop_sources() { # size
+  psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_$1"
+  my -e "DROP DATABASE IF EXISTS bench_$1"
+  rm -f "$work/bench_$1.db"
 }
 
 # ---- the tools' floors, timed from the shell (process start included) --------
@@ -120,30 +125,35 @@ measure() { # engine size method: "median min max"
     LD_PRELOAD=$lib "$py" tests/bench/handout.py "$engine" "$src" "$handout_runs" 0.2 | median ;;
   warm)
     # Room between boundaries for the pool to refill, as between tests.
-    pause=$(awk -v s="${sync_ms[$engine$size]}" 'BEGIN {p = 1.5 * s / 1000; printf "%.2f", p < 0.3 ? 0.3 : p}')
+    pause=$(awk -v s="${sync_ms[$engine$size]}" 'BEGIN {p = 3 * s / 1000; printf "%.2f", p < 0.3 ? 0.3 : p}')
     build/dbclone run --pool 2 -- "$py" tests/bench/handout.py "$engine" "$src" \
-      "$handout_runs" "$pause" 2>/dev/null | median ;;
+      "$handout_runs" "$pause" 2>"$work/warm-$engine-$size.err" | median ;;
   tool) tool_floor "$engine" "$size" | median ;;
   *) "$py" tests/bench/isolation.py "$engine" "$method" "$src" "$runs" | median ;;
   esac
 }
 
-make_sources
+# Sources are made a size at a time, and the servers settle between
+# engines: SQLite first, MariaDB last (dropping its big copies keeps
+# InnoDB busy for a while).
+engines=${ENGINES:-sqlite pg mysql}
 declare -A result sync_ms
-for engine in pg mysql sqlite; do
-  for size in $sizes; do
+for size in $sizes; do
+  make_sources "$size"
+  for engine in $engines; do
     for method in $methods; do
       result[$engine$size$method]=$(measure "$engine" "$size" "$method")
       [ "$method" = sync ] && sync_ms[$engine$size]=${result[$engine$size$method]%% *}
     done
+    settle
   done
+  drop_sources "$size"
 done
-drop_sources
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 declare -A engine_name=([pg]=PostgreSQL [mysql]=MariaDB [sqlite]=SQLite)
 : > "$work/isolation.dat"
-for engine in pg mysql sqlite; do
+for engine in $engines; do
   echo
   echo "### ${engine_name[$engine]}"
   echo
