@@ -22,6 +22,7 @@
 
 #define POOL_MAX 64
 #define POOL_THREADS 4
+#define QUIET_MS 30 /* background work waits this long after a hand-out */
 #define KEY_MAX 600
 #define LATENCIES 4096
 
@@ -85,6 +86,7 @@ static struct {
 	/* for the summary */
 	int made[3];
 	double clone_ms, hidden_ms;
+	double last_handout; /* when (now_ms) a clone was last handed out */
 	double latency[LATENCIES];
 	int nlatency;
 } sv = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
@@ -315,6 +317,7 @@ static void handle_clone(struct proc *p, char **f, int n)
 		end_stale_keys();
 	wire_add(line, sizeof(line), "ok");
 	wire_add(line, sizeof(line), h->name);
+	sv.last_handout = now_ms();
 	if (sv.nlatency < LATENCIES)
 		sv.latency[sv.nlatency++] = now_ms() - t0;
 	pthread_mutex_unlock(&sv.lock);
@@ -494,8 +497,20 @@ static void *pool_thread(void *arg)
 	pthread_mutex_lock(&sv.lock);
 	while (!sv.stopping) {
 		struct origin *o;
+		double quiet = sv.last_handout + QUIET_MS - now_ms();
 
-		if (sv.doomed) {
+		if ((sv.doomed || needs_fill()) && quiet > 0) {
+			/* The test that was just handed a clone is connecting to
+			 * it: drops and copies wait a moment rather than compete
+			 * with that connect for the cores. */
+			struct timespec until;
+
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += (long)(quiet * 1e6);
+			until.tv_sec += until.tv_nsec / 1000000000L;
+			until.tv_nsec %= 1000000000L;
+			pthread_cond_timedwait(&sv.wake, &sv.lock, &until);
+		} else if (sv.doomed) {
 			struct doomed *d = sv.doomed;
 
 			sv.doomed = NULL;
