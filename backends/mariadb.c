@@ -556,9 +556,9 @@ restore:
 	/* The admin session leaves the clone: a drop of it by another admin
 	 * session (the run supervisor has one per thread) cuts the sessions
 	 * in it, and must not cut this one. */
-	run_batch(api, admin, "SET SESSION foreign_key_checks = @dbclone_fk, "
-		  "unique_checks = @dbclone_uc, sql_mode = @dbclone_mode, "
-		  "time_zone = @dbclone_tz; USE information_schema");
+	run_batch(api, admin, "USE information_schema; SET SESSION "
+		  "foreign_key_checks = @dbclone_fk, unique_checks = @dbclone_uc, "
+		  "sql_mode = @dbclone_mode, time_zone = @dbclone_tz");
 out:
 	if (!ok && created) {
 		char why[300];

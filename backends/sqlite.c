@@ -319,9 +319,10 @@ bool sqlite_clone(const struct sqlite_api *api, const struct sqlite_source *src,
 		return false;
 	}
 	/* The read transaction keeps writers from committing to the file (or
-	 * checkpointing past it) while it is copied. */
-	rc = api->exec(rd, "BEGIN; SELECT count(*) FROM sqlite_schema", NULL, NULL,
-		       &msg);
+	 * checkpointing past it) while it is copied. Reading the schema
+	 * cookie takes it and checks the header, without parsing the schema
+	 * (which costs more than copying a small file). */
+	rc = api->exec(rd, "BEGIN; PRAGMA schema_version", NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
 		if ((rc & 0xff) == SQLITE_NOTADB) {
 			*code = SQLITE_NOTADB;

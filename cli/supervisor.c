@@ -491,26 +491,44 @@ static struct origin *needs_fill(void)
 	return NULL;
 }
 
+/* A source whose pool has no ready clone, while its golden exists. */
+static bool pool_empty(void)
+{
+	for (struct origin *o = sv.origins; o; o = o->next)
+		if (o->golden[0] && !o->broken && !o->npool)
+			return true;
+	return false;
+}
+
 static void *pool_thread(void *arg)
 {
 	(void)arg;
+	bool waited = false;
+
 	pthread_mutex_lock(&sv.lock);
 	while (!sv.stopping) {
 		struct origin *o;
 		double quiet = sv.last_handout + QUIET_MS - now_ms();
 
-		if ((sv.doomed || needs_fill()) && quiet > 0) {
+		if (!waited && quiet > 0 && (sv.doomed || needs_fill()) &&
+		    !pool_empty()) {
 			/* The test that was just handed a clone is connecting to
 			 * it: drops and copies wait a moment rather than compete
-			 * with that connect for the cores. */
+			 * with that connect for the cores. Once per piece of
+			 * work, and never when a pool is empty (a test may be
+			 * waiting for its clone). */
 			struct timespec until;
 
-			clock_gettime(CLOCK_REALTIME, &until);
+			clock_gettime(CLOCK_MONOTONIC, &until);
 			until.tv_nsec += (long)(quiet * 1e6);
 			until.tv_sec += until.tv_nsec / 1000000000L;
 			until.tv_nsec %= 1000000000L;
 			pthread_cond_timedwait(&sv.wake, &sv.lock, &until);
-		} else if (sv.doomed) {
+			waited = true;
+			continue;
+		}
+		waited = false;
+		if (sv.doomed) {
 			struct doomed *d = sv.doomed;
 
 			sv.doomed = NULL;
@@ -716,6 +734,16 @@ int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep,
 
 	child_pid = child;
 	sv.pool_size = pool_size;
+	{
+		/* Timed waits on the monotonic clock: a stepped wall clock
+		 * must not stall the pool. */
+		pthread_condattr_t attr;
+
+		pthread_condattr_init(&attr);
+		pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+		pthread_cond_init(&sv.wake, &attr);
+		pthread_condattr_destroy(&attr);
+	}
 	sv.per_process = per_process;
 	if (pipe2(wake_fd, O_NONBLOCK | O_CLOEXEC) != 0)
 		return 255 << 8;

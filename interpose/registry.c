@@ -143,31 +143,30 @@ static void drop_list(struct clone *c)
 /* ---- dropping off the program's path -------------------------------- */
 
 /* A clone that is over is dropped by a thread of the library's own, so
- * that a boundary costs the new clone, not also the old one's DROP. With
- * DBCLONE_STALE=terminate the drop stays on the path: the old clone's
- * sessions are cut before the boundary returns. */
-static pthread_cond_t doomed_added = PTHREAD_COND_INITIALIZER;
+ * that a boundary costs the new clone, not also the old one's DROP. The
+ * thread lives only while there is something to drop: an idle program
+ * keeps the threads it had. A fork waits for it to finish (the child must
+ * not inherit a client library caught half-way through a call), and so
+ * does exit. With DBCLONE_STALE=terminate the drop stays on the path: the
+ * old clone's sessions are cut before the boundary returns. */
+static pthread_cond_t dropper_done = PTHREAD_COND_INITIALIZER;
 static struct clone *doomed;
-static pthread_t dropper;
-static bool dropper_started, dropper_stopping;
+static bool dropper_running, dropper_stopping;
 
 static void *dropper_main(void *arg)
 {
 	(void)arg;
 	pthread_mutex_lock(&lock);
-	for (;;) {
-		struct clone *c;
+	while (doomed) {
+		struct clone *c = doomed;
 
-		while (!doomed && !dropper_stopping)
-			pthread_cond_wait(&doomed_added, &lock);
-		if (!doomed)
-			break; /* stopping, and nothing is left */
-		c = doomed;
 		doomed = c->next;
 		pthread_mutex_unlock(&lock);
 		clone_drop(c);
 		pthread_mutex_lock(&lock);
 	}
+	dropper_running = false;
+	pthread_cond_broadcast(&dropper_done);
 	pthread_mutex_unlock(&lock);
 	return NULL;
 }
@@ -175,16 +174,21 @@ static void *dropper_main(void *arg)
 /* Called with the lock held; false when no thread can be had. */
 static bool start_dropper(void)
 {
+	pthread_attr_t attr;
+	pthread_t t;
 	sigset_t all, old;
 
-	if (dropper_started)
+	if (dropper_running)
 		return true;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	/* The program's signals are for the program's threads. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	dropper_started = pthread_create(&dropper, NULL, dropper_main, NULL) == 0;
+	dropper_running = pthread_create(&t, &attr, dropper_main, NULL) == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return dropper_started;
+	pthread_attr_destroy(&attr);
+	return dropper_running;
 }
 
 static void drop_later(struct clone *list)
@@ -198,30 +202,33 @@ static void drop_later(struct clone *list)
 		return;
 	}
 	pthread_mutex_lock(&lock);
+	for (tail = &doomed; *tail; tail = &(*tail)->next)
+		;
+	*tail = list;
 	if (dropper_stopping || !start_dropper()) {
+		list = doomed;
+		doomed = NULL;
 		pthread_mutex_unlock(&lock);
 		drop_list(list);
 		return;
 	}
-	for (tail = &doomed; *tail; tail = &(*tail)->next)
-		;
-	*tail = list;
-	pthread_cond_signal(&doomed_added);
 	pthread_mutex_unlock(&lock);
+}
+
+/* Called with the lock held. */
+static void wait_for_dropper(void)
+{
+	while (dropper_running)
+		pthread_cond_wait(&dropper_done, &lock);
 }
 
 /* At exit: the queued drops finish first. */
 static void stop_dropper(void)
 {
-	bool started;
-
 	pthread_mutex_lock(&lock);
 	dropper_stopping = true;
-	started = dropper_started;
-	pthread_cond_broadcast(&doomed_added);
+	wait_for_dropper();
 	pthread_mutex_unlock(&lock);
-	if (started && !pthread_equal(pthread_self(), dropper))
-		pthread_join(dropper, NULL);
 }
 
 static void teardown(int status, void *arg)
@@ -332,8 +339,14 @@ static struct clone *make_clone(const struct engine *e, const char *source,
 		/* Other threads wait on this clone, not on the lock. */
 		pthread_mutex_unlock(&lock);
 		ok = make(ctx, seq, c->name, sizeof(c->name), &c->server,
-			  c->error, sizeof(c->error)) &&
-		     report_made(e, c, ctx);
+			  c->error, sizeof(c->error));
+		if (ok) {
+			/* In the journal first: a process killed while telling
+			 * the supervisor leaves it to the run's final sweep. */
+			e->describe(c->server, where, sizeof(where));
+			journal_record(e->name, c->name, where);
+			ok = report_made(e, c, ctx);
+		}
 		pthread_mutex_lock(&lock);
 	}
 	if (ok) {
@@ -341,8 +354,6 @@ static struct clone *make_clone(const struct engine *e, const char *source,
 		c->owner = getpid();
 		c->held = 1;
 		pthread_once(&teardown_once, register_teardown);
-		e->describe(c->server, where, sizeof(where));
-		journal_record(e->name, c->name, where);
 	} else {
 		c->state = FAILED;
 		snprintf(err, errlen, "%s", c->error);
@@ -526,6 +537,7 @@ static void clone_drop(struct clone *c)
 static void before_fork(void)
 {
 	pthread_mutex_lock(&lock);
+	wait_for_dropper();
 }
 
 static void after_fork_parent(void)
@@ -539,14 +551,7 @@ static void after_fork_child(void)
 
 	pthread_mutex_init(&lock, NULL);
 	pthread_cond_init(&made, NULL);
-	pthread_cond_init(&doomed_added, NULL);
-	/* The dropper thread stayed in the parent, with the parent's clones. */
-	dropper_started = false;
-	while (doomed) {
-		c = doomed;
-		doomed = c->next;
-		free_clone(c);
-	}
+	pthread_cond_init(&dropper_done, NULL);
 	/* Clones other threads were making will never be finished here. */
 	for (c = clones; c; c = next) {
 		next = c->next;

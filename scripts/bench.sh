@@ -69,9 +69,9 @@ out=bench/RESULTS.md
              END {printf "dbclone is %.1fx faster than reload-per-test here. The target of 10x\n", r / d
                   printf "cannot be met on this machine: the tests with no isolation at all take\n"
                   printf "%.2f s, so even a free isolation would be only %.1fx faster than reload.\n", n, r / n
-                  printf "The rest of dbclone'\''s time is clones made faster than the tests use\n"
-                  printf "them: each CREATE DATABASE of the 100,000-row source takes tens of\n"
-                  printf "milliseconds, and a test of this suite about %.0f ms.\n", n / 50 * 1000}' "$work/suite.md"
+                  printf "The rest of dbclone'\''s time is the pool not keeping up: a test of this\n"
+                  printf "suite takes about %.0f ms, less than one CREATE DATABASE of the 100,000-row\n", n / 50 * 1000
+                  printf "source, so most boundaries wait for a clone still being made.\n"}' "$work/suite.md"
   echo
   echo "## Overheads"
   echo

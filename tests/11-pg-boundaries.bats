@@ -108,3 +108,23 @@ old clone after close 0"
   assert_equal "$(sql "$src" "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'pgbench_%'")" 0
   assert_no_clones
 }
+
+@test "the old clone is dropped off the boundary's path, by a thread that is gone once it is done" {
+  src=$(new_source)
+  run preloaded "$PY" -c "
+import os, time, psycopg2
+for key in ('a', 'b'):
+    os.environ['DBCLONE_TEST'] = key
+    conn = psycopg2.connect(dbname='$src')
+conn.autocommit = True
+deadline = time.monotonic() + 10
+while len(os.listdir('/proc/self/task')) > 1 and time.monotonic() < deadline:
+    time.sleep(0.02)
+cur = conn.cursor()
+cur.execute(\"SELECT count(*) FROM pg_database WHERE datname LIKE 'dbclone\\\\_%'\")
+print('threads', len(os.listdir('/proc/self/task')), 'clones', cur.fetchone()[0])
+"
+  assert_success
+  assert_output "threads 1 clones 1"
+  assert_no_clones
+}

@@ -37,7 +37,7 @@ hold() {
   # the run's end.
   run "$DBCLONE" run --per-process -- sh -c "
     DBCLONE_SOCKET= $PY $ROOT/tests/py/pg_hold.py $src $BATS_TEST_TMPDIR/ready &
-    while [ ! -e $BATS_TEST_TMPDIR/ready ]; do sleep 0.02; done
+    for _ in \$(seq 500); do [ -e $BATS_TEST_TMPDIR/ready ] && break; sleep 0.02; done
     read -r pid db < $BATS_TEST_TMPDIR/ready
     kill -9 \$pid"
   assert_success
