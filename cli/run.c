@@ -22,9 +22,12 @@
 
 static pid_t child;
 
-static void forward(int sig)
+/* Until the supervisor takes over: as its handler, a terminal's signal
+ * (from the kernel, to the whole foreground group) is not passed on. */
+static void forward(int sig, siginfo_t *info, void *context)
 {
-	if (child > 0)
+	(void)context;
+	if (child > 0 && !(info && info->si_code == SI_KERNEL))
 		kill(child, sig);
 }
 
@@ -308,7 +311,8 @@ int cmd_run(int argc, char **argv)
 
 	/* A parent that ignores SIGCHLD would make waitpid fail. */
 	signal(SIGCHLD, SIG_DFL);
-	sa.sa_handler = forward;
+	sa.sa_sigaction = forward;
+	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -612,10 +612,18 @@ static void *acceptor_thread(void *arg)
 
 static pid_t child_pid;
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *info, void *context)
 {
 	int saved = errno;
 	unsigned char c = (unsigned char)sig;
+
+	(void)context;
+	/* A terminal's Ctrl-C (or hangup) comes from the kernel to the whole
+	 * foreground process group: CMD has it already, and forwarding it
+	 * would deliver it twice. Only a signal sent to the run is passed on. */
+	if ((sig == SIGINT || sig == SIGTERM || sig == SIGHUP) &&
+	    info && info->si_code == SI_KERNEL)
+		c = 0;
 
 	if (write(wake_fd[1], &c, 1) < 0) {
 		/* the loop is gone already */
@@ -747,9 +755,9 @@ int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep,
 	sv.per_process = per_process;
 	if (pipe2(wake_fd, O_NONBLOCK | O_CLOEXEC) != 0)
 		return 255 << 8;
-	sa.sa_handler = on_signal;
+	sa.sa_sigaction = on_signal;
 	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
+	sa.sa_flags = SA_RESTART | SA_SIGINFO;
 	sigaction(SIGCHLD, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

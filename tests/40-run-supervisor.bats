@@ -318,3 +318,27 @@ for i in range(12):
   [[ $stderr =~ "mysql "([0-9]+)";" ]] && [ "${BASH_REMATCH[1]}" -ge 12 ] || fail "too few clones: $stderr"
   assert_equal "$(my "$db" "SELECT count(*) FROM t")" 3
 }
+
+@test "a terminal's Ctrl-C reaches the command once, not a second time through the run; SIGINT sent to the run is passed on" {
+  prog="import signal, time
+n = 0
+def count(*_):
+    global n
+    n += 1
+signal.signal(signal.SIGINT, count)
+print('ready', flush=True)
+time.sleep(1.5)
+time.sleep(0.5)
+print('sigints', n, flush=True)"
+  run "$PY" "$ROOT/tests/py/ctrl_c.py" "$DBCLONE" run -- "$PY" -c "$prog"
+  assert_success
+  assert_line --regexp '^(\^C)?sigints 1$' # after the terminal's echo of ^C
+  # kill(2) to the run itself: passed on to the command.
+  "$DBCLONE" run -- "$PY" -c "$prog" > "$BATS_TEST_TMPDIR/out" 2>/dev/null 3>&- &
+  runner=$!
+  for _ in $(seq 500); do grep -q ready "$BATS_TEST_TMPDIR/out" && break; sleep 0.02; done
+  kill -INT "$runner"
+  wait "$runner"
+  run cat "$BATS_TEST_TMPDIR/out"
+  assert_line "sigints 1"
+}
