@@ -11,6 +11,9 @@
  *   next                                          -> ok <epoch>, once the
  *                                                    old epoch's clones are
  *                                                    dropped
+ *   made <engine> <clone> <ms> <spec fields...>   -> ok  (a clone the process
+ *                                                    made itself)
+ *   dropped <engine> <clone>                      -> ok  (and dropped itself)
  */
 #ifndef DBCLONE_WIRE_H
 #define DBCLONE_WIRE_H
@@ -37,5 +40,10 @@ int wire_split(char *line, char **fields);
  * side sends a line, then waits for the other's. */
 bool wire_send(int fd, const char *line);
 bool wire_recv(int fd, char *line, size_t linelen);
+
+/* A test name as a key of at most outlen - 1 bytes: as it is when it
+ * fits, else its head and a digest of the whole (two long names that
+ * share a head stay two keys). */
+void wire_test_key(const char *test, char *out, size_t outlen);
 
 #endif

@@ -242,8 +242,12 @@ static void handle_clone(struct proc *p, char **f, int n)
 	for (int i = 0; i < sp.n; i++)
 		snprintf(sp.f[i], sizeof(sp.f[i]), "%s", f[5 + i]);
 	/* DBCLONE_TEST names the key; else the run's epoch does. */
-	if (f[2][0])
-		snprintf(key, sizeof(key), "t:%.500s#%.20s", f[2], f[3]);
+	if (f[2][0]) {
+		char name[500];
+
+		wire_test_key(f[2], name, sizeof(name));
+		snprintf(key, sizeof(key), "t:%s#%.20s", name, f[3]);
+	}
 	else
 		snprintf(key, sizeof(key), "e%u#%.20s", sv.epoch, f[3]);
 

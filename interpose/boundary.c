@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "config.h"
+#include "wire.h"
 #include "log.h"
 
 static atomic_uint signals_seen;
@@ -52,10 +53,11 @@ static void check_handler(int sig)
 void boundary_key(char *key, size_t keylen)
 {
 	const char *test = getenv("DBCLONE_TEST");
+	char name[400];
 
 	check_handler(config_get()->boundary_signal);
-	snprintf(key, keylen, "%s#%u", test ? test : "",
-		 atomic_load(&signals_seen));
+	wire_test_key(test ? test : "", name, sizeof(name));
+	snprintf(key, keylen, "%s#%u", name, atomic_load(&signals_seen));
 }
 
 unsigned boundary_signals(void)

@@ -342,3 +342,25 @@ print('sigints', n, flush=True)"
   run cat "$BATS_TEST_TMPDIR/out"
   assert_line "sigints 1"
 }
+
+@test "two long DBCLONE_TEST values that differ only after their first 600 characters get two clones, in a shared run and in one process" {
+  src=$(new_source)
+  head=$(printf 'x%.0s' $(seq 600))
+  run --separate-stderr "$DBCLONE" run -- sh -c "
+    DBCLONE_TEST=${head}a psql -X -qtA -d $src -c 'SELECT current_database()'
+    DBCLONE_TEST=${head}b psql -X -qtA -d $src -c 'SELECT current_database()'"
+  assert_success
+  assert_equal "${#lines[@]}" 2
+  [ "${lines[0]}" != "${lines[1]}" ] || fail "one clone for two tests in a shared run"
+  run preloaded "$PY" -c "
+import os, psycopg2
+for end in 'ab':
+    os.environ['DBCLONE_TEST'] = '$head' + end
+    c = psycopg2.connect(dbname='$src'); cur = c.cursor()
+    cur.execute('SELECT current_database()'); print(cur.fetchone()[0])
+"
+  assert_success
+  assert_equal "${#lines[@]}" 2
+  [ "${lines[0]}" != "${lines[1]}" ] || fail "one clone for two tests in one process"
+  assert_no_clones
+}

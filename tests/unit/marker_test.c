@@ -4,20 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "marker.h"
-
-static int passed, failed;
-
-#define CHECK(cond)                                                          \
-	do {                                                                 \
-		if (cond) {                                                  \
-			passed++;                                            \
-		} else {                                                     \
-			failed++;                                            \
-			fprintf(stderr, "%s:%d: failed: %s\n", __FILE__,     \
-				__LINE__, #cond);                            \
-		}                                                            \
-	} while (0)
 
 static void names_fit_and_differ(void)
 {
