@@ -243,7 +243,8 @@ static void spec_mariadb(void *vctx, char *out, size_t outlen)
 }
 
 static const struct engine mariadb_engine = {"mysql", drop_mariadb,
-					     describe_mariadb, spec_mariadb};
+					     describe_mariadb, spec_mariadb,
+					     true};
 
 static bool make_mariadb(void *vctx, unsigned long seq, char *name,
 			 size_t namelen, void **server, char *err, size_t errlen)

@@ -177,7 +177,8 @@ static void spec_pg(void *vctx, char *out, size_t outlen)
 	wire_append(out, outlen, ctx->src->user);
 }
 
-static const struct engine pg_engine = {"pg", drop_pg, describe_pg, spec_pg};
+static const struct engine pg_engine = {"pg", drop_pg, describe_pg, spec_pg,
+					true};
 
 static bool make_pg(void *vctx, unsigned long seq, char *name, size_t namelen,
 		    void **server, char *err, size_t errlen)

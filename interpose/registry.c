@@ -193,14 +193,26 @@ static bool start_dropper(void)
 
 static void drop_later(struct clone *list)
 {
-	struct clone **tail;
+	struct clone *now = NULL, **tail, *c, *next;
 
-	if (!list)
-		return;
 	if (config_get()->stale == STALE_TERMINATE) {
 		drop_list(list);
 		return;
 	}
+	/* Cheap drops are done here and now. */
+	for (c = list, list = NULL; c; c = next) {
+		next = c->next;
+		if (c->engine->drop_in_background) {
+			c->next = list;
+			list = c;
+		} else {
+			c->next = now;
+			now = c;
+		}
+	}
+	drop_list(now);
+	if (!list)
+		return;
 	pthread_mutex_lock(&lock);
 	for (tail = &doomed; *tail; tail = &(*tail)->next)
 		;

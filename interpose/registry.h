@@ -21,6 +21,10 @@ struct engine {
 	 * context's options, credentials included), as wire fields, each led
 	 * by a tab (wire_append). */
 	void (*spec)(void *ctx, char *out, size_t outlen);
+	/* A drop that costs a server round trip or more goes to the library's
+	 * dropper thread; a cheap one (files unlinked) is done at once, for
+	 * less than starting a thread would cost. */
+	bool drop_in_background;
 };
 
 /* Makes a clone: picks its name from seq (unique in this process), fills

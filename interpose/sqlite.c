@@ -85,7 +85,8 @@ static void spec_sqlite(void *vctx, char *out, size_t outlen)
 }
 
 static const struct engine sqlite_engine = {"sqlite", drop_sqlite,
-					    describe_sqlite, spec_sqlite};
+					    describe_sqlite, spec_sqlite,
+					    false};
 
 static bool make_sqlite(void *vctx, unsigned long seq, char *name,
 			size_t namelen, void **server, char *err, size_t errlen)
