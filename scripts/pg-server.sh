@@ -44,7 +44,7 @@ start)
   ;;
 stop)
   if [ -d "$dir/data" ]; then
-    as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null 2>&1 || true
   fi
   rm -rf "$dir"
   ;;
