@@ -45,15 +45,6 @@ static void add_literal(const struct mysql_api *api, MYSQL *conn,
 	free(esc);
 }
 
-/* Copies a server message onto one line. */
-static void one_line(char *out, size_t outlen, const char *msg)
-{
-	snprintf(out, outlen, "%s", msg ? msg : "");
-	for (char *c = out; *c; c++)
-		if (*c == '\n')
-			*c = ' ';
-}
-
 /* Runs a multi-statement batch to its end, results thrown away. */
 static bool run_batch(const struct mysql_api *api, MYSQL *conn, const char *sql)
 {
@@ -532,16 +523,19 @@ bool mysql_clone(const struct mysql_api *api, MYSQL *admin, const char *source,
 		say(err, errlen, api, admin, "copy tables and rows", source, account);
 		goto restore;
 	}
-	/* Views in rounds: each round creates what it can, until none is
-	 * left or a round makes no progress. */
-	for (size_t left = nviews, round = 0; left && round < nviews; round++) {
+	/* Views in rounds (a view may use one later in the list): each round
+	 * creates what it can, until none is left; a round that creates none
+	 * is an error. */
+	for (size_t left = nviews; left;) {
+		size_t before = left;
+
 		for (size_t i = 0; i < nviews; i++) {
 			if (!views[i].s || !run_batch(api, admin, views[i].s))
 				continue;
 			strbuf_free(&views[i]);
 			left--;
 		}
-		if (round + 1 == nviews && left) {
+		if (left == before) {
 			say(err, errlen, api, admin, "create a view", source, account);
 			goto restore;
 		}

@@ -275,19 +275,6 @@ void pg_server_conninfo(const struct pg_source *src, char *out, size_t outlen)
 
 /* ---- admin connection -------------------------------------------------- */
 
-/* Copies the server's message without its trailing newline. */
-static void one_line(char *out, size_t outlen, const char *msg)
-{
-	size_t n;
-
-	snprintf(out, outlen, "%s", msg ? msg : "");
-	for (n = strlen(out); n && (out[n - 1] == '\n' || out[n - 1] == ' ');)
-		out[--n] = '\0';
-	for (char *c = out; *c; c++)
-		if (*c == '\n')
-			*c = ' ';
-}
-
 /* Option values libpq checks only when it connects ("port=x"): it says
  * so before any network traffic, in words like these. */
 static bool is_option_error(const char *msg)

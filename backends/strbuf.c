@@ -51,3 +51,15 @@ void strbuf_free(struct strbuf *b)
 	b->s = NULL;
 	b->len = b->cap = 0;
 }
+
+void one_line(char *out, size_t outlen, const char *msg)
+{
+	size_t n;
+
+	snprintf(out, outlen, "%s", msg ? msg : "");
+	for (n = strlen(out); n && (out[n - 1] == '\n' || out[n - 1] == ' ');)
+		out[--n] = '\0';
+	for (char *c = out; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+}

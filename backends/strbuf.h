@@ -16,4 +16,8 @@ void strbuf_addf(struct strbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void strbuf_free(struct strbuf *b);
 
+/* Copies a server's message onto one line: inner newlines become spaces,
+ * trailing ones and spaces go. NULL gives "". */
+void one_line(char *out, size_t outlen, const char *msg);
+
 #endif

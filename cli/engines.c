@@ -33,15 +33,25 @@ static void *cached(const char *key)
 	return NULL;
 }
 
+/* When every slot is taken, the oldest connection is closed for it. */
 static void keep(const char *key, void *conn)
 {
-	for (int i = 0; i < CACHED; i++) {
-		if (!cache[i].conn) {
-			snprintf(cache[i].key, sizeof(cache[i].key), "%s", key);
-			cache[i].conn = conn;
-			return;
-		}
+	static __thread int oldest;
+	int slot = -1;
+
+	for (int i = 0; i < CACHED && slot < 0; i++)
+		if (!cache[i].conn)
+			slot = i;
+	if (slot < 0) {
+		slot = oldest;
+		oldest = (oldest + 1) % CACHED;
+		if (!strncmp(cache[slot].key, "pg ", 3))
+			PQfinish(cache[slot].conn);
+		else
+			mysql_close(cache[slot].conn);
 	}
+	snprintf(cache[slot].key, sizeof(cache[slot].key), "%s", key);
+	cache[slot].conn = conn;
 }
 
 static void forget_conn(void *conn)
@@ -190,13 +200,9 @@ bool engine_copy(const struct spec *sp, const char *from, unsigned long seq,
 		if (!mysql_clone(&cli_mysql_api, admin, from ? from : source, name,
 				 &m, err, errlen))
 			return false;
-		/* The server reads a schema's options at its first use: done
-		 * here, in the pool, not at the test's first connect. */
-		if (!golden) {
-			mysql_select_db(admin, name);
-			/* and out again: see mysql_clone */
-			mysql_select_db(admin, "information_schema");
-		}
+		/* The server reads a schema's options at its first use: the
+		 * copy's USE did that, here in the pool, not at the test's
+		 * first connect. */
 		if (!golden && getenv("DBCLONE_MYSQL_ADMIN") && sp->f[3][0] &&
 		    !mysql_grant_clone(&cli_mysql_api, admin, name, sp->f[3], err,
 				       errlen)) {

@@ -182,14 +182,14 @@ static void key_over(const char *key, struct doomed **now)
 static void end_stale_keys(void)
 {
 	struct keyinfo *k, *next;
+	unsigned long newest = 0;
 
+	for (k = sv.keys; k; k = k->next)
+		if (k->first > newest)
+			newest = k->first;
 	for (k = sv.keys; k; k = next) {
-		bool newer = false;
-
 		next = k->next;
-		for (struct keyinfo *o = sv.keys; o; o = o->next)
-			newer |= o->first > k->last;
-		if (newer && !current_anywhere(k->key))
+		if (newest > k->last && !current_anywhere(k->key))
 			key_over(k->key, NULL);
 	}
 }
@@ -210,6 +210,16 @@ static struct origin *origin_for(const char *source, const struct spec *sp)
 	o->next = sv.origins;
 	sv.origins = o;
 	return o;
+}
+
+/* A spec from a request's fields (at most SPEC_FIELDS, checked before). */
+static void spec_from_fields(struct spec *sp, const char *engine, char **f,
+			     int n)
+{
+	snprintf(sp->engine, sizeof(sp->engine), "%s", engine);
+	sp->n = n;
+	for (int i = 0; i < n; i++)
+		snprintf(sp->f[i], sizeof(sp->f[i]), "%s", f[i]);
 }
 
 static void reply_err(int fd, const char *why)
@@ -237,10 +247,7 @@ static void handle_clone(struct proc *p, char **f, int n)
 			  "supervisor; the library and the command differ in version");
 		return;
 	}
-	snprintf(sp.engine, sizeof(sp.engine), "%s", f[1]);
-	sp.n = n - 5;
-	for (int i = 0; i < sp.n; i++)
-		snprintf(sp.f[i], sizeof(sp.f[i]), "%s", f[5 + i]);
+	spec_from_fields(&sp, f[1], f + 5, n - 5);
 	/* DBCLONE_TEST names the key; else the run's epoch does. */
 	if (f[2][0]) {
 		char name[500];
@@ -358,11 +365,8 @@ static void handle_made(struct proc *p, char **f, int n)
 		reply_err(p->fd, "dbclone: the run supervisor is out of memory");
 		return;
 	}
-	snprintf(d->spec.engine, sizeof(d->spec.engine), "%s", f[1]);
+	spec_from_fields(&d->spec, f[1], f + 4, n - 4);
 	snprintf(d->name, sizeof(d->name), "%s", f[2]);
-	d->spec.n = n - 4;
-	for (int i = 0; i < d->spec.n; i++)
-		snprintf(d->spec.f[i], sizeof(d->spec.f[i]), "%s", f[4 + i]);
 	pthread_mutex_lock(&sv.lock);
 	d->next = p->made;
 	p->made = d;
@@ -731,6 +735,22 @@ static void drop_everything(void)
 	}
 }
 
+/* The supervisor could not start: CMD still runs to its end, its
+ * processes' connects fail with "no run listens" (the socket is not
+ * served), and the run's journal sweep cleans up after them. */
+static int unsupervised(pid_t child)
+{
+	int status;
+
+	fprintf(stderr, "dbclone: cannot start the run supervisor (%s); its "
+		"processes cannot clone: stop the run, free resources, and "
+		"start it again\n", strerror(errno));
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			return 255 << 8; /* lost the child: a failure */
+	return status;
+}
+
 int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep,
 	      bool per_process)
 {
@@ -758,7 +778,7 @@ int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep,
 	}
 	sv.per_process = per_process;
 	if (pipe2(wake_fd, O_NONBLOCK | O_CLOEXEC) != 0)
-		return 255 << 8;
+		return unsupervised(child);
 	sa.sa_sigaction = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART | SA_SIGINFO;
@@ -782,9 +802,13 @@ int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep,
 		}
 	}
 	if (!npool || pthread_create(&acceptor, NULL, acceptor_thread, &listen_fd) != 0) {
-		fprintf(stderr, "dbclone: cannot start the run supervisor's threads; "
-			"the run goes on without clones\n");
-		return 255 << 8;
+		pthread_mutex_lock(&sv.lock);
+		sv.stopping = true;
+		pthread_cond_broadcast(&sv.wake);
+		pthread_mutex_unlock(&sv.lock);
+		for (int i = 0; i < npool; i++)
+			pthread_join(pool[i], NULL);
+		return unsupervised(child);
 	}
 
 	while (running) {

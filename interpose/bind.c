@@ -94,17 +94,15 @@ void *find_real_symbol(const char *name)
 	return s.found;
 }
 
-bool bind_real_symbols(const struct real_symbol *syms, const char *library,
-		       char *error, size_t errlen)
+bool bind_real_symbols(const struct real_symbol *syms, const char *library)
 {
 	for (; syms->name; syms++) {
 		*syms->slot = find_real_symbol(syms->name);
 		if (!*syms->slot) {
-			snprintf(error, errlen, "dbclone: cannot find the real %s in "
-				 "any loaded %s; run the program without dbclone "
-				 "(DBCLONE_DISABLE=1) and report it", syms->name,
-				 library);
-			log_error("%s", error);
+			log_error("dbclone: cannot find the real %s in any loaded "
+				  "%s; run the program without dbclone "
+				  "(DBCLONE_DISABLE=1) and report it", syms->name,
+				  library);
 			return false;
 		}
 	}

@@ -34,7 +34,7 @@ struct real_symbol {
 /* Binds every slot of a NULL-name terminated table. A symbol no loaded
  * object defines leaves a one-line "dbclone:" error and returns false: the
  * hooks then fail their calls instead of crashing. */
-bool bind_real_symbols(const struct real_symbol *syms, const char *library,
-		       char *error, size_t errlen) HIDDEN;
+bool bind_real_symbols(const struct real_symbol *syms,
+		       const char *library) HIDDEN;
 
 #endif

@@ -25,7 +25,6 @@ static unsigned int (*real_mysql_errno)(MYSQL *);
 static int (*real_mysql_ping)(MYSQL *);
 static pthread_once_t bound = PTHREAD_ONCE_INIT;
 static bool bound_ok;
-static char bind_error[256];
 
 /* The client library may call its own exported functions: only the
  * outermost call is ours. */
@@ -54,8 +53,7 @@ static void bind_mariadb(void)
 		{NULL, NULL},
 	};
 
-	bound_ok = bind_real_symbols(syms, "libmariadb", bind_error,
-				     sizeof(bind_error));
+	bound_ok = bind_real_symbols(syms, "libmariadb");
 	real.err_no = real_mysql_errno;
 }
 

@@ -27,7 +27,6 @@ static PGconn *(*real_PQconnectStartParams)(const char *const *,
 					    const char *const *, int);
 static pthread_once_t bound = PTHREAD_ONCE_INIT;
 static bool bound_ok;
-static char bind_error[256];
 
 /* libpq calls its own exported functions (PQconnectdbParams calls
  * PQconnectStartParams): only the outermost call is ours to handle. */
@@ -62,7 +61,7 @@ static void bind_libpq(void)
 		{NULL, NULL},
 	};
 
-	bound_ok = bind_real_symbols(syms, "libpq", bind_error, sizeof(bind_error));
+	bound_ok = bind_real_symbols(syms, "libpq");
 }
 
 static bool bind_ok(void)

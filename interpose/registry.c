@@ -50,7 +50,6 @@ static pthread_cond_t made = PTHREAD_COND_INITIALIZER;
 static struct clone *clones;
 static struct use *uses[USE_BUCKETS];
 static char current_key[512];
-static bool have_key;
 static unsigned long next_seq;
 static pthread_once_t teardown_once = PTHREAD_ONCE_INIT;
 
@@ -379,22 +378,25 @@ static struct clone *make_clone(const struct engine *e, const char *source,
 	return c;
 }
 
-struct clone *clone_for_key(const struct engine *e, const char *source,
-			    make_fn make, void *ctx, char *err, size_t errlen)
+/* The clone of source under the current test key (held), made with
+ * make() if there is none; NULL with err filled when it cannot be made. */
+static struct clone *clone_for_key(const struct engine *e, const char *source,
+				   make_fn make, void *ctx, char *err,
+				   size_t errlen)
 {
 	struct clone *c, *ended = NULL;
 	char key[512];
 
 	boundary_key(key, sizeof(key));
 	pthread_mutex_lock(&lock);
-	if (!have_key || strcmp(key, current_key) != 0) {
-		if (have_key) {
+	/* A key always holds '#': an empty current_key means none yet. */
+	if (strcmp(key, current_key) != 0) {
+		if (current_key[0]) {
 			log_trace("boundary: key \"%s\" is over, now \"%s\"",
 				  current_key, key);
 			ended = end_key(current_key);
 		}
 		snprintf(current_key, sizeof(current_key), "%s", key);
-		have_key = true;
 	}
 	c = find(e, source, key);
 	if (c)

@@ -34,17 +34,11 @@ typedef bool (*make_fn)(void *ctx, unsigned long seq, char *name,
 
 struct clone;
 
-/* The clone of source under the current test key, made with make() if
- * there is none. The caller holds one use of it: clone_track() hands that
- * use to a connection, clone_release() gives it back. NULL with err filled
- * when the clone cannot be made. */
-struct clone *clone_for_key(const struct engine *e, const char *source,
-			    make_fn make, void *ctx, char *err,
-			    size_t errlen) HIDDEN;
 /* The policy every hook follows once it knows its source: name is what
  * DBCLONE_INCLUDE/EXCLUDE match (a database name, a path), source what
- * identifies it (with its server). Returns the clone to use (held, as
- * above); or NULL, with *refuse set and err filled when the connect must
+ * identifies it (with its server). Returns the clone to use, held: the
+ * caller holds one use of it, which clone_track() hands to a connection
+ * and clone_release() gives back; or NULL, with *refuse set and err filled when the connect must
  * fail, or *refuse clear when the program's own call should run (source
  * excluded; DBCLONE_ON_ERROR=passthrough after a failed clone, said loudly). */
 struct clone *clone_for_source(const struct engine *e, const char *name,

@@ -23,7 +23,6 @@ static int (*real_sqlite3_errcode)(sqlite3 *);
 static int (*real_sqlite3_extended_errcode)(sqlite3 *);
 static pthread_once_t bound = PTHREAD_ONCE_INIT;
 static bool bound_ok;
-static char bind_error[256];
 static bool uri_by_default;
 
 static void bind_sqlite(void)
@@ -46,8 +45,7 @@ static void bind_sqlite(void)
 		{NULL, NULL},
 	};
 
-	bound_ok = bind_real_symbols(syms, "libsqlite3", bind_error,
-				     sizeof(bind_error));
+	bound_ok = bind_real_symbols(syms, "libsqlite3");
 	if (bound_ok)
 		uri_by_default = real_sqlite3_compileoption_used("USE_URI=1");
 }

@@ -82,25 +82,38 @@ fail:
 	return false;
 }
 
-/* One request and its answer, split into fields (in reply). */
-static int ask(const char *line, char *reply, size_t replylen, char **f,
-	       char *err, size_t errlen)
+/* One request. True when the answer is "ok <fields...>" (split into f,
+ * pointing into reply); else err says why: the run's own reason (its
+ * kind, "err" or "busy", in *kind), or why the run could not be asked. */
+static bool ask(const char *line, char *reply, size_t replylen, char **f,
+		const char **kind, char *err, size_t errlen)
 {
-	int n = -1;
+	bool sent = false;
+	int n;
 
+	*kind = "err";
 	pthread_mutex_lock(&lock);
 	if (open_socket(err, errlen)) {
-		if (!wire_send(sock, line) || !wire_recv(sock, reply, replylen)) {
+		sent = wire_send(sock, line) && wire_recv(sock, reply, replylen);
+		if (!sent) {
 			snprintf(err, errlen, "dbclone: the run supervisor went away "
 				 "(%s); its run is over", config_get()->socket);
 			close(sock);
 			sock = -1;
-		} else {
-			n = wire_split(reply, f);
 		}
 	}
 	pthread_mutex_unlock(&lock);
-	return n;
+	if (!sent)
+		return false;
+	n = wire_split(reply, f);
+	for (int i = n; i < WIRE_FIELDS; i++)
+		f[i] = NULL; /* fields the answer did not have */
+	if (!strcmp(f[0], "ok"))
+		return true;
+	*kind = f[0];
+	snprintf(err, errlen, "%s", n == 2 ? f[1] :
+		 "dbclone: the run supervisor sent a malformed reply");
+	return false;
 }
 
 /* Appends spec, which is tab-led wire fields already, to line. */
@@ -118,7 +131,7 @@ bool supervisor_clone(const char *engine, const char *source, const char *spec,
 {
 	const char *test = getenv("DBCLONE_TEST");
 	char line[WIRE_MAX] = "", reply[WIRE_MAX], count[24], *f[WIRE_FIELDS];
-	int n;
+	const char *kind;
 
 	*busy = false;
 	snprintf(count, sizeof(count), "%u", boundary_signals());
@@ -132,23 +145,19 @@ bool supervisor_clone(const char *engine, const char *source, const char *spec,
 			 "the run supervisor", source);
 		return false;
 	}
-	if ((n = ask(line, reply, sizeof(reply), f, err, errlen)) < 0)
+	if (!ask(line, reply, sizeof(reply), f, &kind, err, errlen)) {
+		*busy = !strcmp(kind, "busy");
 		return false;
-	if (n == 2 && !strcmp(f[0], "ok")) {
-		snprintf(name, namelen, "%s", f[1]);
-		return true;
 	}
-	*busy = n == 2 && !strcmp(f[0], "busy");
-	snprintf(err, errlen, "%s", n == 2 ? f[1] :
-		 "dbclone: the run supervisor sent a malformed reply");
-	return false;
+	snprintf(name, namelen, "%s", f[1] ? f[1] : "");
+	return true;
 }
 
 bool supervisor_made(const char *engine, const char *name, double ms,
 		     const char *spec, char *err, size_t errlen)
 {
 	char line[WIRE_MAX] = "", reply[WIRE_MAX], took[32], *f[WIRE_FIELDS];
-	int n;
+	const char *kind;
 
 	snprintf(took, sizeof(took), "%.3f", ms);
 	wire_add(line, sizeof(line), "made");
@@ -160,25 +169,20 @@ bool supervisor_made(const char *engine, const char *name, double ms,
 			 "for the run supervisor", name);
 		return false;
 	}
-	if ((n = ask(line, reply, sizeof(reply), f, err, errlen)) < 0)
-		return false;
-	if (n >= 1 && !strcmp(f[0], "ok"))
-		return true;
-	snprintf(err, errlen, "%s", n == 2 ? f[1] :
-		 "dbclone: the run supervisor sent a malformed reply");
-	return false;
+	return ask(line, reply, sizeof(reply), f, &kind, err, errlen);
 }
 
 void supervisor_dropped(const char *engine, const char *name)
 {
 	char line[WIRE_MAX] = "", reply[WIRE_MAX], err[256], *f[WIRE_FIELDS];
+	const char *kind;
 
 	wire_add(line, sizeof(line), "dropped");
 	wire_add(line, sizeof(line), engine);
 	/* A lost answer costs nothing: the supervisor's drop of a clone
 	 * that is gone already is a no-op. */
 	if (wire_add(line, sizeof(line), name))
-		ask(line, reply, sizeof(reply), f, err, sizeof(err));
+		ask(line, reply, sizeof(reply), f, &kind, err, sizeof(err));
 }
 
 /* The child of a fork must not speak on its parent's socket: it opens
