@@ -42,7 +42,7 @@ load test_helper
   ready=$BATS_TEST_TMPDIR/ready go=$BATS_TEST_TMPDIR/go
   env DBCLONE_SIGNAL=none LD_PRELOAD="$LIB" "$PY" "$ROOT/tests/py/pg_signal_boundary.py" "$src" "$ready" "$go" &
   pid=$!
-  for _ in $(seq 500); do [ -e "$ready" ] && break; sleep 0.02; done
+  wait_until 10 test -e "$ready"
   kill -USR2 "$pid"
   rc=0
   wait "$pid" || rc=$?

@@ -11,8 +11,7 @@ hold() {
   shift
   "$@" "$PY" "$ROOT/tests/py/pg_hold.py" "$src" "$ready" 3>&- 2>"$BATS_TEST_TMPDIR/hold.err" &
   RUNNER=$!
-  for _ in $(seq 500); do [ -e "$ready" ] && break; sleep 0.02; done
-  [ -e "$ready" ] || fail "the program never connected"
+  wait_until 10 test -e "$ready" || fail "the program never connected"
   read -r HOLD_PID HOLD_DB < "$ready"
 }
 
@@ -21,7 +20,7 @@ hold() {
   per_process_hold "$PY" "$ROOT/tests/py/pg_hold.py" "$src" "$BATS_TEST_TMPDIR/ready"
   assert_equal "$(clones)" "$HOLD_CLONE"
   kill -9 "$HOLD_PID"
-  for _ in $(seq 200); do [ -z "$(clones)" ] && break; sleep 0.05; done
+  wait_until 20 prints "" clones
   assert_no_clones
   kill -0 "$RUNNER" || fail "the run ended before the check"
   end_per_process_run

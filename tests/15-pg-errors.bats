@@ -69,10 +69,7 @@ assert_refused() { # assert_refused REGEXP: psql failed with exactly our one lin
   app=holder_$RANDOM
   PGAPPNAME=$app psql -X -qtA -d "$src" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
   holder=$!
-  for _ in $(seq 200); do
-    [ "$(sql postgres "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$app'")" = 1 ] && break
-    sleep 0.05
-  done
+  wait_until 20 prints 1 sql postgres "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$app'"
   pid=$(sql postgres "SELECT pid FROM pg_stat_activity WHERE application_name = '$app'")
   write_attempt "$src"
   kill "$holder"; wait "$holder" || true

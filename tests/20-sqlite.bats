@@ -9,20 +9,13 @@ setup() {
 
 teardown() { :; }
 
-sum() { sha256sum "$1" | cut -d' ' -f1; }
-
-assert_no_sqlite_clones() { # a directory never made holds none either
-  run bash -c "find '$DBCLONE_DIR' -type f 2>/dev/null"
-  assert_output ""
-}
-
 @test "sqlite3 writes under dbclone run land in a copy: the source file is unchanged, no copy is left" {
-  before=$(sum "$SRC")
+  before=$(file_checksum "$SRC")
   run "$DBCLONE" run -- sqlite3 "$SRC" "INSERT INTO t VALUES (4, 'four'); DELETE FROM t WHERE id = 1; SELECT count(*) FROM t; PRAGMA database_list;"
   assert_success
   assert_line --index 0 3
   assert_line --index 1 --regexp "^0\|main\|$DBCLONE_DIR/dbclone_app_db_[0-9a-f]+_[0-9]+_[0-9]+\.sqlite$"
-  assert_equal "$(sum "$SRC")" "$before"
+  assert_equal "$(file_checksum "$SRC")" "$before"
   assert_no_sqlite_clones
 }
 
@@ -90,7 +83,7 @@ while not os.path.exists("$BATS_TEST_TMPDIR/go"):
 EOF_PY
   "$PY" "$BATS_TEST_TMPDIR/writer.py" &
   writer=$!
-  for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/ready" ] && break; sleep 0.02; done
+  wait_until 10 test -e "$BATS_TEST_TMPDIR/ready"
   [ "$(stat -c %s "$SRC-wal")" -gt 0 ] || fail "the -wal file is empty: the test would not test anything"
   DBCLONE_DEBUGLEVEL=2 run preloaded sqlite3 "$SRC" "SELECT count(*) FROM t; PRAGMA database_list;"
   touch "$BATS_TEST_TMPDIR/go"; wait "$writer"
@@ -202,7 +195,7 @@ lib.sqlite3_close(db)
   per_process_hold "$PY" "$ROOT/tests/py/sqlite_hold.py" "$SRC" "$BATS_TEST_TMPDIR/ready"
   [ -e "$HOLD_CLONE" ] || fail "no copy at $HOLD_CLONE"
   kill -9 "$HOLD_PID"
-  for _ in $(seq 200); do [ -e "$HOLD_CLONE" ] || break; sleep 0.05; done
+  wait_until 10 test ! -e "$HOLD_CLONE"
   assert_no_sqlite_clones
   kill -0 "$RUNNER" || fail "the run ended before the check"
   end_per_process_run
@@ -211,7 +204,7 @@ lib.sqlite3_close(db)
 
   env LD_PRELOAD="$LIB" "$PY" "$ROOT/tests/py/sqlite_hold.py" "$SRC" "$BATS_TEST_TMPDIR/r2" &
   holder=$!
-  for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/r2" ] && break; sleep 0.02; done
+  wait_until 10 test -e "$BATS_TEST_TMPDIR/r2"
   read -r pid copy < "$BATS_TEST_TMPDIR/r2"
   kill -9 "$pid"; wait "$holder" || true
   run "$DBCLONE" ls

@@ -13,13 +13,6 @@ teardown() {
   return 0
 }
 
-sum() { sha256sum "$1" | cut -d' ' -f1; }
-
-no_copies_in() {
-  run bash -c "find '$1' -type f 2>/dev/null"
-  assert_output ""
-}
-
 # python3's sqlite3 reports what sqlite3_errmsg says, and the result code.
 open_and_write() {
   run preloaded "$PY" -c "
@@ -39,7 +32,7 @@ except sqlite3.Error as e:
   chmod 755 "$place"
   cp "$SRC" "$place/app.db" && chmod 600 "$place/app.db"
   mkdir -m 0700 "$place/clones" && chown nobody "$place/clones"
-  before=$(sum "$place/app.db")
+  before=$(file_checksum "$place/app.db")
   run runuser -u nobody -- env LD_PRELOAD="$LIB" DBCLONE_DIR="$place/clones" \
     "$PY" -c "
 import sqlite3
@@ -49,8 +42,8 @@ except sqlite3.Error as e:
     print('refused', e.sqlite_errorcode, e)
 "
   assert_line "refused 14 dbclone: cannot read source $place/app.db (unable to open database file); make it readable, or leave it out with DBCLONE_EXCLUDE"
-  assert_equal "$(sum "$place/app.db")" "$before"
-  no_copies_in "$place/clones"
+  assert_equal "$(file_checksum "$place/app.db")" "$before"
+  assert_no_copies_in "$place/clones"
   rm -rf "$place"
 }
 
@@ -58,7 +51,7 @@ except sqlite3.Error as e:
   echo "just some text, long enough to be read as a header ..........................................................." > "$BATS_TEST_TMPDIR/notes.db"
   open_and_write "$BATS_TEST_TMPDIR/notes.db"
   assert_line "refused 26 dbclone: $BATS_TEST_TMPDIR/notes.db is not an SQLite database (file is not a database); point the program at a database file, or leave it out with DBCLONE_EXCLUDE"
-  no_copies_in "$DBCLONE_DIR"
+  assert_no_copies_in "$DBCLONE_DIR"
 }
 
 @test "DBCLONE_DIR on a full file system: refused with SQLITE_FULL, no partial copy, source untouched" {
@@ -68,18 +61,18 @@ except sqlite3.Error as e:
   mkdir "$BATS_TEST_TMPDIR/full"
   mount -t tmpfs -o size=256k,mode=0700 tmpfs "$BATS_TEST_TMPDIR/full" ||
     fail "cannot mount a small tmpfs: the full-disk test needs root"
-  before=$(sum "$SRC")
+  before=$(file_checksum "$SRC")
   DBCLONE_DIR=$BATS_TEST_TMPDIR/full open_and_write "$SRC"
   assert_line "refused 13 dbclone: no space left in DBCLONE_DIR $BATS_TEST_TMPDIR/full to clone $SRC; free some space, or set DBCLONE_DIR to a file system with room"
-  no_copies_in "$BATS_TEST_TMPDIR/full"
-  assert_equal "$(sum "$SRC")" "$before"
+  assert_no_copies_in "$BATS_TEST_TMPDIR/full"
+  assert_equal "$(file_checksum "$SRC")" "$before"
 }
 
 @test "DBCLONE_DIR owned by another user: refused, nothing written there" {
   mkdir -m 0700 "$DBCLONE_DIR" && chown nobody "$DBCLONE_DIR"
   open_and_write "$SRC"
   assert_line "refused 14 dbclone: DBCLONE_DIR $DBCLONE_DIR belongs to uid $(id -u nobody), not to you (uid $(id -u)); remove it, or set DBCLONE_DIR to a directory of yours"
-  no_copies_in "$DBCLONE_DIR"
+  assert_no_copies_in "$DBCLONE_DIR"
   assert_equal "$(sqlite3 "$SRC" "SELECT count(*) FROM t")" 3
 }
 
@@ -88,7 +81,7 @@ except sqlite3.Error as e:
   ln -s "$BATS_TEST_TMPDIR/elsewhere" "$DBCLONE_DIR"
   open_and_write "$SRC"
   assert_line "refused 14 dbclone: DBCLONE_DIR $DBCLONE_DIR is a symlink; remove it, or set DBCLONE_DIR to a real directory of yours"
-  no_copies_in "$BATS_TEST_TMPDIR/elsewhere"
+  assert_no_copies_in "$BATS_TEST_TMPDIR/elsewhere"
 }
 
 @test "the sqlite3 shell shows the dbclone: line for a refused open" {

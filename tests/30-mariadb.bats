@@ -4,10 +4,6 @@
 load test_helper
 bats_require_minimum_version 1.5.0
 
-my() { # my DB SQL: run SQL through Debian's mariadb client (not intercepted)
-  mariadb -uroot -S "$MYSQL_UNIX_PORT" -N -B -D "$1" -e "$2"
-}
-
 setup() {
   SRC=src_${BATS_TEST_NUMBER}_$RANDOM
   my mysql "CREATE DATABASE $SRC CHARACTER SET latin1 COLLATE latin1_swedish_ci"
@@ -15,18 +11,7 @@ setup() {
 }
 
 teardown() {
-  for db in $(my mysql "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'dbclone\\_%'"); do
-    my mysql "DROP DATABASE \`$db\`"
-  done
-}
-
-mysql_clones() {
-  my mysql "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'dbclone\\_%'"
-}
-
-assert_no_mysql_clones() {
-  run mysql_clones
-  assert_output ""
+  drop_mysql_leftovers
 }
 
 source_sum() {
@@ -208,7 +193,7 @@ EOF_PY
   per_process_hold "$PY" "$BATS_TEST_TMPDIR/hold.py" "$BATS_TEST_TMPDIR/ready"
   assert_equal "$(mysql_clones)" "$HOLD_CLONE"
   kill -9 "$HOLD_PID"
-  for _ in $(seq 200); do [ -z "$(mysql_clones)" ] && break; sleep 0.05; done
+  wait_until 20 prints "" mysql_clones
   assert_no_mysql_clones
   kill -0 "$RUNNER" || fail "the run ended before the check"
   end_per_process_run
@@ -217,7 +202,7 @@ EOF_PY
 
   env LD_PRELOAD="$LIB" "$PY" "$BATS_TEST_TMPDIR/hold.py" "$BATS_TEST_TMPDIR/r2" &
   holder=$!
-  for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/r2" ] && break; sleep 0.02; done
+  wait_until 10 test -e "$BATS_TEST_TMPDIR/r2"
   read -r pid db < "$BATS_TEST_TMPDIR/r2"
   kill -9 "$pid"; wait "$holder" || true
   run "$DBCLONE" ls

@@ -4,10 +4,6 @@
 
 load test_helper
 
-my() {
-  mariadb -uroot -S "$MYSQL_UNIX_PORT" -N -B -D "$1" -e "$2"
-}
-
 setup() {
   SRC=src_${BATS_TEST_NUMBER}_$RANDOM
   my mysql "CREATE DATABASE $SRC"
@@ -16,14 +12,7 @@ setup() {
 }
 
 teardown() {
-  for db in $(my mysql "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'dbclone\\_%'"); do
-    my mysql "DROP DATABASE \`$db\`"
-  done
-}
-
-assert_no_mysql_clones() {
-  run my mysql "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'dbclone\\_%'"
-  assert_output ""
+  drop_mysql_leftovers
 }
 
 # Connects as USER to DB and writes; prints "refused ERRNO MESSAGE" or
@@ -109,12 +98,11 @@ import MySQLdb
 MySQLdb.connect(user='root', db='$SRC')
 " &
   pid=$!
-  for _ in $(seq 1000); do
-    [ -n "$(my mysql "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'dbclone\\_%'")" ] && break
-    sleep 0.01
-  done
+  # Polled often, to kill the copy early; a clone that never shows up
+  # fails the check below, once the program is killed.
+  POLL_EVERY=0.01 wait_until 10 ! prints "" mysql_clones || true
   kill -9 "$pid"; wait "$pid" || true
-  partial=$(my mysql "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'dbclone\\_%'")
+  partial=$(mysql_clones)
   [ -n "$partial" ] || fail "the copy finished before the kill: nothing was interrupted"
   # The server may still be finishing the statement it was running.
   sleep 1

@@ -5,15 +5,9 @@
 load test_helper
 bats_require_minimum_version 1.5.0
 
-my() {
-  mariadb -uroot -S "$MYSQL_UNIX_PORT" -N -B -D "$1" -e "$2"
-}
-
 teardown() {
   drop_leftovers
-  for db in $(my mysql "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'dbclone\\_%'"); do
-    my mysql "DROP DATABASE \`$db\`"
-  done
+  drop_mysql_leftovers
 }
 
 @test "PostgreSQL: a migration step and the tests after it, two processes, share the run's clone; the source is untouched" {
@@ -42,8 +36,7 @@ teardown() {
   assert_line --index 1 4
   assert_equal "$(sqlite3 "$SRC" "SELECT count(*) FROM t")" 3
   assert_equal "$(my "$db" "SELECT count(*) FROM t")" 3
-  run bash -c "find '$DBCLONE_DIR' -type f 2>/dev/null"
-  assert_output ""
+  assert_no_copies_in "$DBCLONE_DIR"
   assert_equal "$(my mysql "SELECT count(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'dbclone\\\\_%'")" 0
 }
 
@@ -125,15 +118,15 @@ time.sleep(60)
     touch $BATS_TEST_TMPDIR/done
     while [ ! -e $BATS_TEST_TMPDIR/end ]; do sleep 0.05; done" 2>/dev/null 3>&- &
   runner=$!
-  for _ in $(seq 500); do [ -s "$BATS_TEST_TMPDIR/ready" ] && break; sleep 0.02; done
+  wait_until 10 test -s "$BATS_TEST_TMPDIR/ready"
   read -r pid db < "$BATS_TEST_TMPDIR/ready"
   kill -9 "$pid"
   sleep 0.5
   run clones
   assert_line "$db"
   touch "$BATS_TEST_TMPDIR/go"
-  for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/done" ] && break; sleep 0.02; done
-  for _ in $(seq 100); do clones | grep -qx "$db" || break; sleep 0.05; done
+  wait_until 10 test -e "$BATS_TEST_TMPDIR/done"
+  wait_until 10 ! prints_line "$db" clones
   run clones
   refute_line "$db"
   touch "$BATS_TEST_TMPDIR/end"
@@ -150,8 +143,7 @@ kill_supervisor_of_run() {
     touch $BATS_TEST_TMPDIR/ready
     exec sleep 59.7" 2>/dev/null 3>&- &
   runner=$!
-  for _ in $(seq 1500); do [ -e "$BATS_TEST_TMPDIR/ready" ] && break; sleep 0.02; done
-  [ -e "$BATS_TEST_TMPDIR/ready" ] || fail "the run never connected"
+  wait_until 30 test -e "$BATS_TEST_TMPDIR/ready" || fail "the run never connected"
   sleep 0.5 # the pool fills in the background
   LEFT=$(clones | wc -l)
   [ "$LEFT" -ge 2 ] || fail "expected a golden and a clone, found: $(clones)"
@@ -278,8 +270,7 @@ for key in ('a', 'b'):
   run grep -c "the run supervisor cannot clone: cloning in this process instead" <<< "$output"
   assert_output 1
   assert_equal "$(sqlite3 "$SRC" "SELECT count(*) FROM t")" 4994
-  run bash -c "find '$BATS_TEST_TMPDIR/own' -type f 2>/dev/null"
-  assert_output ""
+  assert_no_copies_in "$BATS_TEST_TMPDIR/own"
 }
 
 @test "dbclone next outside a run says how to reach one; with --run it reaches a dead run's directory and says so" {
@@ -336,7 +327,7 @@ print('sigints', n, flush=True)"
   # kill(2) to the run itself: passed on to the command.
   "$DBCLONE" run -- "$PY" -c "$prog" > "$BATS_TEST_TMPDIR/out" 2>/dev/null 3>&- &
   runner=$!
-  for _ in $(seq 500); do grep -q ready "$BATS_TEST_TMPDIR/out" && break; sleep 0.02; done
+  wait_until 10 grep -q ready "$BATS_TEST_TMPDIR/out"
   kill -INT "$runner"
   wait "$runner"
   run cat "$BATS_TEST_TMPDIR/out"

@@ -59,6 +59,21 @@ assert_no_clones() {
   assert_output ""
 }
 
+# MariaDB, through Debian's mariadb client (never intercepted): my DB SQL
+# runs SQL in DB and prints one row per line, no headers.
+my() {
+  mariadb -uroot -S "$MYSQL_UNIX_PORT" -N -B -D "$1" -e "$2"
+}
+
+mysql_clones() { # every clone on the MariaDB server
+  my mysql "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'dbclone\\_%'"
+}
+
+assert_no_mysql_clones() {
+  run mysql_clones
+  assert_output ""
+}
+
 # The SQLite suites' source: $SRC with table t (3 rows), copies in a
 # DBCLONE_DIR of the test's own.
 sqlite_source() {
@@ -66,6 +81,53 @@ sqlite_source() {
   SRC=$BATS_TEST_TMPDIR/app.db
   sqlite3 "$SRC" "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);
                   INSERT INTO t VALUES (1, 'one'), (2, 'two'), (3, 'three');"
+}
+
+file_checksum() { # file_checksum FILE: a digest of the file's bytes
+  sha256sum "$1" | cut -d' ' -f1
+}
+
+assert_no_copies_in() { # assert_no_copies_in DIR: no file below DIR (a directory never made holds none either)
+  run bash -c "find '$1' -type f 2>/dev/null"
+  assert_output ""
+}
+
+assert_no_sqlite_clones() {
+  assert_no_copies_in "$DBCLONE_DIR"
+}
+
+# wait_until SECONDS [!] COMMAND...: runs COMMAND every 0.02 s (POLL_EVERY
+# to change that) until it succeeds, or with ! until it fails; after
+# SECONDS the test fails, naming what it waited for. The bound is a
+# deadline, not a count of rounds, so a slow COMMAND cannot stretch it.
+wait_until() {
+  local seconds=$1 negate='' deadline
+  shift
+  if [ "$1" = '!' ]; then negate='! '; shift; fi
+  deadline=$(( ${EPOCHREALTIME/./} + seconds * 1000000 ))
+  while :; do
+    if [ -n "$negate" ]; then
+      ! "$@" && return 0
+    else
+      "$@" && return 0
+    fi
+    (( ${EPOCHREALTIME/./} < deadline )) || break
+    sleep "${POLL_EVERY:-0.02}"
+  done
+  fail "waited ${seconds}s in vain for: $negate$*"
+}
+
+# Conditions for wait_until on what a command prints.
+prints() { # prints TEXT COMMAND...: COMMAND prints exactly TEXT
+  local want=$1
+  shift
+  [ "$("$@")" = "$want" ]
+}
+
+prints_line() { # prints_line LINE COMMAND...: one of COMMAND's lines is LINE
+  local want=$1
+  shift
+  "$@" | grep -qxF -- "$want"
 }
 
 # Runs a program under the library that creates $BATS_TEST_TMPDIR/ready
@@ -77,8 +139,7 @@ across_signal_boundary() {
   # env execs the program: $! is its own pid.
   env LD_PRELOAD="$LIB" "$@" > "$BATS_TEST_TMPDIR/out" &
   pid=$!
-  for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/ready" ] && break; sleep 0.02; done
-  [ -e "$BATS_TEST_TMPDIR/ready" ] || fail "the program never got ready"
+  wait_until 10 test -e "$BATS_TEST_TMPDIR/ready" || fail "the program never got ready"
   "$DBCLONE" next --pid "$pid" || fail "dbclone next --pid $pid failed"
   touch "$BATS_TEST_TMPDIR/go"
   wait "$pid"
@@ -94,8 +155,7 @@ per_process_hold() {
     '"$@" & while [ ! -e "$END" ]; do sleep 0.05; done' sh "$@" \
     2>"$BATS_TEST_TMPDIR/run.err" 3>&- &
   RUNNER=$!
-  for _ in $(seq 500); do [ -e "$BATS_TEST_TMPDIR/ready" ] && break; sleep 0.02; done
-  [ -e "$BATS_TEST_TMPDIR/ready" ] || fail "the program never held its clone"
+  wait_until 10 test -e "$BATS_TEST_TMPDIR/ready" || fail "the program never held its clone"
   read -r HOLD_PID HOLD_CLONE < "$BATS_TEST_TMPDIR/ready"
 }
 
@@ -111,6 +171,14 @@ drop_leftovers() {
   for db in $(clones); do
     sql postgres "ALTER DATABASE \"$db\" IS_TEMPLATE false" >/dev/null 2>&1 || true
     sql postgres "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null || true
+  done
+}
+
+# The same for MariaDB, for the suites that use it.
+drop_mysql_leftovers() {
+  local db
+  for db in $(mysql_clones); do
+    my mysql "DROP DATABASE \`$db\`"
   done
 }
 
