@@ -21,7 +21,6 @@ lib=$PWD/build/libdbclone.so
 export DBCLONE_DIR=$work/clones
 . tests/bench/lib.sh
 
-my() { mariadb -uroot -S "$MYSQL_UNIX_PORT" "$@"; }
 sizes=${SIZES:-s40 100k 1m}
 declare -A rows_of=([100k]=100000 [1m]=1000000)
 declare -A label=([s40]="40 tables, 20 rows each" [100k]="100,000 rows" [1m]="1,000,000 rows")
@@ -29,9 +28,8 @@ declare -A label=([s40]="40 tables, 20 rows each" [100k]="100,000 rows" [1m]="1,
 # ---- sources ---------------------------------------------------------------
 make_sources() { # size
   local size=$1 n
-  PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres \
-    -c "DROP DATABASE IF EXISTS bench_$size" -c "CREATE DATABASE bench_$size"
-  my -e "DROP DATABASE IF EXISTS bench_$size; CREATE DATABASE bench_$size"
+  recreate_pg_db "bench_$size"
+  recreate_mysql_db "bench_$size"
   rm -f "$work/bench_$size.db"
   if [ "$size" = s40 ]; then
     for i in $(seq 40); do echo "CREATE TABLE t$i (id int PRIMARY KEY, v text); INSERT INTO t$i SELECT g, 'value ' || g FROM generate_series(1, 20) g;"; done |
@@ -68,31 +66,28 @@ drop_sources() { # size
 }
 
 # ---- the tools' floors, timed from the shell (process start included) --------
-now_ns() { date +%s%N; }
-
 tool_floor() { # engine size: one line per run, ms
-  local engine=$1 size=$2 a b
+  local engine=$1 size=$2 a
   for _ in $(seq "$runs"); do
     case $engine in
     pg)
       a=$(now_ns)
       psql -X -q -d postgres -c "CREATE DATABASE bench_tool TEMPLATE bench_$size"
-      b=$(now_ns)
+      ms_since "$a"
       psql -X -q -d postgres -c "DROP DATABASE bench_tool" ;;
     sqlite)
       a=$(now_ns)
       cp "$work/bench_$size.db" "$work/bench_tool.db"
-      b=$(now_ns)
+      ms_since "$a"
       rm -f "$work/bench_tool.db" ;;
     mysql)
       my -e "CREATE DATABASE bench_tool"
       a=$(now_ns)
       mariadb-dump -uroot -S "$MYSQL_UNIX_PORT" --single-transaction --routines \
         --triggers --events "bench_$size" | my bench_tool
-      b=$(now_ns)
+      ms_since "$a"
       my -e "DROP DATABASE bench_tool" ;;
     esac
-    echo $(( (b - a) / 1000 )) | awk '{printf "%.2f\n", $1 / 1000}'
   done
 }
 
@@ -150,7 +145,6 @@ for size in $sizes; do
   drop_sources "$size"
 done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 declare -A engine_name=([pg]=PostgreSQL [mysql]=MariaDB [sqlite]=SQLite)
 : > "$work/isolation.dat"
 for engine in $engines; do

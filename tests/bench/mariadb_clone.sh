@@ -6,10 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${RUNS:-5}
-my() { mariadb -uroot -S "$MYSQL_UNIX_PORT" "$@"; }
+. tests/bench/lib.sh
 
 src=bench_src
-my -e "DROP DATABASE IF EXISTS $src; CREATE DATABASE $src"
+recreate_mysql_db "$src"
 {
   for i in $(seq 1 40); do
     echo "CREATE TABLE small_$i (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(40) NOT NULL, qty INT NOT NULL DEFAULT 0, KEY by_name (name)) ENGINE=InnoDB;"
@@ -19,14 +19,11 @@ my -e "DROP DATABASE IF EXISTS $src; CREATE DATABASE $src"
   echo "INSERT INTO big (customer, amount, note) SELECT seq % 997, seq / 100, CONCAT('note ', seq) FROM seq_1_to_100000;"
 } | my "$src"
 
-. tests/bench/lib.sh
-
 dump_times=$(for i in $(seq "$runs"); do
-  my -e "DROP DATABASE IF EXISTS bench_dump; CREATE DATABASE bench_dump"
-  a=$(date +%s%N)
+  recreate_mysql_db bench_dump
+  a=$(now_ns)
   mariadb-dump -uroot -S "$MYSQL_UNIX_PORT" --single-transaction --routines --triggers --events "$src" | my bench_dump
-  b=$(date +%s%N)
-  echo $(( (b - a) / 1000000 ))
+  ms_since "$a"
 done | median)
 my -e "DROP DATABASE IF EXISTS bench_dump"
 clone_times=$(build/tests/mysql_clone_timer "$src" "$runs" | median)
@@ -35,4 +32,4 @@ my -e "DROP DATABASE $src"
 read -r dm dmin dmax <<< "$dump_times"
 read -r cm cmin cmax <<< "$clone_times"
 echo "| MariaDB: \`mariadb-dump \| mariadb\` (40 small tables + 100,000 rows) | $dm ms ($dmin-$dmax) | 1.00 |"
-echo "| MariaDB: dbclone in-server copy (same source) | $cm ms ($cmin-$cmax) | $(awk -v a="$cm" -v b="$dm" 'BEGIN {printf "%.2f", a / b}') |"
+echo "| MariaDB: dbclone in-server copy (same source) | $cm ms ($cmin-$cmax) | $(ratio "$cm" "$dm") |"

@@ -11,7 +11,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 . tests/bench/lib.sh
 
-psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_over" -c "CREATE DATABASE bench_over"
+recreate_pg_db bench_over
 # Alternating rounds, so that a slow spell of the machine falls on both.
 for _ in 1 2 3 4 5; do
   "$py" tests/bench/handout.py pg bench_over "$runs" 0 >> "$work/plain"
@@ -22,7 +22,7 @@ again=$(median < "$work/again")
 read -r pm pmin pmax <<< "$plain"
 read -r am amin amax <<< "$again"
 echo "| pg: plain connect (5 rounds of $runs, alternating) | $pm ms ($pmin-$pmax) | 1.00 |"
-echo "| pg: reconnect inside one test (clone already made; 5 rounds of $runs) | $am ms ($amin-$amax) | $(awk -v a="$am" -v b="$pm" 'BEGIN {printf "%.2f", a / b}') |"
+echo "| pg: reconnect inside one test (clone already made; 5 rounds of $runs) | $am ms ($amin-$amax) | $(ratio "$am" "$pm") |"
 
 base=$(for _ in $(seq 5); do "$py" tests/bench/memory.py bench_over | cut -d' ' -f1; done | median)
 with=$(for _ in $(seq 5); do LD_PRELOAD=$lib "$py" tests/bench/memory.py bench_over | cut -d' ' -f1; done | median)

@@ -7,7 +7,7 @@ runs=${RUNS:-5}
 py=/usr/bin/python3
 
 setup() {
-  PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_suite" -c "CREATE DATABASE bench_suite"
+  recreate_pg_db bench_suite
   psql -X -q -d bench_suite -c "CREATE TABLE items (id int PRIMARY KEY, qty int NOT NULL, name text);
     INSERT INTO items SELECT g, 1, 'item ' || g FROM generate_series(1, 100000) g;
     CREATE TABLE fixture_items AS SELECT * FROM items" -c "VACUUM ANALYZE"
@@ -31,7 +31,7 @@ done
 read -r rm _ _ <<< "${result[reload]}"
 for mode in none reload dbclone; do
   read -r m lo hi <<< "${result[$mode]}"
-  echo "| 50 tests, 100,000 rows: $mode | ${m} s ($lo-$hi) | $(awk -v a="$m" -v b="$rm" 'BEGIN {printf "%.2f", a / b}') | ${fails[$mode]} of 50 failed |"
+  echo "| 50 tests, 100,000 rows: $mode | ${m} s ($lo-$hi) | $(ratio "$m" "$rm") | ${fails[$mode]} of 50 failed |"
 done
 rm -f /tmp/dbclone-suite-$$.*
 psql -X -q -d postgres -c "DROP DATABASE bench_suite"
