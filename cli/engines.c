@@ -321,12 +321,11 @@ void engine_connect_command(const struct spec *sp, const char *name, char *out,
 
 void engine_mark_kept(const struct spec *sp, const char *name)
 {
-	char text[MARKER_MAX], run[sizeof(((struct marker *)0)->run)], err[1024];
+	char text[MARKER_MAX], err[1024];
 	struct marker m;
 
 	marker_for_self(&m, spec_source(sp));
-	snprintf(run, sizeof(run), "kept-%.120s", m.run);
-	snprintf(m.run, sizeof(m.run), "%s", run);
+	m.state = MARKER_KEPT;
 	marker_format(&m, text, sizeof(text));
 	if (!strcmp(sp->engine, "pg")) {
 		PGconn *admin = pg_admin(sp, err, sizeof(err));

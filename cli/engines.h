@@ -35,7 +35,7 @@ bool engine_drop(const struct spec *sp, const char *name, char *err,
  * Returns how many. */
 int engine_sweep_dead(const struct spec *sp);
 
-/* Marks a clone kept (--keep): its marker's run becomes "kept-RUN", which
+/* Marks a clone kept (--keep): its marker's state becomes kept, which
  * the next run's sweep and gc's owner check leave alone (gc --older-than
  * still drops it). */
 void engine_mark_kept(const struct spec *sp, const char *name);

@@ -202,8 +202,9 @@ int cmd_ls(int argc, char **argv)
 			continue;
 		}
 		format_age(f->m.created, age, sizeof(age));
-		printf("%-6s %-40s %-20s %-16s %-8ld %-6s %s\n", f->engine, f->name,
-		       f->m.source, f->m.host, (long)f->m.pid, age, f->m.run);
+		printf("%-6s %-40s %-20s %-16s %-8ld %-6s %s%s\n", f->engine, f->name,
+		       f->m.source, f->m.host, (long)f->m.pid, age,
+		       f->m.state == MARKER_KEPT ? "kept-" : "", f->m.run);
 	}
 	close_inventory(&inv);
 	return ok ? 0 : 1;
