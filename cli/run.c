@@ -15,10 +15,10 @@
 #include <unistd.h>
 
 #include "dbclone.h"
+#include "engine.h"
 #include "journal.h"
 #include "signals.h"
 #include "supervisor.h"
-#include "sqlite.h"
 
 static pid_t child;
 
@@ -62,109 +62,100 @@ bool cli_find_library(char *out, size_t outlen)
 	return false;
 }
 
-struct sweep {
-	const char *run;
-	int dropped;
+/* What the journal names, grouped by server: one admin connection and
+ * one list per server. */
+struct journaled {
+	const struct engine_ops *ops;
+	char clone[PATH_MAX];
+	char where[1024];
+	bool done;
 };
 
-/* Only a clone whose marker names this run is this run's to drop. */
-static bool of_this_run(const char *marker_text, const char *run)
-{
-	struct marker m;
+struct journal_lines {
+	struct journaled *items;
+	size_t n, cap;
+};
 
-	return marker_parse(marker_text, &m) && !strcmp(m.run, run);
+static void note_line(const char *engine, const char *clone, const char *where,
+		      void *ctx)
+{
+	struct journal_lines *j = ctx;
+	const struct engine_ops *ops = engine_by_name(engine);
+
+	if (!ops)
+		return;
+	if (j->n == j->cap) {
+		j->cap = j->cap ? j->cap * 2 : 16;
+		if (!(j->items = realloc(j->items, j->cap * sizeof(*j->items))))
+			abort();
+	}
+	j->items[j->n].ops = ops;
+	j->items[j->n].done = false;
+	snprintf(j->items[j->n].clone, sizeof(j->items[j->n].clone), "%s", clone);
+	snprintf(j->items[j->n].where, sizeof(j->items[j->n].where), "%s", where);
+	j->n++;
 }
 
-static void sweep_pg(struct sweep *sw, const char *clone, const char *where)
+static bool same_server(const struct journaled *a, const struct journaled *b)
 {
-	const char *params[] = {clone};
-	char err[512];
-	PGconn *admin;
-	PGresult *res;
+	return a->ops == b->ops && !strcmp(a->where, b->where);
+}
 
-	if (!(admin = cli_pg_admin(where)))
-		return;
-	res = PQexecParams(admin,
-			   "SELECT pg_catalog.shobj_description(oid, 'pg_database') "
-			   "FROM pg_catalog.pg_database WHERE datname = $1",
-			   1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-	    of_this_run(PQgetvalue(res, 0, 0), sw->run)) {
-		if (pg_drop(&cli_pg_api, admin, clone, true, err, sizeof(err)))
-			sw->dropped++;
+/* The clones of one server in the journal: those that still exist and
+ * whose marker names this run are dropped. One admin connection. */
+static int sweep_server(struct journal_lines *j, const struct journaled *first,
+			const char *run)
+{
+	const struct engine_ops *ops = first->ops;
+	struct failure f = {0};
+	struct spec sp;
+	void *admin = NULL;
+	int dropped = 0;
+
+	if (!ops->from_description(&sp, first->where) ||
+	    (ops->admin_open && !ops->admin_open(&sp, &admin, &f))) {
+		fprintf(stderr, "%s\n", f.why);
+		return 0;
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		struct journaled *e = &j->items[i];
+		char text[MARKER_MAX];
+		struct marker m;
+
+		if (e->done || !same_server(e, first))
+			continue;
+		e->done = true;
+		if (!engine_read_marker(ops, admin, e->clone, text, sizeof(text)) ||
+		    !marker_parse(text, &m) || m.state == MARKER_KEPT ||
+		    strcmp(m.run, run))
+			continue;
+		if (ops->drop(admin, e->clone, &f))
+			dropped++;
 		else
-			fprintf(stderr, "%s\n", err);
+			fprintf(stderr, "%s\n", f.why);
 	}
-	PQclear(res);
-	PQfinish(admin);
-}
-
-static void sweep_sqlite(struct sweep *sw, const char *clone)
-{
-	char marker[MARKER_MAX], err[512];
-
-	if (!sqlite_read_marker(clone, marker, sizeof(marker)) ||
-	    !of_this_run(marker, sw->run))
-		return;
-	if (sqlite_drop(clone, err, sizeof(err)))
-		sw->dropped++;
-	else
-		fprintf(stderr, "%s\n", err);
-}
-
-static void sweep_mysql(struct sweep *sw, const char *clone, const char *where)
-{
-	MYSQL *admin = cli_mysql_admin(where, false);
-	char err[512], *q;
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	size_t n = strlen(clone);
-
-	if (!admin)
-		return;
-	q = malloc(n * 2 + 128);
-	if (!q)
-		abort();
-	strcpy(q, "SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA "
-		  "WHERE SCHEMA_NAME = '");
-	mysql_real_escape_string(admin, q + strlen(q), clone, (unsigned long)n);
-	strcat(q, "'");
-	if (mysql_query(admin, q) == 0 && (res = mysql_store_result(admin))) {
-		if ((row = mysql_fetch_row(res)) && of_this_run(row[0], sw->run)) {
-			if (mysql_drop(&cli_mysql_api, admin, clone, err, sizeof(err)))
-				sw->dropped++;
-			else
-				fprintf(stderr, "%s\n", err);
-		}
-		mysql_free_result(res);
-	}
-	free(q);
-	mysql_close(admin);
+	if (admin)
+		ops->admin_close(admin);
+	return dropped;
 }
 
 /* A clone recorded in the journal that still exists belongs to a process
  * that never reached its exit handler. Its marker must name this run. */
-static void sweep_one(const char *engine, const char *clone, const char *where,
-		      void *ctx)
-{
-	if (!strcmp(engine, "pg"))
-		sweep_pg(ctx, clone, where);
-	else if (!strcmp(engine, "sqlite"))
-		sweep_sqlite(ctx, clone);
-	else if (!strcmp(engine, "mysql"))
-		sweep_mysql(ctx, clone, where);
-}
-
 static void sweep_run(const char *dir, const char *run)
 {
-	struct sweep sw = {run, 0};
+	struct journal_lines j = {0};
 	char path[PATH_MAX + 16];
+	int dropped = 0;
 
-	journal_read(dir, sweep_one, &sw);
-	if (sw.dropped)
+	journal_read(dir, note_line, &j);
+	for (size_t i = 0; i < j.n; i++)
+		if (!j.items[i].done)
+			dropped += sweep_server(&j, &j.items[i], run);
+	free(j.items);
+	if (dropped)
 		fprintf(stderr, "dbclone: dropped %d clone(s) that processes of "
 			"this run left behind (killed before their exit)\n",
-			sw.dropped);
+			dropped);
 	snprintf(path, sizeof(path), "%s/journal", dir);
 	unlink(path);
 	rmdir(dir);

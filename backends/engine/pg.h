@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <libpq-fe.h>
 
+#include "failure.h"
 #include "marker.h"
 
 #define PG_NAME_MAX 63 /* NAMEDATALEN - 1 */
@@ -95,6 +96,29 @@ PGconn *pg_admin_connect(const struct pg_api *api, const struct pg_params *p,
 bool pg_clone(const struct pg_api *api, PGconn *admin, const char *source,
 	      const char *clone, const char *owner, const struct marker *m,
 	      char *err, size_t errlen);
+
+/* pg_clone with the failure's kind (from its SQLSTATE). */
+bool pg_copy(const struct pg_api *api, PGconn *admin, const char *source,
+	     const char *clone, const char *owner, const struct marker *m,
+	     struct failure *f);
+
+/* A golden copy: a template nobody may connect to never blocks a clone,
+ * and any role with CREATEDB may copy it. */
+bool pg_freeze(const struct pg_api *api, PGconn *admin, const char *name,
+	       struct failure *f);
+
+/* The clone's comment becomes m. */
+bool pg_write_marker(const struct pg_api *api, PGconn *admin, const char *name,
+		     const struct marker *m, struct failure *f);
+
+/* One connection to a fresh clone builds its catalog caches
+ * (pg_internal.init): made ahead, a test's own first connect is as fast
+ * as any. */
+void pg_warm(const struct pg_api *api, const char *conninfo, const char *name);
+
+/* psql "options of conninfo but password and dbname, dbname='name'" */
+void pg_connect_command(const struct pg_api *api, const char *conninfo,
+			const char *name, char *out, size_t outlen);
 
 /* DROP DATABASE IF EXISTS; force cuts its sessions first. */
 bool pg_drop(const struct pg_api *api, PGconn *admin, const char *clone,

@@ -1,3 +1,4 @@
+/* SQLite: resolve a source file, copy it, drop, list, mark. */
 #include "sqlite.h"
 
 #include <ctype.h>
@@ -376,6 +377,27 @@ bool sqlite_drop(const char *clone, char *err, size_t errlen)
 	}
 	remove_side_files(clone);
 	return true;
+}
+
+bool sqlite_write_marker(const char *clone, const struct marker *m)
+{
+	char path[PATH_MAX + 16], tmp[PATH_MAX + 32], text[MARKER_MAX];
+	int fd, n = marker_format(m, text, sizeof(text));
+	bool ok;
+
+	/* Written aside and renamed: a reader sees the old marker or the new
+	 * one, never half of one. */
+	snprintf(path, sizeof(path), "%s%s", clone, MARKER_SUFFIX);
+	snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return false;
+	ok = write(fd, text, (size_t)n) == n;
+	ok &= close(fd) == 0;
+	if (ok && rename(tmp, path) == 0)
+		return true;
+	unlink(tmp);
+	return false;
 }
 
 bool sqlite_read_marker(const char *clone, char *out, size_t outlen)

@@ -73,6 +73,9 @@ bool sqlite_list(const char *dir,
 		 void (*fn)(const struct sqlite_clone_info *info, void *ctx),
 		 void *ctx, char *err, size_t errlen);
 
+/* Replaces a clone's marker file (mode 0600). */
+bool sqlite_write_marker(const char *clone, const struct marker *m);
+
 /* The marker of a clone, read from its marker file. */
 bool sqlite_read_marker(const char *clone, char *out, size_t outlen);
 
