@@ -210,95 +210,125 @@ static int listen_on(const char *dir, char *path, size_t pathlen)
 	return fd;
 }
 
-int cmd_run(int argc, char **argv)
-{
-	char lib[PATH_MAX], run[256], host[128] = "", dir[PATH_MAX];
-	char sock_path[PATH_MAX + 16];
-	const char *tmp = getenv("TMPDIR"), *old, *pool_arg = NULL;
-	struct sigaction sa = {0};
-	bool per_process = false;
-	const char *keep_arg = getenv("DBCLONE_KEEP");
-	enum keep keep = KEEP_NEVER;
-	int i, status = 0, listen_fd, pool;
-	sigset_t unblocked;
-	char *preload;
+/* What `dbclone run` was asked: its options, and where CMD starts in argv. */
+struct run_args {
+	const char *pool_arg, *keep_arg;
+	bool per_process;
+	enum keep keep;
+	int pool, cmd;
+};
 
+static bool parse_keep(const char *arg, enum keep *keep)
+{
+	*keep = KEEP_NEVER;
+	if (!arg || !*arg || !strcmp(arg, "never"))
+		return true;
+	if (!strcmp(arg, "failed"))
+		*keep = KEEP_FAILED;
+	else if (!strcmp(arg, "always"))
+		*keep = KEEP_ALWAYS;
+	else {
+		fprintf(stderr, "dbclone: --keep=\"%s\" is not valid; use "
+			"never, failed or always\n", arg);
+		return false;
+	}
+	return true;
+}
+
+static bool parse_run_args(int argc, char **argv, struct run_args *r)
+{
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	r->keep_arg = getenv("DBCLONE_KEEP");
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		if (!strcmp(argv[i], "--per-process")) {
-			per_process = true;
+			r->per_process = true;
 		} else if (!strcmp(argv[i], "--pool") && i + 1 < argc) {
-			pool_arg = argv[++i];
+			r->pool_arg = argv[++i];
 		} else if (!strncmp(argv[i], "--pool=", 7)) {
-			pool_arg = argv[i] + 7;
+			r->pool_arg = argv[i] + 7;
 		} else if (!strncmp(argv[i], "--keep=", 7)) {
-			keep_arg = argv[i] + 7;
+			r->keep_arg = argv[i] + 7;
 		} else {
 			fprintf(stderr, "dbclone: run does not take \"%s\"; use "
 				"dbclone run [--per-process] [--pool N] [--keep=failed|always] "
 				"-- CMD ...\n",
 				argv[i]);
-			return 2;
+			return false;
 		}
 	}
 	if (i + 1 >= argc) {
 		fprintf(stderr, "dbclone: run needs a command; use dbclone run "
 			"-- CMD ...\n");
-		return 2;
+		return false;
 	}
-	if (keep_arg && *keep_arg) {
-		if (!strcmp(keep_arg, "failed"))
-			keep = KEEP_FAILED;
-		else if (!strcmp(keep_arg, "always"))
-			keep = KEEP_ALWAYS;
-		else if (strcmp(keep_arg, "never")) {
-			fprintf(stderr, "dbclone: --keep=\"%s\" is not valid; use "
-				"never, failed or always\n", keep_arg);
-			return 2;
-		}
-	}
-	if ((pool = pool_size(pool_arg)) < 0) {
+	r->cmd = i + 1;
+	if (!parse_keep(r->keep_arg, &r->keep))
+		return false;
+	if ((r->pool = pool_size(r->pool_arg)) < 0) {
 		fprintf(stderr, "dbclone: pool size \"%s\" is not a number; give "
 			"the number of ready clones per source, e.g. --pool 2\n",
-			pool_arg ? pool_arg : getenv("DBCLONE_POOL"));
-		return 2;
+			r->pool_arg ? r->pool_arg : getenv("DBCLONE_POOL"));
+		return false;
 	}
+	return true;
+}
+
+/* The run's id and private directory, and the environment every process
+ * of the run inherits: the library prepended to LD_PRELOAD (never
+ * overwritten: the program may preload its own), the run, its socket. */
+static int prepare_run(const struct run_args *r, char *run, size_t runlen,
+		       char *dir, size_t dirlen, char *sock, size_t socklen)
+{
+	const char *tmp = getenv("TMPDIR"), *old;
+	char lib[PATH_MAX], host[128] = "", *preload;
+	int fd;
+
 	if (!cli_find_library(lib, sizeof(lib))) {
 		fprintf(stderr, "dbclone: cannot find libdbclone.so next to the "
 			"command or in ../lib/dbclone; reinstall, or set "
 			"DBCLONE_LIBRARY to its path\n");
-		return 2;
+		return -1;
 	}
 	gethostname(host, sizeof(host) - 1);
-	snprintf(run, sizeof(run), "%s-%ld-%ld", host, (long)getpid(),
-		 (long)time(NULL));
-	snprintf(dir, sizeof(dir), "%s/dbclone-run-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
+	snprintf(run, runlen, "%s-%ld-%ld", host, (long)getpid(), (long)time(NULL));
+	snprintf(dir, dirlen, "%s/dbclone-run-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
 		fprintf(stderr, "dbclone: cannot make a run directory in %s: %s; "
 			"set TMPDIR to a writable directory\n",
 			tmp && *tmp ? tmp : "/tmp", strerror(errno));
-		return 2;
+		return -1;
 	}
-	/* Prepend, never overwrite: the program may preload its own. */
 	old = getenv("LD_PRELOAD");
 	if (asprintf(&preload, "%s%s%s", lib, old && *old ? ":" : "",
 		     old ? old : "") < 0)
-		return 2;
+		return -1;
 	setenv("LD_PRELOAD", preload, 1);
 	setenv("DBCLONE_RUN", run, 1);
 	setenv("DBCLONE_RUN_DIR", dir, 1);
 	free(preload);
 	/* Per process or shared, the run supervises: every process keeps a
 	 * socket to it for its life. */
-	if ((listen_fd = listen_on(dir, sock_path, sizeof(sock_path))) < 0) {
+	if ((fd = listen_on(dir, sock, socklen)) < 0) {
 		rmdir(dir);
-		return 2;
+		return -1;
 	}
-	setenv("DBCLONE_SOCKET", sock_path, 1);
-	if (per_process)
+	setenv("DBCLONE_SOCKET", sock, 1);
+	if (r->per_process)
 		setenv("DBCLONE_PER_PROCESS", "1", 1);
 	else
 		unsetenv("DBCLONE_PER_PROCESS");
+	return fd;
+}
+
+/* Starts CMD; until the supervisor takes over, terminal signals are
+ * passed on and the boundary signal waits. */
+static bool start_command(char **cmd)
+{
+	struct sigaction sa = {0};
+	sigset_t unblocked, set;
+	int boundary = boundary_signal_from(getenv("DBCLONE_SIGNAL"));
 
 	/* A parent that ignores SIGCHLD would make waitpid fail. */
 	signal(SIGCHLD, SIG_DFL);
@@ -308,37 +338,47 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-
-	/* Until the supervisor has its handler, the boundary signal waits:
-	 * its default action would end the supervisor. */
-	{
-		int boundary = boundary_signal_from(getenv("DBCLONE_SIGNAL"));
-		sigset_t set;
-
-		sigemptyset(&set);
-		if (boundary > 0)
-			sigaddset(&set, boundary);
-		sigprocmask(SIG_BLOCK, &set, &unblocked);
-	}
+	/* Its default action would end the supervisor. */
+	sigemptyset(&set);
+	if (boundary > 0)
+		sigaddset(&set, boundary);
+	sigprocmask(SIG_BLOCK, &set, &unblocked);
 	child = fork();
 	if (child < 0) {
-		fprintf(stderr, "dbclone: cannot start %s: %s\n", argv[i + 1],
+		fprintf(stderr, "dbclone: cannot start %s: %s\n", cmd[0],
 			strerror(errno));
-		return 2;
+		return false;
 	}
 	if (child == 0) {
 		sigprocmask(SIG_SETMASK, &unblocked, NULL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
-		execvp(argv[i + 1], argv + i + 1);
+		execvp(cmd[0], cmd);
 		fprintf(stderr, "dbclone: cannot run %s: %s; check the command\n",
-			argv[i + 1], strerror(errno));
+			cmd[0], strerror(errno));
 		_exit(127);
 	}
+	return true;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	char run[256], dir[PATH_MAX], sock_path[PATH_MAX + 16];
+	struct run_args r;
+	int status, listen_fd;
+
+	if (!parse_run_args(argc, argv, &r))
+		return 2;
+	listen_fd = prepare_run(&r, run, sizeof(run), dir, sizeof(dir), sock_path,
+				sizeof(sock_path));
+	if (listen_fd < 0)
+		return 2;
+	if (!start_command(argv + r.cmd))
+		return 2;
 	/* The run's own work must not be intercepted. */
 	unsetenv("LD_PRELOAD");
-	status = supervise(listen_fd, child, pool, keep, per_process);
+	status = supervise(listen_fd, child, r.pool, r.keep, r.per_process);
 	close(listen_fd);
 	unlink(sock_path);
 	sweep_run(dir, run);
