@@ -20,10 +20,7 @@ struct pg_api;
 struct mysql_api;
 struct sqlite_api;
 
-/* Called for every clone listed: its name (SQLite: its path) and its
- * marker's text, NULL when it has none. */
-typedef void (*engine_list_fn)(const char *name, const char *marker,
-			       void *ctx);
+typedef clone_list_fn engine_list_fn;
 
 struct engine_ops {
 	const char *name; /* on the wire and in the journal: pg, sqlite, mysql */

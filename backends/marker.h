@@ -38,6 +38,10 @@ struct marker {
 	char source[512];
 };
 
+/* Called for every clone a backend lists: its name (SQLite: its path) and
+ * its marker's text, NULL when it has none. */
+typedef void (*clone_list_fn)(const char *name, const char *marker, void *ctx);
+
 /* Writes a clone name for source into out: "dbclone_<label>_<tag>_<seq>",
  * at most maxlen bytes (63 for PostgreSQL), unique across hosts (tag hashes
  * the host name), processes and time (tag mixes pid and start time).

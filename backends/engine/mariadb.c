@@ -758,8 +758,7 @@ bool mysql_drop(const struct mysql_api *api, MYSQL *admin, const char *clone,
 	return ok;
 }
 
-bool mysql_list(const struct mysql_api *api, MYSQL *admin,
-		void (*fn)(const struct mysql_clone_info *info, void *ctx),
+bool mysql_list(const struct mysql_api *api, MYSQL *admin, clone_list_fn fn,
 		void *ctx, char *err, size_t errlen)
 {
 	struct results r;
@@ -777,11 +776,8 @@ bool mysql_list(const struct mysql_api *api, MYSQL *admin,
 		free_results(api, &r);
 		return false;
 	}
-	while ((row = api->fetch_row(r.sets[0]))) {
-		struct mysql_clone_info info = {row[0], row[1]};
-
-		fn(&info, ctx);
-	}
+	while ((row = api->fetch_row(r.sets[0])))
+		fn(row[0], row[1], ctx);
 	free_results(api, &r);
 	return true;
 }

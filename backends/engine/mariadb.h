@@ -89,13 +89,9 @@ bool mysql_grant_clone(const struct mysql_api *api, MYSQL *admin,
 bool mysql_drop(const struct mysql_api *api, MYSQL *admin, const char *clone,
 		char *err, size_t errlen);
 
-struct mysql_clone_info {
-	const char *name;
-	const char *comment;
-};
-
-bool mysql_list(const struct mysql_api *api, MYSQL *admin,
-		void (*fn)(const struct mysql_clone_info *info, void *ctx),
+/* Calls fn for every schema whose name starts with dbclone_, with its
+ * comment. */
+bool mysql_list(const struct mysql_api *api, MYSQL *admin, clone_list_fn fn,
 		void *ctx, char *err, size_t errlen);
 
 #endif

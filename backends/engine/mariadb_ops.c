@@ -105,25 +105,11 @@ static bool my_drop(void *admin, const char *name, struct failure *f)
 	return mysql_drop(engine_mysql_api, admin, name, f->why, sizeof(f->why));
 }
 
-struct list_ctx {
-	engine_list_fn fn;
-	void *ctx;
-};
-
-static void my_each(const struct mysql_clone_info *info, void *vctx)
-{
-	struct list_ctx *l = vctx;
-
-	l->fn(info->name, info->comment, l->ctx);
-}
-
 static bool my_list(void *admin, engine_list_fn fn, void *ctx,
 		    struct failure *f)
 {
-	struct list_ctx l = {fn, ctx};
-
 	f->kind = FAIL_INVALID;
-	return mysql_list(engine_mysql_api, admin, my_each, &l, f->why,
+	return mysql_list(engine_mysql_api, admin, fn, ctx, f->why,
 			  sizeof(f->why));
 }
 

@@ -858,12 +858,11 @@ bool pg_drop(const struct pg_api *api, PGconn *admin, const char *clone,
 	return done;
 }
 
-bool pg_list(const struct pg_api *api, PGconn *admin,
-	     void (*fn)(const struct pg_clone_info *info, void *ctx),
+bool pg_list(const struct pg_api *api, PGconn *admin, clone_list_fn fn,
 	     void *ctx, char *err, size_t errlen)
 {
 	PGresult *res = run(api, admin,
-			    "SELECT d.datname, pg_catalog.pg_get_userbyid(d.datdba), "
+			    "SELECT d.datname, "
 			    "pg_catalog.shobj_description(d.oid, 'pg_database') "
 			    "FROM pg_catalog.pg_database d "
 			    "WHERE d.datname LIKE 'dbclone\\_%' ORDER BY 1", 0, NULL);
@@ -876,16 +875,9 @@ bool pg_list(const struct pg_api *api, PGconn *admin,
 		api->clear(res);
 		return false;
 	}
-	for (int i = 0; i < api->ntuples(res); i++) {
-		struct pg_clone_info info = {
-			.name = api->getvalue(res, i, 0),
-			.owner = api->getvalue(res, i, 1),
-			.comment = api->getisnull(res, i, 2) ? NULL :
-					api->getvalue(res, i, 2),
-		};
-
-		fn(&info, ctx);
-	}
+	for (int i = 0; i < api->ntuples(res); i++)
+		fn(api->getvalue(res, i, 0),
+		   api->getisnull(res, i, 1) ? NULL : api->getvalue(res, i, 1), ctx);
 	api->clear(res);
 	return true;
 }

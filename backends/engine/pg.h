@@ -124,15 +124,9 @@ void pg_connect_command(const struct pg_api *api, const char *conninfo,
 bool pg_drop(const struct pg_api *api, PGconn *admin, const char *clone,
 	     bool force, char *err, size_t errlen);
 
-struct pg_clone_info {
-	const char *name;
-	const char *owner;
-	const char *comment; /* NULL when there is none */
-};
-
-/* Calls fn for every database whose name starts with dbclone_. */
-bool pg_list(const struct pg_api *api, PGconn *admin,
-	     void (*fn)(const struct pg_clone_info *info, void *ctx),
+/* Calls fn for every database whose name starts with dbclone_, with its
+ * comment. */
+bool pg_list(const struct pg_api *api, PGconn *admin, clone_list_fn fn,
 	     void *ctx, char *err, size_t errlen);
 
 /* A conninfo that reaches the server of src as user, without password:

@@ -104,25 +104,11 @@ static bool pg_drop_op(void *admin, const char *name, struct failure *f)
 	return pg_drop(engine_pg_api, admin, name, true, f->why, sizeof(f->why));
 }
 
-struct list_ctx {
-	engine_list_fn fn;
-	void *ctx;
-};
-
-static void pg_each(const struct pg_clone_info *info, void *vctx)
-{
-	struct list_ctx *l = vctx;
-
-	l->fn(info->name, info->comment, l->ctx);
-}
-
 static bool pg_list_op(void *admin, engine_list_fn fn, void *ctx,
 		       struct failure *f)
 {
-	struct list_ctx l = {fn, ctx};
-
 	f->kind = FAIL_INVALID;
-	return pg_list(engine_pg_api, admin, pg_each, &l, f->why, sizeof(f->why));
+	return pg_list(engine_pg_api, admin, fn, ctx, f->why, sizeof(f->why));
 }
 
 static bool pg_mark(void *admin, const char *name, const struct marker *m)

@@ -414,9 +414,8 @@ bool sqlite_read_marker(const char *clone, char *out, size_t outlen)
 	return ok;
 }
 
-bool sqlite_list(const char *dir,
-		 void (*fn)(const struct sqlite_clone_info *info, void *ctx),
-		 void *ctx, char *err, size_t errlen)
+bool sqlite_list(const char *dir, clone_list_fn fn, void *ctx, char *err,
+		 size_t errlen)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -431,16 +430,14 @@ bool sqlite_list(const char *dir,
 	while ((e = readdir(d))) {
 		size_t n = strlen(e->d_name), s = strlen(CLONE_SUFFIX);
 		char path[PATH_MAX + 256], marker[MARKER_MAX];
-		struct sqlite_clone_info info;
 
 		if (!is_clone_name(e->d_name) || n <= s ||
 		    strcmp(e->d_name + n - s, CLONE_SUFFIX) != 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		info.path = path;
-		info.marker = sqlite_read_marker(path, marker, sizeof(marker)) ?
-				      marker : NULL;
-		fn(&info, ctx);
+		fn(path, sqlite_read_marker(path, marker, sizeof(marker)) ? marker
+									    : NULL,
+		   ctx);
 	}
 	closedir(d);
 	return true;

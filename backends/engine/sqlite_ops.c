@@ -62,30 +62,17 @@ static bool sq_drop(void *admin, const char *name, struct failure *f)
 	return sqlite_drop(name, f->why, sizeof(f->why));
 }
 
-struct list_ctx {
-	engine_list_fn fn;
-	void *ctx;
-};
-
-static void sq_each(const struct sqlite_clone_info *info, void *vctx)
-{
-	struct list_ctx *l = vctx;
-
-	l->fn(info->path, info->marker, l->ctx);
-}
-
 /* An unusable DBCLONE_DIR holds no clone of ours. */
 static bool sq_list(void *admin, engine_list_fn fn, void *ctx,
 		    struct failure *f)
 {
-	struct list_ctx l = {fn, ctx};
 	char dir[PATH_MAX];
 
 	(void)admin;
 	f->kind = FAIL_INVALID;
 	if (!sqlite_clone_dir(false, dir, sizeof(dir), f->why, sizeof(f->why)))
 		return true;
-	return sqlite_list(dir, sq_each, &l, f->why, sizeof(f->why));
+	return sqlite_list(dir, fn, ctx, f->why, sizeof(f->why));
 }
 
 static bool sq_read_marker(void *admin, const char *name, char *out,
