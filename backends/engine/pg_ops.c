@@ -46,9 +46,10 @@ static bool pg_open(const struct spec *sp, void **admin, struct failure *f)
 	struct pg_params p = {0};
 
 	if (!pg_params_from_conninfo(engine_pg_api, &p, sp->pg.conninfo))
+		/* The options may hold a password: never repeated here. */
 		return fail(f, FAIL_INVALID, "dbclone: the connection options "
-			    "\"%s\" cannot be parsed; use e.g. \"host=/run/postgresql "
-			    "port=5432\"", sp->pg.conninfo);
+			    "cannot be parsed; give a conninfo such as "
+			    "\"host=/run/postgresql port=5432\"");
 	/* libpq keeps no SQLSTATE for a failed connect: gone. */
 	f->kind = FAIL_GONE;
 	*admin = pg_admin_connect(engine_pg_api, &p, getenv("DBCLONE_PG_ADMIN"),
