@@ -12,12 +12,12 @@ PG_SYSCONFDIR := $(shell pg_config --sysconfdir 2>/dev/null || echo /etc/postgre
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE \
-	-Ibackends -I$(PG_INCLUDE) $(MARIADB_INCLUDE) -DPG_SYSCONFDIR='"$(PG_SYSCONFDIR)"' $(CFLAGS)
+	-Ibackends -Ibackends/engine -I$(PG_INCLUDE) $(MARIADB_INCLUDE) -DPG_SYSCONFDIR='"$(PG_SYSCONFDIR)"' $(CFLAGS)
 
-BACKEND_SRC := $(wildcard backends/*.c)
+BACKEND_SRC := $(wildcard backends/*.c backends/engine/*.c)
 LIB_SRC := $(wildcard interpose/*.c) $(BACKEND_SRC)
 CLI_SRC := $(wildcard cli/*.c) $(BACKEND_SRC)
-HEADERS := $(wildcard backends/*.h interpose/*.h cli/*.h)
+HEADERS := $(wildcard backends/*.h backends/engine/*.h interpose/*.h cli/*.h)
 
 # The library links no client library (-z defs proves it calls none by
 # name): it binds to the copies the program loaded.

@@ -1,3 +1,4 @@
+/* The run journal: append a clone made under a run, read them back. */
 #include "journal.h"
 
 #include <fcntl.h>

@@ -1,7 +1,9 @@
+/* Clone names, markers (v1 and v2) and durations. */
 #include "marker.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,28 +23,57 @@ static uint32_t fnv1a(const char *s)
 	return h;
 }
 
+/* The library calls these from many threads: what is read once is read
+ * under pthread_once. */
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+static char self_host[256];
+static time_t self_started;
+
+static void read_self(void)
+{
+	if (gethostname(self_host, sizeof(self_host) - 1) != 0)
+		strcpy(self_host, "unknown");
+	self_started = time(NULL);
+}
+
 static const char *host_name(void)
 {
-	static char name[256];
+	pthread_once(&self_once, read_self);
+	return self_host;
+}
 
-	if (!name[0] && gethostname(name, sizeof(name) - 1) != 0)
-		strcpy(name, "unknown");
-	return name;
+/* Field 22 of /proc/PID/stat, after the command name (which may hold
+ * spaces and parentheses, hence the last ')'). 0 when unknown. */
+static unsigned long long process_start(pid_t pid)
+{
+	char path[64], line[1024], *p;
+	unsigned long long start = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	if (fgets(line, sizeof(line), f) && (p = strrchr(line, ')'))) {
+		for (int field = 2; p && field < 22; field++)
+			p = strchr(p + 1, ' ');
+		if (p)
+			start = strtoull(p + 1, NULL, 10);
+	}
+	fclose(f);
+	return start;
 }
 
 bool clone_name(const char *source, unsigned long seq, size_t maxlen,
 		char *out, size_t outlen)
 {
-	static time_t started;
 	char tail[64];
 	size_t room, n = 0;
 	const char *base;
 
-	if (!started)
-		started = time(NULL);
+	host_name(); /* and self_started */
 	/* The tag keeps names from two hosts, or from a reused pid, apart. */
 	snprintf(tail, sizeof(tail), "_%08x%04x_%ld_%lu",
-		 fnv1a(host_name()), (unsigned)(started & 0xffff),
+		 fnv1a(host_name()), (unsigned)(self_started & 0xffff),
 		 (long)getpid(), seq);
 	if (maxlen >= outlen)
 		maxlen = outlen - 1;
@@ -72,58 +103,121 @@ bool is_clone_name(const char *name)
 	return strncmp(name, CLONE_PREFIX, strlen(CLONE_PREFIX)) == 0;
 }
 
+static const char *const state_names[] = {"made", "intent", "kept"};
+
 int marker_format(const struct marker *m, char *out, size_t outlen)
 {
+	if (m->state == MARKER_MADE && !m->layer[0])
+		return snprintf(out, outlen,
+				"dbclone v1 host=%s pid=%ld run=%s created=%lld "
+				"source=%s", m->host, (long)m->pid, m->run,
+				(long long)m->created, m->source);
 	return snprintf(out, outlen,
-			"dbclone v1 host=%s pid=%ld run=%s created=%lld source=%s",
-			m->host, (long)m->pid, m->run, (long long)m->created,
+			"dbclone v2 host=%s pid=%ld start=%llu run=%s state=%s "
+			"layer=%s created=%lld source=%s",
+			m->host, (long)m->pid, m->start, m->run,
+			state_names[m->state], m->layer, (long long)m->created,
 			m->source);
 }
 
-/* Copies the value of "key=" up to the next space. */
-static bool field(const char *text, const char *key, char *out, size_t outlen)
+static bool parse_number(const char *text, long long *out)
 {
-	const char *p = strstr(text, key);
-	size_t n;
+	char *end;
 
-	if (!p)
+	errno = 0;
+	*out = strtoll(text, &end, 10);
+	return *text && !*end && !errno && *out >= 0;
+}
+
+static bool copy_value(char *out, size_t outlen, const char *value)
+{
+	if (strlen(value) >= outlen)
 		return false;
-	p += strlen(key);
-	n = strcspn(p, " ");
-	if (n >= outlen)
+	strcpy(out, value);
+	return true;
+}
+
+/* The fields every version has, as bits of what parse_field saw. */
+enum { HAS_HOST = 1, HAS_PID = 2, HAS_RUN = 4, HAS_CREATED = 8, HAS_ALL = 15 };
+
+/* One "key=value" of the marker's head into m. Unknown keys are room for
+ * later versions. */
+static bool parse_field(const char *key, const char *value, struct marker *m,
+			int *seen)
+{
+	long long n = 0;
+
+	if (!strcmp(key, "host"))
+		return (*seen |= HAS_HOST) && copy_value(m->host, sizeof(m->host), value);
+	if (!strcmp(key, "run"))
+		return (*seen |= HAS_RUN) && copy_value(m->run, sizeof(m->run), value);
+	if (!strcmp(key, "pid")) {
+		*seen |= HAS_PID;
+		m->pid = parse_number(value, &n) ? (pid_t)n : 0;
+		return m->pid > 0;
+	}
+	if (!strcmp(key, "created")) {
+		*seen |= HAS_CREATED;
+		if (!parse_number(value, &n))
+			return false;
+		m->created = (time_t)n;
+		return true;
+	}
+	if (m->version < 2)
+		return true;
+	if (!strcmp(key, "start")) {
+		if (!parse_number(value, &n))
+			return false;
+		m->start = (unsigned long long)n;
+		return true;
+	}
+	if (!strcmp(key, "layer"))
+		return copy_value(m->layer, sizeof(m->layer), value);
+	if (!strcmp(key, "state")) {
+		for (size_t i = 0; i < sizeof(state_names) / sizeof(*state_names); i++)
+			if (!strcmp(value, state_names[i])) {
+				m->state = (enum marker_state)i;
+				return true;
+			}
 		return false;
-	memcpy(out, p, n);
-	out[n] = '\0';
+	}
 	return true;
 }
 
 bool marker_parse(const char *text, struct marker *m)
 {
-	char num[32];
+	char head[MARKER_MAX], *tok, *save = NULL;
 	const char *src;
-	char *end;
+	int seen = 0;
 
 	memset(m, 0, sizeof(*m));
-	if (!text || strncmp(text, "dbclone v1 ", 11) != 0)
+	if (!text || strncmp(text, "dbclone v", 9) != 0 ||
+	    (text[9] != '1' && text[9] != '2') || text[10] != ' ')
 		return false;
-	if (!field(text, " host=", m->host, sizeof(m->host)) ||
-	    !field(text, " run=", m->run, sizeof(m->run)))
+	m->version = text[9] - '0';
+	/* The source comes last and may hold spaces, even " run=". */
+	if (!(src = strstr(text, " source=")) ||
+	    (size_t)(src - text) >= sizeof(head))
 		return false;
-	if (!field(text, " pid=", num, sizeof(num)))
-		return false;
-	m->pid = (pid_t)strtol(num, &end, 10);
-	if (*end || m->pid <= 0)
-		return false;
-	if (!field(text, " created=", num, sizeof(num)))
-		return false;
-	m->created = (time_t)strtoll(num, &end, 10);
-	if (*end)
-		return false;
-	/* The source comes last and may hold spaces. */
-	src = strstr(text, " source=");
-	if (!src)
+	memcpy(head, text + 11, (size_t)(src - text - 11));
+	head[src - text - 11] = '\0';
+	for (tok = strtok_r(head, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(tok, '=');
+
+		if (!eq)
+			return false;
+		*eq = '\0';
+		if (!parse_field(tok, eq + 1, m, &seen))
+			return false;
+	}
+	if (seen != HAS_ALL)
 		return false;
 	snprintf(m->source, sizeof(m->source), "%s", src + 8);
+	/* v1 said "kept" in the run's name. */
+	if (m->version == 1 && !strncmp(m->run, "kept-", 5)) {
+		m->state = MARKER_KEPT;
+		memmove(m->run, m->run + 5, strlen(m->run + 5) + 1);
+	}
 	return true;
 }
 
@@ -134,6 +228,7 @@ void marker_for_self(struct marker *m, const char *source)
 	memset(m, 0, sizeof(*m));
 	snprintf(m->host, sizeof(m->host), "%s", host_name());
 	m->pid = getpid();
+	m->start = process_start(m->pid);
 	m->created = time(NULL);
 	if (run && *run && !strchr(run, ' '))
 		snprintf(m->run, sizeof(m->run), "%s", run);
@@ -144,8 +239,12 @@ void marker_for_self(struct marker *m, const char *source)
 
 bool marker_owner_gone(const struct marker *m)
 {
-	return strncmp(m->run, "kept-", 5) != 0 && !strcmp(m->host, host_name()) &&
-	       kill(m->pid, 0) != 0 && errno != EPERM;
+	if (m->state == MARKER_KEPT || strcmp(m->host, host_name()) != 0)
+		return false;
+	if (kill(m->pid, 0) != 0 && errno != EPERM)
+		return true;
+	return m->start && process_start(m->pid) &&
+	       process_start(m->pid) != m->start;
 }
 
 bool parse_duration(const char *text, long *seconds)

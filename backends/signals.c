@@ -1,3 +1,4 @@
+/* The boundary signal's name, from DBCLONE_SIGNAL. */
 #include "signals.h"
 
 #include <signal.h>

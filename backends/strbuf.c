@@ -1,3 +1,4 @@
+/* A growable string for SQL batches; one_line() for server messages. */
 #include "strbuf.h"
 
 #include <stdarg.h>

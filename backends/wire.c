@@ -1,3 +1,4 @@
+/* The supervisor protocol's lines: fields, escapes, send and receive. */
 #include "wire.h"
 
 #include <errno.h>

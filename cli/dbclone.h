@@ -22,17 +22,8 @@ int cmd_gc(int argc, char **argv);
 int cmd_next(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 
-/* An admin connection to the maintenance database of the server that
- * conninfo (or DBCLONE_PG_ADMIN, or libpq's defaults) names. */
-PGconn *cli_pg_admin(const char *conninfo);
-
 /* The library `dbclone run` preloads: DBCLONE_LIBRARY, else next to the
  * command, else PREFIX/lib/dbclone. */
 bool cli_find_library(char *out, size_t outlen);
-
-/* An admin connection to the MariaDB server that where ("host=h port=p
- * socket=s user=u", or NULL for the client library's defaults) names, as
- * DBCLONE_MYSQL_ADMIN says when set. quiet: no error on stderr. */
-MYSQL *cli_mysql_admin(const char *where, bool quiet);
 
 #endif

@@ -1,22 +1,15 @@
-/* What the run supervisor does on each engine: copy a source (or its
- * golden) into a new clone, and drop one, from the fields a library
- * instance sent (a "spec"). */
+/* What the run supervisor does on each engine, through the engine table:
+ * copy a source (or its golden) into a new clone, drop one, sweep what
+ * dead owners left, keep one; with one admin connection per server and
+ * thread. */
 #ifndef DBCLONE_ENGINES_H
 #define DBCLONE_ENGINES_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SPEC_FIELDS 6
-
-/* pg:     conninfo (the program's options), database, role
- * sqlite: path
- * mysql:  host, port, socket, user, password, database */
-struct spec {
-	char engine[8];
-	int n;
-	char f[SPEC_FIELDS][1024];
-};
+#include "engine.h"
+#include "spec.h"
 
 /* The source's name as the engine knows it (database or path). */
 const char *spec_source(const struct spec *sp);
@@ -30,12 +23,16 @@ bool engine_copy(const struct spec *sp, const char *from, unsigned long seq,
 bool engine_drop(const struct spec *sp, const char *name, char *err,
 		 size_t errlen);
 
+/* The kind of the calling thread's last failed engine_copy or
+ * engine_drop (as errno is for a system call). */
+enum fail_kind engine_failure(void);
+
 /* Drops the clones on the spec's server (or in DBCLONE_DIR) whose owner,
  * on this host, is gone: what a run or a process killed with kill -9 left.
  * Returns how many. */
 int engine_sweep_dead(const struct spec *sp);
 
-/* Marks a clone kept (--keep): its marker's run becomes "kept-RUN", which
+/* Marks a clone kept (--keep): its marker's state becomes kept, which
  * the next run's sweep and gc's owner check leave alone (gc --older-than
  * still drops it). */
 void engine_mark_kept(const struct spec *sp, const char *name);

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "dbclone.h"
-#include "sqlite.h"
+#include "engine.h"
 
 static void format_age(time_t created, char *out, size_t outlen)
 {
@@ -72,193 +72,149 @@ static bool parse_options(const char *cmd, int argc, char **argv,
 	return true;
 }
 
-/* Every clone found, whatever its engine. */
-struct found {
-	char engine[8];
-	char name[PATH_MAX];
-	bool marked;
-	struct marker m;
+/* The servers asked: each engine's admin connection (NULL when the
+ * engine needs none, or its server was not named and is not there). */
+struct servers {
+	void *admin[8];
+	bool reached[8];
 };
 
-struct inventory {
-	struct found *items;
-	size_t n, cap;
-	PGconn *admin; /* NULL when no PostgreSQL server was asked */
-	MYSQL *my;     /* NULL when no MariaDB server was reached */
-};
-
-static void add(struct inventory *inv, const char *engine, const char *name,
-		const char *comment)
+/* A server is asked when the user named it (--pg, or the engine's own
+ * environment: DBCLONE_PG_ADMIN, PGHOST ...): then failing to reach it is
+ * an error, and ends the inventory. Else the client library's default
+ * server is tried and quietly left out if there is none. */
+static bool open_servers(const struct options *o, struct servers *s)
 {
-	struct found *f;
+	memset(s, 0, sizeof(*s));
+	for (int i = 0; engines[i]; i++) {
+		const struct engine_ops *ops = engines[i];
+		bool given = o->pg && ops == &engine_pg;
+		struct failure f = {0};
+		struct spec sp;
 
-	if (inv->n == inv->cap) {
-		inv->cap = inv->cap ? inv->cap * 2 : 32;
-		inv->items = realloc(inv->items, inv->cap * sizeof(*inv->items));
-		if (!inv->items)
-			abort();
-	}
-	f = &inv->items[inv->n++];
-	snprintf(f->engine, sizeof(f->engine), "%s", engine);
-	snprintf(f->name, sizeof(f->name), "%s", name);
-	f->marked = marker_parse(comment, &f->m);
-}
-
-static void add_pg(const struct pg_clone_info *info, void *ctx)
-{
-	add(ctx, "pg", info->name, info->comment);
-}
-
-static void add_mysql(const struct mysql_clone_info *info, void *ctx)
-{
-	add(ctx, "mysql", info->name, info->comment);
-}
-
-static void add_sqlite(const struct sqlite_clone_info *info, void *ctx)
-{
-	add(ctx, "sqlite", info->path, info->marker);
-}
-
-/* PostgreSQL is asked when the user named a server (--pg, DBCLONE_PG_ADMIN,
- * PGHOST, PGPORT, PGSERVICE): then failing to reach it is an error. Else
- * libpq's default server is tried and quietly left out if there is none. */
-static bool pg_named(const struct options *o)
-{
-	return o->pg || getenv("DBCLONE_PG_ADMIN") || getenv("PGHOST") ||
-	       getenv("PGPORT") || getenv("PGSERVICE");
-}
-
-static bool take_inventory(const struct options *o, struct inventory *inv)
-{
-	char dir[PATH_MAX], err[1024];
-	bool ok = true;
-
-	memset(inv, 0, sizeof(*inv));
-	if (pg_named(o)) {
-		if (!(inv->admin = cli_pg_admin(o->pg)))
+		ops->from_description(&sp, given ? o->pg : NULL);
+		s->reached[i] = !ops->admin_open ||
+				ops->admin_open(&sp, &s->admin[i], &f);
+		if (!s->reached[i] && (given || ops->server_named())) {
+			fprintf(stderr, "%s\n", f.why);
 			return false;
-	} else {
-		struct pg_params none = {0};
-
-		inv->admin = pg_admin_connect(&cli_pg_api, &none, NULL, NULL, err,
-					      sizeof(err));
+		}
 	}
-	if (inv->admin && !pg_list(&cli_pg_api, inv->admin, add_pg, inv, err,
-				   sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
-		ok = false;
-	}
-	/* MariaDB as PostgreSQL: an error only when a server was named. */
-	if (getenv("DBCLONE_MYSQL_ADMIN") || getenv("MYSQL_UNIX_PORT") ||
-	    getenv("MYSQL_TCP_PORT")) {
-		if (!(inv->my = cli_mysql_admin(NULL, false)))
-			ok = false;
-	} else {
-		inv->my = cli_mysql_admin(NULL, true);
-	}
-	if (inv->my && !mysql_list(&cli_mysql_api, inv->my, add_mysql, inv, err,
-				   sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
-		ok = false;
-	}
-	/* An unusable DBCLONE_DIR holds no clone of ours. */
-	if (sqlite_clone_dir(false, dir, sizeof(dir), err, sizeof(err)) &&
-	    !sqlite_list(dir, add_sqlite, inv, err, sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
-		ok = false;
-	}
-	return ok;
+	return true;
 }
 
-static void close_inventory(struct inventory *inv)
+static void close_servers(struct servers *s)
 {
-	if (inv->admin)
-		PQfinish(inv->admin);
-	if (inv->my)
-		mysql_close(inv->my);
-	free(inv->items);
+	for (int i = 0; engines[i]; i++)
+		if (s->admin[i])
+			engines[i]->admin_close(s->admin[i]);
+}
+
+
+static void show(const char *name, const char *text, void *ctx)
+{
+	const struct engine_ops *ops = ctx;
+	struct marker m;
+	char age[32];
+
+	if (!marker_parse(text, &m)) {
+		printf("%-6s %-40s %s\n", ops->name, name,
+		       "(no dbclone marker: not made by dbclone, never dropped)");
+		return;
+	}
+	format_age(m.created, age, sizeof(age));
+	printf("%-6s %-40s %-20s %-16s %-8ld %-6s %s%s\n", ops->name, name,
+	       m.source, m.host, (long)m.pid, age,
+	       m.state == MARKER_KEPT ? "kept-" : "", m.run);
 }
 
 int cmd_ls(int argc, char **argv)
 {
 	struct options o;
-	struct inventory inv;
+	struct servers s;
 	bool ok;
 
 	if (!parse_options("ls", argc, argv, &o, false))
 		return 2;
-	ok = take_inventory(&o, &inv);
-	if (ok || inv.n) {
-		printf("%-6s %-40s %-20s %-16s %-8s %-6s %s\n", "ENGINE", "CLONE",
-		       "SOURCE", "HOST", "PID", "AGE", "RUN");
+	if (!(ok = open_servers(&o, &s))) {
+		close_servers(&s);
+		return 1;
 	}
-	for (size_t i = 0; i < inv.n; i++) {
-		const struct found *f = &inv.items[i];
-		char age[32];
+	printf("%-6s %-40s %-20s %-16s %-8s %-6s %s\n", "ENGINE", "CLONE",
+	       "SOURCE", "HOST", "PID", "AGE", "RUN");
+	for (int i = 0; engines[i]; i++) {
+		struct failure f = {0};
 
-		if (!f->marked) {
-			printf("%-6s %-40s %s\n", f->engine, f->name,
-			       "(no dbclone marker: not made by dbclone, never dropped)");
-			continue;
+		if (s.reached[i] &&
+		    !engines[i]->list(s.admin[i], show, (void *)engines[i], &f)) {
+			fprintf(stderr, "%s\n", f.why);
+			ok = false;
 		}
-		format_age(f->m.created, age, sizeof(age));
-		printf("%-6s %-40s %-20s %-16s %-8ld %-6s %s\n", f->engine, f->name,
-		       f->m.source, f->m.host, (long)f->m.pid, age, f->m.run);
 	}
-	close_inventory(&inv);
+	close_servers(&s);
 	return ok ? 0 : 1;
 }
 
-static const char *why_collect(const struct marker *m, const struct options *o,
-			       char *buf, size_t buflen)
+struct collect {
+	const struct options *o;
+	const struct engine_ops *ops;
+	int failed;
+	char buf[64];
+};
+
+static const char *why_collect(const char *name, const struct marker *m,
+			       void *ctx)
 {
-	if (marker_owner_gone(m))
-		return "its owner process is gone";
-	if (o->older_than >= 0 && time(NULL) - m->created > o->older_than) {
-		snprintf(buf, buflen, "older than %lds", o->older_than);
-		return buf;
+	struct collect *c = ctx;
+	const char *why = NULL;
+
+	if (marker_owner_gone(m)) {
+		why = "its owner process is gone";
+	} else if (c->o->older_than >= 0 &&
+		   time(NULL) - m->created > c->o->older_than) {
+		snprintf(c->buf, sizeof(c->buf), "older than %lds", c->o->older_than);
+		why = c->buf;
 	}
-	return NULL;
+	if (why && c->o->dry_run) {
+		printf("would drop %s %s (%s)\n", c->ops->name, name, why);
+		return NULL;
+	}
+	return why;
+}
+
+static void report_drop(const struct engine_ops *ops, const char *name,
+			const char *why, const char *err, void *ctx)
+{
+	struct collect *c = ctx;
+
+	if (!err) {
+		printf("dropped %s %s (%s)\n", ops->name, name, why);
+	} else {
+		fprintf(stderr, "%s\n", err);
+		c->failed++;
+	}
 }
 
 int cmd_gc(int argc, char **argv)
 {
 	struct options o;
-	struct inventory inv;
-	int failed = 0;
+	struct servers s;
+	struct collect c = {.o = &o};
 	bool ok;
 
 	if (!parse_options("gc", argc, argv, &o, true))
 		return 2;
-	ok = take_inventory(&o, &inv);
-	for (size_t i = 0; i < inv.n; i++) {
-		const struct found *f = &inv.items[i];
-		char buf[64], err[1024];
-		const char *why;
-		bool dropped;
+	ok = open_servers(&o, &s);
+	for (int i = 0; ok && engines[i]; i++) {
+		struct failure f = {0};
 
-		/* Never anything without dbclone's marker. */
-		if (!f->marked || !(why = why_collect(&f->m, &o, buf, sizeof(buf))))
-			continue;
-		if (o.dry_run) {
-			printf("would drop %s %s (%s)\n", f->engine, f->name, why);
-			continue;
-		}
-		if (!strcmp(f->engine, "pg"))
-			dropped = pg_drop(&cli_pg_api, inv.admin, f->name, true, err,
-					  sizeof(err));
-		else if (!strcmp(f->engine, "mysql"))
-			dropped = mysql_drop(&cli_mysql_api, inv.my, f->name, err,
-					     sizeof(err));
-		else
-			dropped = sqlite_drop(f->name, err, sizeof(err));
-		if (dropped) {
-			printf("dropped %s %s (%s)\n", f->engine, f->name, why);
-		} else {
-			fprintf(stderr, "%s\n", err);
-			failed++;
+		c.ops = engines[i];
+		if (s.reached[i] && engine_sweep(engines[i], s.admin[i], why_collect,
+						 report_drop, &c, &f) < 0) {
+			fprintf(stderr, "%s\n", f.why);
+			ok = false;
 		}
 	}
-	close_inventory(&inv);
-	return ok && !failed ? 0 : 1;
+	close_servers(&s);
+	return ok && !c.failed ? 0 : 1;
 }

@@ -1,8 +1,11 @@
+/* The command's entry: the client libraries it links, for the engines,
+ * and the subcommands. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dbclone.h"
+#include "engine.h"
 
 const struct pg_api cli_pg_api = {
 	.connectdbParams = PQconnectdbParams,
@@ -53,53 +56,6 @@ const struct sqlite_api cli_sqlite_api = {
 	.backup_finish = sqlite3_backup_finish,
 	.free = sqlite3_free,
 };
-
-MYSQL *cli_mysql_admin(const char *where, bool quiet)
-{
-	struct mysql_target t = {0};
-	char err[1024], *copy = where ? strdup(where) : NULL, *tok, *save = NULL;
-	MYSQL *conn;
-
-	/* The run journal's "host=h port=p socket=s user=u". */
-	for (tok = copy ? strtok_r(copy, " ", &save) : NULL; tok;
-	     tok = strtok_r(NULL, " ", &save)) {
-		if (!strncmp(tok, "host=", 5))
-			snprintf(t.host, sizeof(t.host), "%s", tok + 5);
-		else if (!strncmp(tok, "port=", 5))
-			t.port = (unsigned)atoi(tok + 5);
-		else if (!strncmp(tok, "socket=", 7))
-			snprintf(t.socket, sizeof(t.socket), "%s", tok + 7);
-		else if (!strncmp(tok, "user=", 5))
-			snprintf(t.user, sizeof(t.user), "%s", tok + 5);
-	}
-	free(copy);
-	conn = mysql_admin_connect(&cli_mysql_api, &t, getenv("DBCLONE_MYSQL_ADMIN"),
-				   err, sizeof(err));
-	if (!conn && !quiet)
-		fprintf(stderr, "%s\n", err);
-	return conn;
-}
-
-PGconn *cli_pg_admin(const char *conninfo)
-{
-	struct pg_params p = {0};
-	const char *admin = getenv("DBCLONE_PG_ADMIN");
-	char err[1024];
-	PGconn *conn;
-
-	if (!pg_params_from_conninfo(&cli_pg_api, &p, conninfo ? conninfo : "")) {
-		fprintf(stderr, "dbclone: --pg \"%s\" is not a valid conninfo; "
-			"use e.g. --pg \"host=/run/postgresql port=5432\"\n",
-			conninfo);
-		return NULL;
-	}
-	conn = pg_admin_connect(&cli_pg_api, &p, conninfo ? NULL : admin, NULL, err,
-				sizeof(err));
-	pg_params_free(&p);
-	if (!conn)
-		fprintf(stderr, "%s\n", err);
-	return conn;
-}
 
 static const char usage[] =
 "usage: dbclone COMMAND [ARGS]\n"
@@ -177,6 +133,8 @@ static const char usage[] =
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	engine_bind(&cli_pg_api, &cli_mysql_api, &cli_sqlite_api);
 
 	if (!cmd || !strcmp(cmd, "--help") || !strcmp(cmd, "-h") ||
 	    !strcmp(cmd, "help")) {

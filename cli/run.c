@@ -15,10 +15,10 @@
 #include <unistd.h>
 
 #include "dbclone.h"
+#include "engine.h"
 #include "journal.h"
 #include "signals.h"
 #include "supervisor.h"
-#include "sqlite.h"
 
 static pid_t child;
 
@@ -62,109 +62,100 @@ bool cli_find_library(char *out, size_t outlen)
 	return false;
 }
 
-struct sweep {
-	const char *run;
-	int dropped;
+/* What the journal names, grouped by server: one admin connection and
+ * one list per server. */
+struct journaled {
+	const struct engine_ops *ops;
+	char clone[PATH_MAX];
+	char where[1024];
+	bool done;
 };
 
-/* Only a clone whose marker names this run is this run's to drop. */
-static bool of_this_run(const char *marker_text, const char *run)
-{
-	struct marker m;
+struct journal_lines {
+	struct journaled *items;
+	size_t n, cap;
+};
 
-	return marker_parse(marker_text, &m) && !strcmp(m.run, run);
+static void note_line(const char *engine, const char *clone, const char *where,
+		      void *ctx)
+{
+	struct journal_lines *j = ctx;
+	const struct engine_ops *ops = engine_by_name(engine);
+
+	if (!ops)
+		return;
+	if (j->n == j->cap) {
+		j->cap = j->cap ? j->cap * 2 : 16;
+		if (!(j->items = realloc(j->items, j->cap * sizeof(*j->items))))
+			abort();
+	}
+	j->items[j->n].ops = ops;
+	j->items[j->n].done = false;
+	snprintf(j->items[j->n].clone, sizeof(j->items[j->n].clone), "%s", clone);
+	snprintf(j->items[j->n].where, sizeof(j->items[j->n].where), "%s", where);
+	j->n++;
 }
 
-static void sweep_pg(struct sweep *sw, const char *clone, const char *where)
+static bool same_server(const struct journaled *a, const struct journaled *b)
 {
-	const char *params[] = {clone};
-	char err[512];
-	PGconn *admin;
-	PGresult *res;
+	return a->ops == b->ops && !strcmp(a->where, b->where);
+}
 
-	if (!(admin = cli_pg_admin(where)))
-		return;
-	res = PQexecParams(admin,
-			   "SELECT pg_catalog.shobj_description(oid, 'pg_database') "
-			   "FROM pg_catalog.pg_database WHERE datname = $1",
-			   1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-	    of_this_run(PQgetvalue(res, 0, 0), sw->run)) {
-		if (pg_drop(&cli_pg_api, admin, clone, true, err, sizeof(err)))
-			sw->dropped++;
+/* The clones of one server in the journal: those that still exist and
+ * whose marker names this run are dropped. One admin connection. */
+static int sweep_server(struct journal_lines *j, const struct journaled *first,
+			const char *run)
+{
+	const struct engine_ops *ops = first->ops;
+	struct failure f = {0};
+	struct spec sp;
+	void *admin = NULL;
+	int dropped = 0;
+
+	if (!ops->from_description(&sp, first->where) ||
+	    (ops->admin_open && !ops->admin_open(&sp, &admin, &f))) {
+		fprintf(stderr, "%s\n", f.why);
+		return 0;
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		struct journaled *e = &j->items[i];
+		char text[MARKER_MAX];
+		struct marker m;
+
+		if (e->done || !same_server(e, first))
+			continue;
+		e->done = true;
+		if (!engine_read_marker(ops, admin, e->clone, text, sizeof(text)) ||
+		    !marker_parse(text, &m) || m.state == MARKER_KEPT ||
+		    strcmp(m.run, run))
+			continue;
+		if (ops->drop(admin, e->clone, &f))
+			dropped++;
 		else
-			fprintf(stderr, "%s\n", err);
+			fprintf(stderr, "%s\n", f.why);
 	}
-	PQclear(res);
-	PQfinish(admin);
-}
-
-static void sweep_sqlite(struct sweep *sw, const char *clone)
-{
-	char marker[MARKER_MAX], err[512];
-
-	if (!sqlite_read_marker(clone, marker, sizeof(marker)) ||
-	    !of_this_run(marker, sw->run))
-		return;
-	if (sqlite_drop(clone, err, sizeof(err)))
-		sw->dropped++;
-	else
-		fprintf(stderr, "%s\n", err);
-}
-
-static void sweep_mysql(struct sweep *sw, const char *clone, const char *where)
-{
-	MYSQL *admin = cli_mysql_admin(where, false);
-	char err[512], *q;
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	size_t n = strlen(clone);
-
-	if (!admin)
-		return;
-	q = malloc(n * 2 + 128);
-	if (!q)
-		abort();
-	strcpy(q, "SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA "
-		  "WHERE SCHEMA_NAME = '");
-	mysql_real_escape_string(admin, q + strlen(q), clone, (unsigned long)n);
-	strcat(q, "'");
-	if (mysql_query(admin, q) == 0 && (res = mysql_store_result(admin))) {
-		if ((row = mysql_fetch_row(res)) && of_this_run(row[0], sw->run)) {
-			if (mysql_drop(&cli_mysql_api, admin, clone, err, sizeof(err)))
-				sw->dropped++;
-			else
-				fprintf(stderr, "%s\n", err);
-		}
-		mysql_free_result(res);
-	}
-	free(q);
-	mysql_close(admin);
+	if (admin)
+		ops->admin_close(admin);
+	return dropped;
 }
 
 /* A clone recorded in the journal that still exists belongs to a process
  * that never reached its exit handler. Its marker must name this run. */
-static void sweep_one(const char *engine, const char *clone, const char *where,
-		      void *ctx)
-{
-	if (!strcmp(engine, "pg"))
-		sweep_pg(ctx, clone, where);
-	else if (!strcmp(engine, "sqlite"))
-		sweep_sqlite(ctx, clone);
-	else if (!strcmp(engine, "mysql"))
-		sweep_mysql(ctx, clone, where);
-}
-
 static void sweep_run(const char *dir, const char *run)
 {
-	struct sweep sw = {run, 0};
+	struct journal_lines j = {0};
 	char path[PATH_MAX + 16];
+	int dropped = 0;
 
-	journal_read(dir, sweep_one, &sw);
-	if (sw.dropped)
+	journal_read(dir, note_line, &j);
+	for (size_t i = 0; i < j.n; i++)
+		if (!j.items[i].done)
+			dropped += sweep_server(&j, &j.items[i], run);
+	free(j.items);
+	if (dropped)
 		fprintf(stderr, "dbclone: dropped %d clone(s) that processes of "
 			"this run left behind (killed before their exit)\n",
-			sw.dropped);
+			dropped);
 	snprintf(path, sizeof(path), "%s/journal", dir);
 	unlink(path);
 	rmdir(dir);
@@ -219,95 +210,125 @@ static int listen_on(const char *dir, char *path, size_t pathlen)
 	return fd;
 }
 
-int cmd_run(int argc, char **argv)
-{
-	char lib[PATH_MAX], run[256], host[128] = "", dir[PATH_MAX];
-	char sock_path[PATH_MAX + 16];
-	const char *tmp = getenv("TMPDIR"), *old, *pool_arg = NULL;
-	struct sigaction sa = {0};
-	bool per_process = false;
-	const char *keep_arg = getenv("DBCLONE_KEEP");
-	enum keep keep = KEEP_NEVER;
-	int i, status = 0, listen_fd, pool;
-	sigset_t unblocked;
-	char *preload;
+/* What `dbclone run` was asked: its options, and where CMD starts in argv. */
+struct run_args {
+	const char *pool_arg, *keep_arg;
+	bool per_process;
+	enum keep keep;
+	int pool, cmd;
+};
 
+static bool parse_keep(const char *arg, enum keep *keep)
+{
+	*keep = KEEP_NEVER;
+	if (!arg || !*arg || !strcmp(arg, "never"))
+		return true;
+	if (!strcmp(arg, "failed"))
+		*keep = KEEP_FAILED;
+	else if (!strcmp(arg, "always"))
+		*keep = KEEP_ALWAYS;
+	else {
+		fprintf(stderr, "dbclone: --keep=\"%s\" is not valid; use "
+			"never, failed or always\n", arg);
+		return false;
+	}
+	return true;
+}
+
+static bool parse_run_args(int argc, char **argv, struct run_args *r)
+{
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	r->keep_arg = getenv("DBCLONE_KEEP");
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		if (!strcmp(argv[i], "--per-process")) {
-			per_process = true;
+			r->per_process = true;
 		} else if (!strcmp(argv[i], "--pool") && i + 1 < argc) {
-			pool_arg = argv[++i];
+			r->pool_arg = argv[++i];
 		} else if (!strncmp(argv[i], "--pool=", 7)) {
-			pool_arg = argv[i] + 7;
+			r->pool_arg = argv[i] + 7;
 		} else if (!strncmp(argv[i], "--keep=", 7)) {
-			keep_arg = argv[i] + 7;
+			r->keep_arg = argv[i] + 7;
 		} else {
 			fprintf(stderr, "dbclone: run does not take \"%s\"; use "
 				"dbclone run [--per-process] [--pool N] [--keep=failed|always] "
 				"-- CMD ...\n",
 				argv[i]);
-			return 2;
+			return false;
 		}
 	}
 	if (i + 1 >= argc) {
 		fprintf(stderr, "dbclone: run needs a command; use dbclone run "
 			"-- CMD ...\n");
-		return 2;
+		return false;
 	}
-	if (keep_arg && *keep_arg) {
-		if (!strcmp(keep_arg, "failed"))
-			keep = KEEP_FAILED;
-		else if (!strcmp(keep_arg, "always"))
-			keep = KEEP_ALWAYS;
-		else if (strcmp(keep_arg, "never")) {
-			fprintf(stderr, "dbclone: --keep=\"%s\" is not valid; use "
-				"never, failed or always\n", keep_arg);
-			return 2;
-		}
-	}
-	if ((pool = pool_size(pool_arg)) < 0) {
+	r->cmd = i + 1;
+	if (!parse_keep(r->keep_arg, &r->keep))
+		return false;
+	if ((r->pool = pool_size(r->pool_arg)) < 0) {
 		fprintf(stderr, "dbclone: pool size \"%s\" is not a number; give "
 			"the number of ready clones per source, e.g. --pool 2\n",
-			pool_arg ? pool_arg : getenv("DBCLONE_POOL"));
-		return 2;
+			r->pool_arg ? r->pool_arg : getenv("DBCLONE_POOL"));
+		return false;
 	}
+	return true;
+}
+
+/* The run's id and private directory, and the environment every process
+ * of the run inherits: the library prepended to LD_PRELOAD (never
+ * overwritten: the program may preload its own), the run, its socket. */
+static int prepare_run(const struct run_args *r, char *run, size_t runlen,
+		       char *dir, size_t dirlen, char *sock, size_t socklen)
+{
+	const char *tmp = getenv("TMPDIR"), *old;
+	char lib[PATH_MAX], host[128] = "", *preload;
+	int fd;
+
 	if (!cli_find_library(lib, sizeof(lib))) {
 		fprintf(stderr, "dbclone: cannot find libdbclone.so next to the "
 			"command or in ../lib/dbclone; reinstall, or set "
 			"DBCLONE_LIBRARY to its path\n");
-		return 2;
+		return -1;
 	}
 	gethostname(host, sizeof(host) - 1);
-	snprintf(run, sizeof(run), "%s-%ld-%ld", host, (long)getpid(),
-		 (long)time(NULL));
-	snprintf(dir, sizeof(dir), "%s/dbclone-run-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
+	snprintf(run, runlen, "%s-%ld-%ld", host, (long)getpid(), (long)time(NULL));
+	snprintf(dir, dirlen, "%s/dbclone-run-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
 		fprintf(stderr, "dbclone: cannot make a run directory in %s: %s; "
 			"set TMPDIR to a writable directory\n",
 			tmp && *tmp ? tmp : "/tmp", strerror(errno));
-		return 2;
+		return -1;
 	}
-	/* Prepend, never overwrite: the program may preload its own. */
 	old = getenv("LD_PRELOAD");
 	if (asprintf(&preload, "%s%s%s", lib, old && *old ? ":" : "",
 		     old ? old : "") < 0)
-		return 2;
+		return -1;
 	setenv("LD_PRELOAD", preload, 1);
 	setenv("DBCLONE_RUN", run, 1);
 	setenv("DBCLONE_RUN_DIR", dir, 1);
 	free(preload);
 	/* Per process or shared, the run supervises: every process keeps a
 	 * socket to it for its life. */
-	if ((listen_fd = listen_on(dir, sock_path, sizeof(sock_path))) < 0) {
+	if ((fd = listen_on(dir, sock, socklen)) < 0) {
 		rmdir(dir);
-		return 2;
+		return -1;
 	}
-	setenv("DBCLONE_SOCKET", sock_path, 1);
-	if (per_process)
+	setenv("DBCLONE_SOCKET", sock, 1);
+	if (r->per_process)
 		setenv("DBCLONE_PER_PROCESS", "1", 1);
 	else
 		unsetenv("DBCLONE_PER_PROCESS");
+	return fd;
+}
+
+/* Starts CMD; until the supervisor takes over, terminal signals are
+ * passed on and the boundary signal waits. */
+static bool start_command(char **cmd)
+{
+	struct sigaction sa = {0};
+	sigset_t unblocked, set;
+	int boundary = boundary_signal_from(getenv("DBCLONE_SIGNAL"));
 
 	/* A parent that ignores SIGCHLD would make waitpid fail. */
 	signal(SIGCHLD, SIG_DFL);
@@ -317,37 +338,47 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-
-	/* Until the supervisor has its handler, the boundary signal waits:
-	 * its default action would end the supervisor. */
-	{
-		int boundary = boundary_signal_from(getenv("DBCLONE_SIGNAL"));
-		sigset_t set;
-
-		sigemptyset(&set);
-		if (boundary > 0)
-			sigaddset(&set, boundary);
-		sigprocmask(SIG_BLOCK, &set, &unblocked);
-	}
+	/* Its default action would end the supervisor. */
+	sigemptyset(&set);
+	if (boundary > 0)
+		sigaddset(&set, boundary);
+	sigprocmask(SIG_BLOCK, &set, &unblocked);
 	child = fork();
 	if (child < 0) {
-		fprintf(stderr, "dbclone: cannot start %s: %s\n", argv[i + 1],
+		fprintf(stderr, "dbclone: cannot start %s: %s\n", cmd[0],
 			strerror(errno));
-		return 2;
+		return false;
 	}
 	if (child == 0) {
 		sigprocmask(SIG_SETMASK, &unblocked, NULL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
-		execvp(argv[i + 1], argv + i + 1);
+		execvp(cmd[0], cmd);
 		fprintf(stderr, "dbclone: cannot run %s: %s; check the command\n",
-			argv[i + 1], strerror(errno));
+			cmd[0], strerror(errno));
 		_exit(127);
 	}
+	return true;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	char run[256], dir[PATH_MAX], sock_path[PATH_MAX + 16];
+	struct run_args r;
+	int status, listen_fd;
+
+	if (!parse_run_args(argc, argv, &r))
+		return 2;
+	listen_fd = prepare_run(&r, run, sizeof(run), dir, sizeof(dir), sock_path,
+				sizeof(sock_path));
+	if (listen_fd < 0)
+		return 2;
+	if (!start_command(argv + r.cmd))
+		return 2;
 	/* The run's own work must not be intercepted. */
 	unsetenv("LD_PRELOAD");
-	status = supervise(listen_fd, child, pool, keep, per_process);
+	status = supervise(listen_fd, child, r.pool, r.keep, r.per_process);
 	close(listen_fd);
 	unlink(sock_path);
 	sweep_run(dir, run);

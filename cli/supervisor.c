@@ -101,9 +101,9 @@ static double now_ms(void)
 	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
-static int engine_index(const char *engine)
+static int engine_index(const struct engine_ops *ops)
 {
-	return !strcmp(engine, "pg") ? 0 : !strcmp(engine, "sqlite") ? 1 : 2;
+	return ops == &engine_pg ? 0 : ops == &engine_sqlite ? 1 : 2;
 }
 
 /* Makes a clone (or a golden) with the lock released; counts it. */
@@ -120,7 +120,7 @@ static bool copy_unlocked(const struct spec *sp, const char *from, bool golden,
 	*ms = now_ms() - t0;
 	pthread_mutex_lock(&sv.lock);
 	if (ok) {
-		sv.made[engine_index(sp->engine)]++;
+		sv.made[engine_index(sp->ops)]++;
 		sv.clone_ms += *ms;
 	}
 	return ok;
@@ -201,7 +201,7 @@ static struct origin *origin_for(const char *source, const struct spec *sp)
 	struct origin *o;
 
 	for (o = sv.origins; o; o = o->next)
-		if (!strcmp(o->source, source) && !strcmp(o->spec.engine, sp->engine))
+		if (!strcmp(o->source, source) && o->spec.ops == sp->ops)
 			return o;
 	if (!(o = calloc(1, sizeof(*o))))
 		return NULL;
@@ -212,14 +212,14 @@ static struct origin *origin_for(const char *source, const struct spec *sp)
 	return o;
 }
 
-/* A spec from a request's fields (at most SPEC_FIELDS, checked before). */
-static void spec_from_fields(struct spec *sp, const char *engine, char **f,
+/* A spec from a request's fields; false for an unknown engine or fields
+ * that are not its spec's. */
+static bool spec_from_fields(struct spec *sp, const char *engine, char **f,
 			     int n)
 {
-	snprintf(sp->engine, sizeof(sp->engine), "%s", engine);
-	sp->n = n;
-	for (int i = 0; i < n; i++)
-		snprintf(sp->f[i], sizeof(sp->f[i]), "%s", f[i]);
+	const struct engine_ops *ops = engine_by_name(engine);
+
+	return ops && spec_decode(sp, ops, f, n);
 }
 
 static void reply_err(int fd, const char *why)
@@ -242,12 +242,11 @@ static void handle_clone(struct proc *p, char **f, int n)
 	double t0 = now_ms(), ms;
 	bool new_key = false;
 
-	if (n < 6 || n - 5 > SPEC_FIELDS) {
+	if (n < 6 || !spec_from_fields(&sp, f[1], f + 5, n - 5)) {
 		reply_err(p->fd, "dbclone: a malformed request reached the run "
 			  "supervisor; the library and the command differ in version");
 		return;
 	}
-	spec_from_fields(&sp, f[1], f + 5, n - 5);
 	/* DBCLONE_TEST names the key; else the run's epoch does. */
 	if (f[2][0]) {
 		char name[500];
@@ -271,7 +270,7 @@ static void handle_clone(struct proc *p, char **f, int n)
 		pthread_mutex_lock(&sv.lock);
 		if (dropped)
 			fprintf(stderr, "dbclone: dropped %d clone(s) that dead runs "
-				"or processes left (%s %s)\n", dropped, sp.engine,
+				"or processes left (%s %s)\n", dropped, sp.ops->name,
 				spec_source(&sp));
 	}
 	if (!o->golden[0]) {
@@ -339,8 +338,7 @@ fail_oom:
 fail:
 	pthread_mutex_unlock(&sv.lock);
 	/* Out of disk or connections: the process may still clone itself. */
-	if (strcasestr(err, "no space left") || strcasestr(err, "disk is full") ||
-	    strcasestr(err, "too many")) {
+	if (engine_failure() == FAIL_BUSY) {
 		char busy[WIRE_MAX] = "";
 
 		wire_add(busy, sizeof(busy), "busy");
@@ -356,21 +354,21 @@ static void handle_made(struct proc *p, char **f, int n)
 {
 	struct doomed *d;
 
-	if (n < 5 || n - 4 > SPEC_FIELDS) {
-		reply_err(p->fd, "dbclone: a malformed request reached the run "
-			  "supervisor; the library and the command differ in version");
-		return;
-	}
 	if (!(d = calloc(1, sizeof(*d)))) {
 		reply_err(p->fd, "dbclone: the run supervisor is out of memory");
 		return;
 	}
-	spec_from_fields(&d->spec, f[1], f + 4, n - 4);
+	if (n < 5 || !spec_from_fields(&d->spec, f[1], f + 4, n - 4)) {
+		free(d);
+		reply_err(p->fd, "dbclone: a malformed request reached the run "
+			  "supervisor; the library and the command differ in version");
+		return;
+	}
 	snprintf(d->name, sizeof(d->name), "%s", f[2]);
 	pthread_mutex_lock(&sv.lock);
 	d->next = p->made;
 	p->made = d;
-	sv.made[engine_index(f[1])]++;
+	sv.made[engine_index(d->spec.ops)]++;
 	sv.clone_ms += strtod(f[3], NULL);
 	pthread_mutex_unlock(&sv.lock);
 	wire_send(p->fd, "ok");
@@ -381,7 +379,7 @@ static void handle_dropped(struct proc *p, char **f, int n)
 {
 	pthread_mutex_lock(&sv.lock);
 	for (struct doomed **d = &p->made; n == 3 && *d; d = &(*d)->next) {
-		if (!strcmp((*d)->spec.engine, f[1]) && !strcmp((*d)->name, f[2])) {
+		if ((*d)->spec.ops == engine_by_name(f[1]) && !strcmp((*d)->name, f[2])) {
 			struct doomed *gone = *d;
 
 			*d = gone->next;
@@ -449,7 +447,7 @@ static void disconnect(struct proc *p)
 			count++;
 		fprintf(stderr, "dbclone: process %ld ended without dropping %d "
 			"clone(s) it made (%s %s%s); dropping them\n", p->pid, count,
-			p->made->spec.engine, p->made->name, count > 1 ? ", ..." : "");
+			p->made->spec.ops->name, p->made->name, count > 1 ? ", ..." : "");
 		last->next = sv.doomed;
 		sv.doomed = p->made;
 		p->made = NULL;
@@ -694,7 +692,7 @@ static void keep_last_key(void)
 		engine_connect_command(&kept->origin->spec, kept->name, cmd,
 				       sizeof(cmd));
 		fprintf(stderr, "dbclone: kept %s clone %s of %s: %s\n",
-			kept->origin->spec.engine, kept->name,
+			kept->origin->spec.ops->name, kept->name,
 			spec_source(&kept->origin->spec), cmd);
 		free(kept);
 	}

@@ -50,6 +50,75 @@ static void markers_round_trip(void)
 	CHECK(!marker_parse("dbclone v1 host=h pid=1 run=r created=1", &back));
 }
 
+static void markers_v2(void)
+{
+	struct marker m, back;
+	char text[MARKER_MAX];
+
+	marker_for_self(&m, "src");
+	CHECK(m.start > 0);
+	/* A plain made clone is written as v1, which every dbclone reads. */
+	CHECK(marker_format(&m, text, sizeof(text)) > 0);
+	CHECK(strncmp(text, "dbclone v1 host=", 16) == 0);
+	m.state = MARKER_KEPT;
+	snprintf(m.layer, sizeof(m.layer), "dbclone_src_golden");
+	CHECK(marker_format(&m, text, sizeof(text)) > 0);
+	CHECK(strncmp(text, "dbclone v2 host=", 16) == 0);
+	CHECK(strstr(text, " state=kept ") && strstr(text, " layer=dbclone_src_golden "));
+	CHECK(marker_parse(text, &back));
+	CHECK(back.version == 2 && back.state == MARKER_KEPT);
+	CHECK(back.start == m.start && back.pid == m.pid);
+	CHECK(strcmp(back.layer, m.layer) == 0 && strcmp(back.source, "src") == 0);
+	/* Intent: recorded before the clone exists. */
+	CHECK(marker_parse("dbclone v2 host=h pid=7 start=9 run=r state=intent "
+			   "layer= created=5 source=a b", &back));
+	CHECK(back.state == MARKER_INTENT && back.start == 9 && !back.layer[0]);
+	CHECK(strcmp(back.source, "a b") == 0);
+	/* Fields a later version adds are skipped; a bad state is not. */
+	CHECK(marker_parse("dbclone v2 host=h pid=7 run=r later=x created=5 source=s",
+			   &back));
+	CHECK(!marker_parse("dbclone v2 host=h pid=7 run=r state=odd created=5 source=s",
+			    &back));
+	CHECK(!marker_parse("dbclone v3 host=h pid=7 run=r created=5 source=s", &back));
+	CHECK(!marker_parse("dbclone v2 host=h pid=7 created=5 source=s", &back));
+	/* The source may say " run=": it is not read as a field. */
+	CHECK(marker_parse("dbclone v1 host=h pid=7 run=r created=5 source=x run=y",
+			   &back));
+	CHECK(strcmp(back.run, "r") == 0 && strcmp(back.source, "x run=y") == 0);
+}
+
+/* v1 said "kept" in the run's name: still kept, never left behind. */
+static void markers_v1_kept(void)
+{
+	struct marker back;
+
+	CHECK(marker_parse("dbclone v1 host=h pid=1 run=kept-r1 created=5 source=s",
+			   &back));
+	CHECK(back.version == 1 && back.state == MARKER_KEPT);
+	CHECK(strcmp(back.run, "r1") == 0);
+	CHECK(!marker_owner_gone(&back));
+	CHECK(marker_parse("dbclone v1 host=h pid=1 run=r1 created=5 source=s", &back));
+	CHECK(back.state == MARKER_MADE);
+}
+
+/* A dead pid on this host is gone; so is a live pid that another process
+ * now has (its start differs). */
+static void owners(void)
+{
+	struct marker m;
+
+	marker_for_self(&m, "s");
+	CHECK(!marker_owner_gone(&m));
+	m.start++;
+	CHECK(marker_owner_gone(&m));
+	m.start = 0; /* unknown: the pid alone decides */
+	CHECK(!marker_owner_gone(&m));
+	m.pid = 0x7ffffff0;
+	CHECK(marker_owner_gone(&m));
+	snprintf(m.host, sizeof(m.host), "elsewhere");
+	CHECK(!marker_owner_gone(&m));
+}
+
 static void durations(void)
 {
 	long s;
@@ -70,6 +139,9 @@ int main(void)
 {
 	names_fit_and_differ();
 	markers_round_trip();
+	markers_v2();
+	markers_v1_kept();
+	owners();
 	durations();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

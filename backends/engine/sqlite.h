@@ -63,15 +63,12 @@ bool sqlite_clone(const struct sqlite_api *api, const struct sqlite_source *src,
 /* Removes the clone and its -wal, -shm, -journal and marker. */
 bool sqlite_drop(const char *clone, char *err, size_t errlen);
 
-struct sqlite_clone_info {
-	const char *path;
-	const char *marker; /* NULL when the marker file is missing */
-};
+/* Calls fn for every dbclone_*.sqlite in dir, with its path and marker. */
+bool sqlite_list(const char *dir, clone_list_fn fn, void *ctx, char *err,
+		 size_t errlen);
 
-/* Calls fn for every dbclone_*.sqlite in dir. */
-bool sqlite_list(const char *dir,
-		 void (*fn)(const struct sqlite_clone_info *info, void *ctx),
-		 void *ctx, char *err, size_t errlen);
+/* Replaces a clone's marker file (mode 0600). */
+bool sqlite_write_marker(const char *clone, const struct marker *m);
 
 /* The marker of a clone, read from its marker file. */
 bool sqlite_read_marker(const char *clone, char *out, size_t outlen);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <libpq-fe.h>
 
+#include "failure.h"
 #include "marker.h"
 
 #define PG_NAME_MAX 63 /* NAMEDATALEN - 1 */
@@ -96,19 +97,36 @@ bool pg_clone(const struct pg_api *api, PGconn *admin, const char *source,
 	      const char *clone, const char *owner, const struct marker *m,
 	      char *err, size_t errlen);
 
+/* pg_clone with the failure's kind (from its SQLSTATE). */
+bool pg_copy(const struct pg_api *api, PGconn *admin, const char *source,
+	     const char *clone, const char *owner, const struct marker *m,
+	     struct failure *f);
+
+/* A golden copy: a template nobody may connect to never blocks a clone,
+ * and any role with CREATEDB may copy it. */
+bool pg_freeze(const struct pg_api *api, PGconn *admin, const char *name,
+	       struct failure *f);
+
+/* The clone's comment becomes m. */
+bool pg_write_marker(const struct pg_api *api, PGconn *admin, const char *name,
+		     const struct marker *m, struct failure *f);
+
+/* One connection to a fresh clone builds its catalog caches
+ * (pg_internal.init): made ahead, a test's own first connect is as fast
+ * as any. */
+void pg_warm(const struct pg_api *api, const char *conninfo, const char *name);
+
+/* psql "options of conninfo but password and dbname, dbname='name'" */
+void pg_connect_command(const struct pg_api *api, const char *conninfo,
+			const char *name, char *out, size_t outlen);
+
 /* DROP DATABASE IF EXISTS; force cuts its sessions first. */
 bool pg_drop(const struct pg_api *api, PGconn *admin, const char *clone,
 	     bool force, char *err, size_t errlen);
 
-struct pg_clone_info {
-	const char *name;
-	const char *owner;
-	const char *comment; /* NULL when there is none */
-};
-
-/* Calls fn for every database whose name starts with dbclone_. */
-bool pg_list(const struct pg_api *api, PGconn *admin,
-	     void (*fn)(const struct pg_clone_info *info, void *ctx),
+/* Calls fn for every database whose name starts with dbclone_, with its
+ * comment. */
+bool pg_list(const struct pg_api *api, PGconn *admin, clone_list_fn fn,
 	     void *ctx, char *err, size_t errlen);
 
 /* A conninfo that reaches the server of src as user, without password:

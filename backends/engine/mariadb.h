@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <mysql.h>
 
+#include "failure.h"
 #include "marker.h"
 
 #define MYSQL_NAME_MAX 64
@@ -54,6 +55,20 @@ MYSQL *mysql_admin_connect(const struct mysql_api *api,
 			   const struct mysql_target *t, const char *admin,
 			   char *err, size_t errlen);
 
+/* mysql_admin_connect with the failure's kind (its error number). */
+MYSQL *mysql_admin_open(const struct mysql_api *api,
+			const struct mysql_target *t, const char *admin,
+			struct failure *f);
+
+/* The clone's comment becomes m. */
+bool mysql_write_marker(const struct mysql_api *api, MYSQL *admin,
+			const char *clone, const struct marker *m,
+			struct failure *f);
+
+/* mysql_clone with the failure's kind. */
+bool mysql_copy(const struct mysql_api *api, MYSQL *admin, const char *source,
+		const char *clone, const struct marker *m, struct failure *f);
+
 /* Copies schema source into a new schema clone inside the server: same
  * character set and collation, a marker COMMENT; every table from SHOW
  * CREATE TABLE, its rows (generated columns left out) with checks off;
@@ -74,13 +89,9 @@ bool mysql_grant_clone(const struct mysql_api *api, MYSQL *admin,
 bool mysql_drop(const struct mysql_api *api, MYSQL *admin, const char *clone,
 		char *err, size_t errlen);
 
-struct mysql_clone_info {
-	const char *name;
-	const char *comment;
-};
-
-bool mysql_list(const struct mysql_api *api, MYSQL *admin,
-		void (*fn)(const struct mysql_clone_info *info, void *ctx),
+/* Calls fn for every schema whose name starts with dbclone_, with its
+ * comment. */
+bool mysql_list(const struct mysql_api *api, MYSQL *admin, clone_list_fn fn,
 		void *ctx, char *err, size_t errlen);
 
 #endif

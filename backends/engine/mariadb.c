@@ -1,3 +1,4 @@
+/* MySQL/MariaDB: an in-server copy of a schema, drop, list, mark. */
 #include "mariadb.h"
 
 #include <stdio.h>
@@ -5,9 +6,6 @@
 #include <string.h>
 
 #include "strbuf.h"
-
-#define ER_DBACCESS_DENIED 1044
-#define ER_ACCESS_DENIED 1045
 
 bool mysql_is_system_schema(const char *db)
 {
@@ -140,21 +138,21 @@ static bool parse_admin(const char *admin, struct mysql_target *t)
 	return ok;
 }
 
-MYSQL *mysql_admin_connect(const struct mysql_api *api,
-			   const struct mysql_target *t, const char *admin,
-			   char *err, size_t errlen)
+MYSQL *mysql_admin_open(const struct mysql_api *api,
+			const struct mysql_target *t, const char *admin,
+			struct failure *f)
 {
 	struct mysql_target a = *t;
 	MYSQL *conn;
 	char why[400];
 
 	if (admin && *admin && !parse_admin(admin, &a)) {
-		snprintf(err, errlen, "dbclone: DBCLONE_MYSQL_ADMIN=\"%s\" is not "
-			 "valid; use e.g. \"user=root password=secret\"", admin);
+		fail(f, FAIL_INVALID, "dbclone: DBCLONE_MYSQL_ADMIN=\"%s\" is not "
+		     "valid; use e.g. \"user=root password=secret\"", admin);
 		return NULL;
 	}
 	if (!(conn = api->init(NULL))) {
-		snprintf(err, errlen, "dbclone: out of memory");
+		fail(f, FAIL_BUSY, "dbclone: out of memory");
 		return NULL;
 	}
 	if (!api->real_connect(conn, a.host[0] ? a.host : NULL,
@@ -162,15 +160,50 @@ MYSQL *mysql_admin_connect(const struct mysql_api *api,
 			       a.passwd[0] ? a.passwd : NULL, NULL, a.port,
 			       a.socket[0] ? a.socket : NULL,
 			       CLIENT_MULTI_STATEMENTS)) {
+		enum fail_kind kind = fail_kind_mysql(api->err_no(conn));
+
 		one_line(why, sizeof(why), api->error(conn));
-		snprintf(err, errlen, "dbclone: cannot reach the MariaDB server to "
-			 "clone (%s); start the server or fix the connection "
-			 "options%s", why,
-			 admin && *admin ? " in DBCLONE_MYSQL_ADMIN" : "");
+		fail(f, kind ? kind : FAIL_GONE, "dbclone: cannot reach the MariaDB "
+		     "server to clone (%s); start the server or fix the connection "
+		     "options%s", why, admin && *admin ? " in DBCLONE_MYSQL_ADMIN" : "");
 		api->close(conn);
 		return NULL;
 	}
 	return conn;
+}
+
+MYSQL *mysql_admin_connect(const struct mysql_api *api,
+			   const struct mysql_target *t, const char *admin,
+			   char *err, size_t errlen)
+{
+	struct failure f = {0};
+	MYSQL *conn = mysql_admin_open(api, t, admin, &f);
+
+	if (!conn)
+		snprintf(err, errlen, "%s", f.why);
+	return conn;
+}
+
+bool mysql_write_marker(const struct mysql_api *api, MYSQL *admin,
+			const char *clone, const struct marker *m,
+			struct failure *f)
+{
+	char text[MARKER_MAX], why[400];
+	struct strbuf q = {0};
+	bool ok;
+
+	marker_format(m, text, sizeof(text));
+	strbuf_add(&q, "ALTER DATABASE ");
+	add_ident(&q, clone);
+	strbuf_add(&q, " COMMENT ");
+	add_literal(api, admin, &q, text);
+	if (!(ok = run_batch(api, admin, q.s))) {
+		one_line(why, sizeof(why), api->error(admin));
+		fail(f, fail_kind_mysql(api->err_no(admin)), "dbclone: cannot mark "
+		     "clone \"%s\": %s", clone, why);
+	}
+	strbuf_free(&q);
+	return ok;
 }
 
 /* ---- the clone --------------------------------------------------------- */
@@ -309,23 +342,22 @@ static void add_object(const struct mysql_api *api, MYSQL *admin,
 	strbuf_add(b, ";\n");
 }
 
-static void say(char *err, size_t errlen, const struct mysql_api *api,
-		MYSQL *admin, const char *what, const char *source,
-		const char *account)
+static void say(struct failure *f, const struct mysql_api *api, MYSQL *admin,
+		const char *what, const char *source, const char *account)
 {
 	char why[400];
 	unsigned code = api->err_no(admin);
+	enum fail_kind kind = fail_kind_mysql(code);
 
 	one_line(why, sizeof(why), api->error(admin));
-	if (code == ER_DBACCESS_DENIED || code == ER_ACCESS_DENIED ||
-	    code == 1142 || code == 1227)
-		snprintf(err, errlen, "dbclone: account %s may not %s, so \"%s\" "
-			 "cannot be cloned (%s); run GRANT ALL ON `dbclone\\_%%`.* "
-			 "TO %s, or set DBCLONE_MYSQL_ADMIN to an account that may",
-			 account, what, source, why, account);
+	if (kind == FAIL_REFUSED)
+		fail(f, kind, "dbclone: account %s may not %s, so \"%s\" "
+		     "cannot be cloned (%s); run GRANT ALL ON `dbclone\\_%%`.* "
+		     "TO %s, or set DBCLONE_MYSQL_ADMIN to an account that may",
+		     account, what, source, why, account);
 	else
-		snprintf(err, errlen, "dbclone: cannot %s to clone \"%s\": %s", what,
-			 source, why);
+		fail(f, kind ? kind : FAIL_INVALID, "dbclone: cannot %s to clone "
+		     "\"%s\": %s", what, source, why);
 }
 
 /* "VERB `schema`.`name`;" */
@@ -340,236 +372,296 @@ static void add_on_object(struct strbuf *b, const char *verb,
 	strbuf_add(b, ";");
 }
 
-/* SHOW CREATE for every object, in one round trip; the create batch is
- * built from the answers. */
-static bool build_creates(const struct mysql_api *api, MYSQL *admin,
-			  const char *source, const char *clone,
-			  struct results *inv, struct strbuf *tables,
-			  struct strbuf *rows, struct strbuf *views_out,
-			  size_t *nviews, struct strbuf *late, char *err,
-			  size_t errlen, const char *account)
+/* One clone being made: what the source holds, and the batches built
+ * from it. */
+struct copy {
+	const struct mysql_api *api;
+	MYSQL *admin;
+	const char *source, *clone;
+	char account[200];
+	struct results inv, shown;
+	struct strbuf tables, rows, late;
+	struct strbuf *views;
+	size_t nviews;
+	struct failure *f;
+};
+
+/* SHOW CREATE for every object, in one round trip, in the order they are
+ * read back. */
+static bool ask_definitions(struct copy *c)
 {
+	const struct mysql_api *api = c->api;
 	struct strbuf q = {0};
-	struct results shown;
 	MYSQL_ROW row;
-	size_t k = 0;
 	bool ok;
 
-	/* The order of the SHOW statements is the order read back below. */
-	api->data_seek(inv->sets[R_TABLES], 0);
-	while ((row = api->fetch_row(inv->sets[R_TABLES]))) {
+	api->data_seek(c->inv.sets[R_TABLES], 0);
+	while ((row = api->fetch_row(c->inv.sets[R_TABLES]))) {
 		bool seq = !strcmp(row[1], "SEQUENCE"), view = !strcmp(row[1], "VIEW");
 
 		add_on_object(&q, view ? "SHOW CREATE VIEW" :
 			      seq ? "SHOW CREATE SEQUENCE" : "SHOW CREATE TABLE",
-			      source, row[0]);
+			      c->source, row[0]);
 		if (seq)
 			add_on_object(&q, "SELECT next_not_cached_value FROM",
-				      source, row[0]);
+				      c->source, row[0]);
 	}
-	api->data_seek(inv->sets[R_TRIGGERS], 0);
-	while ((row = api->fetch_row(inv->sets[R_TRIGGERS])))
-		add_on_object(&q, "SHOW CREATE TRIGGER", source, row[0]);
-	api->data_seek(inv->sets[R_ROUTINES], 0);
-	while ((row = api->fetch_row(inv->sets[R_ROUTINES]))) {
+	api->data_seek(c->inv.sets[R_TRIGGERS], 0);
+	while ((row = api->fetch_row(c->inv.sets[R_TRIGGERS])))
+		add_on_object(&q, "SHOW CREATE TRIGGER", c->source, row[0]);
+	api->data_seek(c->inv.sets[R_ROUTINES], 0);
+	while ((row = api->fetch_row(c->inv.sets[R_ROUTINES]))) {
 		char verb[64];
 
 		snprintf(verb, sizeof(verb), "SHOW CREATE %s", row[0]);
-		add_on_object(&q, verb, source, row[1]);
+		add_on_object(&q, verb, c->source, row[1]);
 	}
-	api->data_seek(inv->sets[R_EVENTS], 0);
-	while ((row = api->fetch_row(inv->sets[R_EVENTS])))
-		add_on_object(&q, "SHOW CREATE EVENT", source, row[0]);
-	if (!q.len) {
-		strbuf_free(&q);
+	api->data_seek(c->inv.sets[R_EVENTS], 0);
+	while ((row = api->fetch_row(c->inv.sets[R_EVENTS])))
+		add_on_object(&q, "SHOW CREATE EVENT", c->source, row[0]);
+	if (!q.len)
 		return true; /* an empty schema */
-	}
-	ok = fetch_all(api, admin, q.s, &shown);
+	ok = fetch_all(api, c->admin, q.s, &c->shown);
 	strbuf_free(&q);
-	if (!ok) {
-		say(err, errlen, api, admin, "read the source's definitions",
-		    source, account);
-		free_results(api, &shown);
+	if (!ok)
+		say(c->f, api, c->admin, "read the source's definitions",
+		    c->source, c->account);
+	return ok;
+}
+
+/* The table (or view, or sequence) of row, from its answers at *k. */
+static bool add_table(struct copy *c, MYSQL_ROW row, size_t *k)
+{
+	const struct mysql_api *api = c->api;
+	bool seq = !strcmp(row[1], "SEQUENCE"), view = !strcmp(row[1], "VIEW");
+	MYSQL_ROW def = api->fetch_row(c->shown.sets[(*k)++]), next;
+
+	if (!def || !def[1])
 		return false;
+	if (view) {
+		/* Views go one by one: one may use another. */
+		add_object(api, c->admin, &c->views[c->nviews++], NULL, NULL,
+			   def[1], c->source, c->clone);
+		return true;
 	}
+	strbuf_add(&c->tables, def[1]);
+	strbuf_add(&c->tables, ";\n");
+	if (seq) {
+		next = api->fetch_row(c->shown.sets[(*k)++]);
+		if (!next || !next[0])
+			return false;
+		strbuf_add(&c->rows, "SELECT SETVAL(");
+		add_ident(&c->rows, row[0]);
+		strbuf_addf(&c->rows, ", %s, 0);\n", next[0]);
+	} else {
+		const char *cols = lookup(api, c->inv.sets[R_COLUMNS], row[0], 1);
 
-	api->data_seek(inv->sets[R_TABLES], 0);
-	while ((row = api->fetch_row(inv->sets[R_TABLES]))) {
-		bool seq = !strcmp(row[1], "SEQUENCE"), view = !strcmp(row[1], "VIEW");
-		MYSQL_ROW def = api->fetch_row(shown.sets[k++]);
+		strbuf_add(&c->rows, "INSERT INTO ");
+		add_ident(&c->rows, row[0]);
+		strbuf_addf(&c->rows, " (%s) SELECT %s FROM ", cols, cols);
+		add_ident(&c->rows, c->source);
+		strbuf_add(&c->rows, ".");
+		add_ident(&c->rows, row[0]);
+		strbuf_add(&c->rows, ";\n");
+	}
+	return true;
+}
 
-		if (!def || !def[1])
+/* The create batches, from the answers to ask_definitions. */
+static bool build_creates(struct copy *c)
+{
+	const struct mysql_api *api = c->api;
+	MYSQL_ROW row, def;
+	size_t k = 0;
+
+	api->data_seek(c->inv.sets[R_TABLES], 0);
+	while ((row = api->fetch_row(c->inv.sets[R_TABLES])))
+		if (!add_table(c, row, &k))
 			goto hidden;
-		if (view) {
-			/* Views go one by one: one may use another. */
-			add_object(api, admin, &views_out[(*nviews)++], NULL, NULL,
-				   def[1], source, clone);
-			continue;
-		}
-		strbuf_add(tables, def[1]);
-		strbuf_add(tables, ";\n");
-		if (seq) {
-			MYSQL_ROW next = api->fetch_row(shown.sets[k++]);
-
-			if (!next || !next[0])
-				goto hidden;
-			strbuf_add(rows, "SELECT SETVAL(");
-			add_ident(rows, row[0]);
-			strbuf_addf(rows, ", %s, 0);\n", next[0]);
-		} else {
-			const char *cols = lookup(api, inv->sets[R_COLUMNS], row[0], 1);
-
-			strbuf_add(rows, "INSERT INTO ");
-			add_ident(rows, row[0]);
-			strbuf_addf(rows, " (%s) SELECT %s FROM ", cols, cols);
-			add_ident(rows, source);
-			strbuf_add(rows, ".");
-			add_ident(rows, row[0]);
-			strbuf_add(rows, ";\n");
-		}
-	}
 	/* Triggers after the rows, so that copying fires none of them; then
 	 * routines and events, in the order they were asked for. */
-	for (unsigned long long i = 0; i < api->num_rows(inv->sets[R_TRIGGERS]) +
-				   api->num_rows(inv->sets[R_ROUTINES]); i++) {
-		MYSQL_ROW def = api->fetch_row(shown.sets[k++]);
-
-		if (!def || !def[2])
+	for (unsigned long long i = 0; i < api->num_rows(c->inv.sets[R_TRIGGERS]) +
+				   api->num_rows(c->inv.sets[R_ROUTINES]); i++) {
+		if (!(def = api->fetch_row(c->shown.sets[k++])) || !def[2])
 			goto hidden;
-		add_object(api, admin, late, def[1], NULL, def[2], source, clone);
+		add_object(api, c->admin, &c->late, def[1], NULL, def[2],
+			   c->source, c->clone);
 	}
-	for (; k < shown.n; k++) {
-		MYSQL_ROW def = api->fetch_row(shown.sets[k]);
-
-		if (!def || !def[3])
+	for (; k < c->shown.n; k++) {
+		if (!(def = api->fetch_row(c->shown.sets[k])) || !def[3])
 			goto hidden;
-		add_object(api, admin, late, def[1], def[2], def[3], source, clone);
+		add_object(api, c->admin, &c->late, def[1], def[2], def[3],
+			   c->source, c->clone);
 	}
-	free_results(api, &shown);
 	return true;
 hidden:
 	/* SHOW CREATE hides a routine's body from an account that is not its
 	 * definer: copying without it would change the schema. */
-	snprintf(err, errlen, "dbclone: account %s may not read every definition "
-		 "in \"%s\" (SHOW CREATE returned none), so it cannot be cloned "
-		 "faithfully; set DBCLONE_MYSQL_ADMIN to an account that may (one "
-		 "with SELECT on mysql.proc, or the definer)", account, source);
-	free_results(api, &shown);
-	return false;
+	return fail(c->f, FAIL_REFUSED, "dbclone: account %s may not read every "
+		    "definition in \"%s\" (SHOW CREATE returned none), so it cannot "
+		    "be cloned faithfully; set DBCLONE_MYSQL_ADMIN to an account "
+		    "that may (one with SELECT on mysql.proc, or the definer)",
+		    c->account, c->source);
+}
+
+/* Reads the source's catalog; names the account for the messages. */
+static bool read_catalog(struct copy *c)
+{
+	const struct mysql_api *api = c->api;
+	struct strbuf q = {0};
+	MYSQL_ROW row;
+	bool ok;
+
+	inventory_sql(api, c->admin, c->source, &q);
+	ok = fetch_all(api, c->admin, q.s, &c->inv) && c->inv.n >= R_COUNT;
+	strbuf_free(&q);
+	if (!ok) {
+		say(c->f, api, c->admin, "read the source's catalog", c->source,
+		    c->account);
+		return false;
+	}
+	if ((row = api->fetch_row(c->inv.sets[R_USER])) && row[0]) {
+		char *at = strchr(row[0], '@');
+
+		if (at)
+			snprintf(c->account, sizeof(c->account), "'%.*s'@'%s'",
+				 (int)(at - row[0]), row[0], at + 1);
+	}
+	return true;
+}
+
+static bool create_schema(struct copy *c, const struct marker *m)
+{
+	MYSQL_ROW row = c->api->fetch_row(c->inv.sets[R_SCHEMA]);
+	char marker[MARKER_MAX];
+	struct strbuf q = {0};
+	bool ok;
+
+	if (!row)
+		return fail(c->f, FAIL_INVALID, "dbclone: source database \"%s\" "
+			    "does not exist on the server; create it, or point the "
+			    "program at an existing database", c->source);
+	marker_format(m, marker, sizeof(marker));
+	strbuf_add(&q, "CREATE DATABASE ");
+	add_ident(&q, c->clone);
+	strbuf_addf(&q, " CHARACTER SET %s COLLATE %s COMMENT ", row[0], row[1]);
+	add_literal(c->api, c->admin, &q, marker);
+	ok = run_batch(c->api, c->admin, q.s);
+	strbuf_free(&q);
+	if (!ok)
+		say(c->f, c->api, c->admin, "create databases", c->source, c->account);
+	return ok;
+}
+
+/* Views in rounds (a view may use one later in the list): each round
+ * creates what it can, until none is left; a round that creates none is
+ * an error. */
+static bool create_views(struct copy *c)
+{
+	for (size_t left = c->nviews; left;) {
+		size_t before = left;
+
+		for (size_t i = 0; i < c->nviews; i++) {
+			if (!c->views[i].s || !run_batch(c->api, c->admin, c->views[i].s))
+				continue;
+			strbuf_free(&c->views[i]);
+			left--;
+		}
+		if (left == before) {
+			say(c->f, c->api, c->admin, "create a view", c->source,
+			    c->account);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* One round trip for the schema and the data: checks off while copying,
+ * so that foreign keys hold whatever the order; then views, triggers,
+ * routines and events. */
+static bool fill_clone(struct copy *c)
+{
+	struct strbuf batch = {0};
+	bool ok;
+
+	strbuf_add(&batch, "USE ");
+	add_ident(&batch, c->clone);
+	strbuf_add(&batch, ";SET @dbclone_fk = @@foreign_key_checks, "
+		   "@dbclone_uc = @@unique_checks, @dbclone_mode = @@sql_mode, "
+		   "@dbclone_tz = @@time_zone; SET SESSION foreign_key_checks = 0, "
+		   "unique_checks = 0, sql_mode = 'NO_AUTO_VALUE_ON_ZERO';\n");
+	strbuf_add(&batch, c->tables.s);
+	strbuf_add(&batch, c->rows.s);
+	ok = run_batch(c->api, c->admin, batch.s);
+	strbuf_free(&batch);
+	if (!ok)
+		say(c->f, c->api, c->admin, "copy tables and rows", c->source,
+		    c->account);
+	else if (!create_views(c))
+		ok = false;
+	else if (c->late.len && !run_batch(c->api, c->admin, c->late.s)) {
+		say(c->f, c->api, c->admin, "create triggers, routines and events",
+		    c->source, c->account);
+		ok = false;
+	}
+	/* The admin session leaves the clone: a drop of it by another admin
+	 * session (the run supervisor has one per thread) cuts the sessions
+	 * in it, and must not cut this one. */
+	run_batch(c->api, c->admin, "USE information_schema; SET SESSION "
+		  "foreign_key_checks = @dbclone_fk, unique_checks = @dbclone_uc, "
+		  "sql_mode = @dbclone_mode, time_zone = @dbclone_tz");
+	return ok;
+}
+
+static void free_copy(struct copy *c)
+{
+	for (size_t i = 0; i < c->nviews; i++)
+		strbuf_free(&c->views[i]);
+	free(c->views);
+	free_results(c->api, &c->inv);
+	free_results(c->api, &c->shown);
+	strbuf_free(&c->tables);
+	strbuf_free(&c->rows);
+	strbuf_free(&c->late);
+}
+
+bool mysql_copy(const struct mysql_api *api, MYSQL *admin, const char *source,
+		const char *clone, const struct marker *m, struct failure *f)
+{
+	struct copy c = {.api = api, .admin = admin, .source = source,
+			 .clone = clone, .account = "this account", .f = f};
+	unsigned long long total;
+	bool ok = false;
+
+	f->kind = FAIL_NONE;
+	if (!read_catalog(&c) || !create_schema(&c, m)) {
+		free_copy(&c);
+		return false;
+	}
+	total = api->num_rows(c.inv.sets[R_TABLES]);
+	if (!(c.views = calloc(total ? total : 1, sizeof(*c.views))))
+		abort();
+	ok = ask_definitions(&c) && build_creates(&c) && fill_clone(&c);
+	if (!ok) {
+		char why[300];
+
+		/* No half-made clone is ever left. */
+		mysql_drop(api, admin, clone, why, sizeof(why));
+	}
+	free_copy(&c);
+	return ok;
 }
 
 bool mysql_clone(const struct mysql_api *api, MYSQL *admin, const char *source,
 		 const char *clone, const struct marker *m, char *err,
 		 size_t errlen)
 {
-	struct strbuf q = {0}, tables = {0}, rows = {0}, late = {0}, batch = {0};
-	struct strbuf *views = NULL;
-	size_t nviews = 0, total;
-	struct results inv = {0};
-	char marker[MARKER_MAX], account[200] = "this account";
-	MYSQL_ROW row;
-	bool ok = false, created = false;
+	struct failure f = {0};
 
-	inventory_sql(api, admin, source, &q);
-	if (!fetch_all(api, admin, q.s, &inv) || inv.n < R_COUNT) {
-		say(err, errlen, api, admin, "read the source's catalog", source,
-		    account);
-		goto out;
-	}
-	if ((row = api->fetch_row(inv.sets[R_USER])) && row[0]) {
-		char *at = strchr(row[0], '@');
-
-		if (at)
-			snprintf(account, sizeof(account), "'%.*s'@'%s'",
-				 (int)(at - row[0]), row[0], at + 1);
-	}
-	if (!(row = api->fetch_row(inv.sets[R_SCHEMA]))) {
-		snprintf(err, errlen, "dbclone: source database \"%s\" does not exist "
-			 "on the server; create it, or point the program at an "
-			 "existing database", source);
-		goto out;
-	}
-	marker_format(m, marker, sizeof(marker));
-	strbuf_add(&batch, "CREATE DATABASE ");
-	add_ident(&batch, clone);
-	strbuf_addf(&batch, " CHARACTER SET %s COLLATE %s COMMENT ", row[0], row[1]);
-	add_literal(api, admin, &batch, marker);
-	if (!run_batch(api, admin, batch.s)) {
-		say(err, errlen, api, admin, "create databases", source, account);
-		goto out;
-	}
-	created = true;
-
-	total = api->num_rows(inv.sets[R_TABLES]);
-	views = calloc(total ? total : 1, sizeof(*views));
-	if (!views)
-		abort();
-	if (!build_creates(api, admin, source, clone, &inv, &tables, &rows, views,
-			   &nviews, &late, err, errlen, account))
-		goto out;
-
-	/* One round trip for the schema and the data: checks off while
-	 * copying, so that foreign keys hold whatever the order. */
-	batch.len = 0;
-	strbuf_add(&batch, "USE ");
-	add_ident(&batch, clone);
-	strbuf_add(&batch, ";SET @dbclone_fk = @@foreign_key_checks, "
-		   "@dbclone_uc = @@unique_checks, @dbclone_mode = @@sql_mode, "
-		   "@dbclone_tz = @@time_zone; SET SESSION foreign_key_checks = 0, "
-		   "unique_checks = 0, sql_mode = 'NO_AUTO_VALUE_ON_ZERO';\n");
-	strbuf_add(&batch, tables.s);
-	strbuf_add(&batch, rows.s);
-	if (!run_batch(api, admin, batch.s)) {
-		say(err, errlen, api, admin, "copy tables and rows", source, account);
-		goto restore;
-	}
-	/* Views in rounds (a view may use one later in the list): each round
-	 * creates what it can, until none is left; a round that creates none
-	 * is an error. */
-	for (size_t left = nviews; left;) {
-		size_t before = left;
-
-		for (size_t i = 0; i < nviews; i++) {
-			if (!views[i].s || !run_batch(api, admin, views[i].s))
-				continue;
-			strbuf_free(&views[i]);
-			left--;
-		}
-		if (left == before) {
-			say(err, errlen, api, admin, "create a view", source, account);
-			goto restore;
-		}
-	}
-	if (late.len && !run_batch(api, admin, late.s)) {
-		say(err, errlen, api, admin,
-		    "create triggers, routines and events", source, account);
-		goto restore;
-	}
-	ok = true;
-restore:
-	/* The admin session leaves the clone: a drop of it by another admin
-	 * session (the run supervisor has one per thread) cuts the sessions
-	 * in it, and must not cut this one. */
-	run_batch(api, admin, "USE information_schema; SET SESSION "
-		  "foreign_key_checks = @dbclone_fk, unique_checks = @dbclone_uc, "
-		  "sql_mode = @dbclone_mode, time_zone = @dbclone_tz");
-out:
-	if (!ok && created) {
-		char why[300];
-
-		/* No half-made clone is ever left. */
-		mysql_drop(api, admin, clone, why, sizeof(why));
-	}
-	for (size_t i = 0; i < nviews; i++)
-		strbuf_free(&views[i]);
-	free(views);
-	free_results(api, &inv);
-	strbuf_free(&q);
-	strbuf_free(&tables);
-	strbuf_free(&rows);
-	strbuf_free(&late);
-	strbuf_free(&batch);
-	return ok;
+	if (mysql_copy(api, admin, source, clone, m, &f))
+		return true;
+	snprintf(err, errlen, "%s", f.why);
+	return false;
 }
 
 /* Runs, for every account with a row in table (mysql.user or mysql.db)
@@ -632,10 +724,13 @@ bool mysql_grant_clone(const struct mysql_api *api, MYSQL *admin,
 		       const char *clone, const char *user, char *err,
 		       size_t errlen)
 {
+	struct failure f = {0};
+
 	if (for_accounts(api, admin, "user", "User", user, "GRANT", clone, "TO"))
 		return true;
-	say(err, errlen, api, admin, "grant the program's account its clone",
-	    clone, "DBCLONE_MYSQL_ADMIN's account");
+	say(&f, api, admin, "grant the program's account its clone", clone,
+	    "DBCLONE_MYSQL_ADMIN's account");
+	snprintf(err, errlen, "%s", f.why);
 	return false;
 }
 
@@ -663,8 +758,7 @@ bool mysql_drop(const struct mysql_api *api, MYSQL *admin, const char *clone,
 	return ok;
 }
 
-bool mysql_list(const struct mysql_api *api, MYSQL *admin,
-		void (*fn)(const struct mysql_clone_info *info, void *ctx),
+bool mysql_list(const struct mysql_api *api, MYSQL *admin, clone_list_fn fn,
 		void *ctx, char *err, size_t errlen)
 {
 	struct results r;
@@ -682,11 +776,8 @@ bool mysql_list(const struct mysql_api *api, MYSQL *admin,
 		free_results(api, &r);
 		return false;
 	}
-	while ((row = api->fetch_row(r.sets[0]))) {
-		struct mysql_clone_info info = {row[0], row[1]};
-
-		fn(&info, ctx);
-	}
+	while ((row = api->fetch_row(r.sets[0])))
+		fn(row[0], row[1], ctx);
 	free_results(api, &r);
 	return true;
 }

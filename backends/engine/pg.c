@@ -1,3 +1,4 @@
+/* PostgreSQL: resolve a source, clone, freeze, warm, drop, list, mark. */
 #include "pg.h"
 #include "strbuf.h"
 
@@ -565,115 +566,248 @@ static void describe_busy(const struct pg_api *api, PGconn *admin,
 	api->clear(res);
 }
 
+/* The source's oid, or f filled. */
+static bool source_oid(const struct pg_api *api, PGconn *admin,
+		       const char *source, char *oid, size_t oidlen,
+		       struct failure *f)
+{
+	const char *params[] = {source};
+	PGresult *res = run(api, admin,
+			    "SELECT oid FROM pg_catalog.pg_database WHERE datname = $1",
+			    1, params);
+	char why[400];
+	bool found = false;
+
+	if (!ok(api, res)) {
+		server_error(api, admin, res, why, sizeof(why));
+		fail(f, fail_kind_sqlstate(sqlstate(api, res)),
+		     "dbclone: cannot look up source \"%s\": %s", source, why);
+	} else if (api->ntuples(res) != 1) {
+		fail(f, FAIL_INVALID,
+		     "dbclone: source database \"%s\" does not exist on the "
+		     "server; create it, or point the program at an existing "
+		     "database", source);
+	} else {
+		snprintf(oid, oidlen, "%s", api->getvalue(res, 0, 0));
+		found = true;
+	}
+	api->clear(res);
+	return found;
+}
+
+/* Names, quoted, for the statements of one clone. */
+struct quoted {
+	char *clone, *source, *owner;
+};
+
+/* Why CREATE DATABASE ... TEMPLATE failed, and what to do, into f. */
+static void say_create_failed(const struct pg_api *api, PGconn *admin,
+			      const PGresult *res, const char *source,
+			      const char *clone, const char *owner,
+			      const struct quoted *q, struct failure *f)
+{
+	const char *state = sqlstate(api, res);
+	enum fail_kind kind = fail_kind_sqlstate(state);
+	char why[400], who[300];
+
+	server_error(api, admin, res, why, sizeof(why));
+	if (strcmp(state, "42501") == 0 && strstr(why, "copy database"))
+		/* CREATEDB is not enough: only the owner of a database (or a
+		 * superuser) may use it as a template. */
+		fail(f, kind,
+		     "dbclone: role \"%s\" may not copy \"%s\" (%s); make it "
+		     "the owner (ALTER DATABASE %s OWNER TO %s), mark the "
+		     "source a template (ALTER DATABASE %s IS_TEMPLATE true), "
+		     "or set DBCLONE_PG_ADMIN to a superuser",
+		     owner, source, why, q->source, q->owner, q->source);
+	else if (strcmp(state, "42501") == 0)
+		fail(f, kind,
+		     "dbclone: role \"%s\" may not create databases, so "
+		     "\"%s\" cannot be cloned (%s); run ALTER ROLE %s "
+		     "CREATEDB, or set DBCLONE_PG_ADMIN to a role that may",
+		     owner, source, why, q->owner);
+	else if (strcmp(state, "55006") == 0) {
+		describe_busy(api, admin, source, who, sizeof(who));
+		fail(f, kind,
+		     "dbclone: source \"%s\" is busy: %s is connected to "
+		     "it, and a template must have no other session; close "
+		     "that session or exclude its program from dbclone",
+		     source, who);
+	} else
+		fail(f, kind, "dbclone: cannot clone \"%s\" into \"%s\": %s",
+		     source, clone, why);
+}
+
+/* Runs one batch; f filled with its error, prefixed by what. */
+static bool run_batch(const struct pg_api *api, PGconn *admin,
+		      const char *sql, struct failure *f, const char *what,
+		      const char *source)
+{
+	PGresult *res = run(api, admin, sql, 0, NULL);
+	bool done = ok(api, res);
+	char why[400];
+
+	if (!done) {
+		server_error(api, admin, res, why, sizeof(why));
+		fail(f, fail_kind_sqlstate(sqlstate(api, res)), what, source, why);
+	}
+	api->clear(res);
+	return done;
+}
+
+static bool create_and_follow(const struct pg_api *api, PGconn *admin,
+			      const char *source, const char *clone,
+			      const char *owner, const struct marker *m,
+			      const char *oid, const struct quoted *q,
+			      struct failure *f)
+{
+	struct strbuf create = {0}, follow = {0};
+	char marker[MARKER_MAX], why[400];
+	PGresult *res;
+	bool done = false;
+
+	sql_add(&create, "CREATE DATABASE ", q->clone, " TEMPLATE ");
+	sql_add(&create, q->source, " OWNER ", q->owner);
+	res = run(api, admin, create.s, 0, NULL);
+	if (!ok(api, res))
+		say_create_failed(api, admin, res, source, clone, owner, q, f);
+	api->clear(res);
+	strbuf_free(&create);
+	if (f->kind)
+		return false;
+	marker_format(m, marker, sizeof(marker));
+	if (build_followup(api, admin, oid, q->clone, marker, &follow, f->why,
+			   sizeof(f->why)))
+		done = run_batch(api, admin, follow.s, f,
+				 "dbclone: cannot copy the settings and grants of "
+				 "\"%s\" to its clone (%s); clone as a role that "
+				 "may (DBCLONE_PG_ADMIN)", source);
+	else
+		f->kind = FAIL_INVALID;
+	strbuf_free(&follow);
+	/* No half-made clone is ever left. */
+	if (!done)
+		pg_drop(api, admin, clone, true, why, sizeof(why));
+	return done;
+}
+
+bool pg_copy(const struct pg_api *api, PGconn *admin, const char *source,
+	     const char *clone, const char *owner, const struct marker *m,
+	     struct failure *f)
+{
+	struct quoted q;
+	char oid[32];
+	bool done = false;
+
+	f->kind = FAIL_NONE;
+	if (!source_oid(api, admin, source, oid, sizeof(oid), f))
+		return false;
+	q.clone = api->escapeIdentifier(admin, clone, strlen(clone));
+	q.source = api->escapeIdentifier(admin, source, strlen(source));
+	q.owner = api->escapeIdentifier(admin, owner, strlen(owner));
+	if (!q.clone || !q.source || !q.owner)
+		fail(f, FAIL_INVALID, "dbclone: cannot quote names for \"%s\": %s",
+		     source, api->errorMessage(admin));
+	else
+		done = create_and_follow(api, admin, source, clone, owner, m,
+					 oid, &q, f);
+	if (q.clone)
+		api->freemem(q.clone);
+	if (q.source)
+		api->freemem(q.source);
+	if (q.owner)
+		api->freemem(q.owner);
+	return done;
+}
+
 bool pg_clone(const struct pg_api *api, PGconn *admin, const char *source,
 	      const char *clone, const char *owner, const struct marker *m,
 	      char *err, size_t errlen)
 {
-	const char *params[] = {source};
-	char *qclone = NULL, *qsource = NULL, *qowner = NULL;
-	char marker[MARKER_MAX], why[400], oid[32];
-	struct strbuf create = {0}, follow = {0};
-	PGresult *res;
+	struct failure f = {0};
+
+	if (pg_copy(api, admin, source, clone, owner, m, &f))
+		return true;
+	snprintf(err, errlen, "%s", f.why);
+	return false;
+}
+
+/* "ALTER DATABASE name WITH|SET ... what" or "COMMENT ON DATABASE name IS
+ * 'what'": one statement on one database. */
+static bool on_database(const struct pg_api *api, PGconn *admin,
+			const char *head, const char *name, const char *mid,
+			const char *literal, struct failure *f)
+{
+	char *q = api->escapeIdentifier(admin, name, strlen(name));
+	char *lit = literal ? api->escapeLiteral(admin, literal, strlen(literal))
+			    : NULL;
+	struct strbuf sql = {0};
 	bool done = false;
 
-	res = run(api, admin,
-		  "SELECT oid FROM pg_catalog.pg_database WHERE datname = $1",
-		  1, params);
-	if (!ok(api, res)) {
-		server_error(api, admin, res, why, sizeof(why));
-		snprintf(err, errlen, "dbclone: cannot look up source \"%s\": %s",
-			 source, why);
-		api->clear(res);
-		return false;
+	if (q && (lit || !literal)) {
+		sql_add(&sql, head, q, mid);
+		strbuf_add(&sql, lit ? lit : "");
+		done = run_batch(api, admin, sql.s, f, "dbclone: cannot change "
+				 "\"%s\": %s", name);
+	} else {
+		fail(f, FAIL_INVALID, "dbclone: cannot quote \"%s\"", name);
 	}
-	if (api->ntuples(res) != 1) {
-		snprintf(err, errlen,
-			 "dbclone: source database \"%s\" does not exist on the "
-			 "server; create it, or point the program at an existing "
-			 "database", source);
-		api->clear(res);
-		return false;
-	}
-	snprintf(oid, sizeof(oid), "%s", api->getvalue(res, 0, 0));
-	api->clear(res);
-
-	qclone = api->escapeIdentifier(admin, clone, strlen(clone));
-	qsource = api->escapeIdentifier(admin, source, strlen(source));
-	qowner = api->escapeIdentifier(admin, owner, strlen(owner));
-	if (!qclone || !qsource || !qowner) {
-		snprintf(err, errlen, "dbclone: cannot quote names for \"%s\": %s",
-			 source, api->errorMessage(admin));
-		goto out;
-	}
-	sql_add(&create, "CREATE DATABASE ", qclone, " TEMPLATE ");
-	sql_add(&create, qsource, " OWNER ", qowner);
-	res = run(api, admin, create.s, 0, NULL);
-	if (!ok(api, res)) {
-		const char *state = sqlstate(api, res);
-
-		server_error(api, admin, res, why, sizeof(why));
-		if (strcmp(state, "42501") == 0 && strstr(why, "copy database")) {
-			/* CREATEDB is not enough: only the owner of a database
-			 * (or a superuser) may use it as a template. */
-			snprintf(err, errlen,
-				 "dbclone: role \"%s\" may not copy \"%s\" (%s); make it "
-				 "the owner (ALTER DATABASE %s OWNER TO %s), mark the "
-				 "source a template (ALTER DATABASE %s IS_TEMPLATE true), "
-				 "or set DBCLONE_PG_ADMIN to a superuser",
-				 owner, source, why, qsource, qowner, qsource);
-		} else if (strcmp(state, "42501") == 0) {
-			snprintf(err, errlen,
-				 "dbclone: role \"%s\" may not create databases, so "
-				 "\"%s\" cannot be cloned (%s); run ALTER ROLE %s "
-				 "CREATEDB, or set DBCLONE_PG_ADMIN to a role that may",
-				 owner, source, why, qowner);
-		} else if (strcmp(state, "55006") == 0) {
-			char who[300];
-
-			describe_busy(api, admin, source, who, sizeof(who));
-			snprintf(err, errlen,
-				 "dbclone: source \"%s\" is busy: %s is connected to "
-				 "it, and a template must have no other session; close "
-				 "that session or exclude its program from dbclone",
-				 source, who);
-		} else {
-			snprintf(err, errlen, "dbclone: cannot clone \"%s\" into "
-				 "\"%s\": %s", source, clone, why);
-		}
-		api->clear(res);
-		goto out;
-	}
-	api->clear(res);
-
-	marker_format(m, marker, sizeof(marker));
-	if (!build_followup(api, admin, oid, qclone, marker, &follow, err, errlen))
-		goto undo;
-	res = run(api, admin, follow.s, 0, NULL);
-	if (!ok(api, res)) {
-		server_error(api, admin, res, why, sizeof(why));
-		snprintf(err, errlen,
-			 "dbclone: cannot copy the settings and grants of \"%s\" "
-			 "to its clone (%s); clone as a role that may "
-			 "(DBCLONE_PG_ADMIN)", source, why);
-		api->clear(res);
-		goto undo;
-	}
-	api->clear(res);
-	done = true;
-	goto out;
-undo:
-	/* No half-made clone is ever left. */
-	pg_drop(api, admin, clone, true, why, sizeof(why));
-out:
-	strbuf_free(&create);
-	strbuf_free(&follow);
-	if (qclone)
-		api->freemem(qclone);
-	if (qsource)
-		api->freemem(qsource);
-	if (qowner)
-		api->freemem(qowner);
+	strbuf_free(&sql);
+	if (q)
+		api->freemem(q);
+	if (lit)
+		api->freemem(lit);
 	return done;
+}
+
+bool pg_freeze(const struct pg_api *api, PGconn *admin, const char *name,
+	       struct failure *f)
+{
+	return on_database(api, admin, "ALTER DATABASE ", name,
+			   " WITH ALLOW_CONNECTIONS false IS_TEMPLATE true", NULL, f);
+}
+
+bool pg_write_marker(const struct pg_api *api, PGconn *admin, const char *name,
+		     const struct marker *m, struct failure *f)
+{
+	char text[MARKER_MAX];
+
+	marker_format(m, text, sizeof(text));
+	return on_database(api, admin, "COMMENT ON DATABASE ", name, " IS ", text, f);
+}
+
+void pg_warm(const struct pg_api *api, const char *conninfo, const char *name)
+{
+	struct pg_params p = {0};
+	PGconn *c;
+
+	if (!pg_params_from_conninfo(api, &p, conninfo))
+		return;
+	pg_params_set(&p, "dbname", name);
+	pg_params_set(&p, "application_name", "dbclone");
+	c = api->connectdbParams(pg_params_keywords(&p), pg_params_values(&p), 0);
+	if (c && api->status(c) == CONNECTION_OK)
+		api->clear(api->exec(c, "SELECT 1"));
+	if (c)
+		api->finish(c);
+	pg_params_free(&p);
+}
+
+void pg_connect_command(const struct pg_api *api, const char *conninfo,
+			const char *name, char *out, size_t outlen)
+{
+	PQconninfoOption *opts = api->conninfoParse(conninfo, NULL);
+	size_t n = (size_t)snprintf(out, outlen, "psql \"");
+
+	for (PQconninfoOption *o = opts; o && o->keyword && n < outlen; o++)
+		if (o->val && o->val[0] && strcmp(o->keyword, "password") &&
+		    strcmp(o->keyword, "dbname"))
+			n += (size_t)snprintf(out + n, outlen - n, "%s='%s' ",
+					      o->keyword, o->val);
+	if (n < outlen)
+		snprintf(out + n, outlen - n, "dbname='%s'\"", name);
+	if (opts)
+		api->conninfoFree(opts);
 }
 
 bool pg_drop(const struct pg_api *api, PGconn *admin, const char *clone,
@@ -724,12 +858,11 @@ bool pg_drop(const struct pg_api *api, PGconn *admin, const char *clone,
 	return done;
 }
 
-bool pg_list(const struct pg_api *api, PGconn *admin,
-	     void (*fn)(const struct pg_clone_info *info, void *ctx),
+bool pg_list(const struct pg_api *api, PGconn *admin, clone_list_fn fn,
 	     void *ctx, char *err, size_t errlen)
 {
 	PGresult *res = run(api, admin,
-			    "SELECT d.datname, pg_catalog.pg_get_userbyid(d.datdba), "
+			    "SELECT d.datname, "
 			    "pg_catalog.shobj_description(d.oid, 'pg_database') "
 			    "FROM pg_catalog.pg_database d "
 			    "WHERE d.datname LIKE 'dbclone\\_%' ORDER BY 1", 0, NULL);
@@ -742,16 +875,9 @@ bool pg_list(const struct pg_api *api, PGconn *admin,
 		api->clear(res);
 		return false;
 	}
-	for (int i = 0; i < api->ntuples(res); i++) {
-		struct pg_clone_info info = {
-			.name = api->getvalue(res, i, 0),
-			.owner = api->getvalue(res, i, 1),
-			.comment = api->getisnull(res, i, 2) ? NULL :
-					api->getvalue(res, i, 2),
-		};
-
-		fn(&info, ctx);
-	}
+	for (int i = 0; i < api->ntuples(res); i++)
+		fn(api->getvalue(res, i, 0),
+		   api->getisnull(res, i, 1) ? NULL : api->getvalue(res, i, 1), ctx);
 	api->clear(res);
 	return true;
 }

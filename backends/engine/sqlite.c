@@ -1,3 +1,4 @@
+/* SQLite: resolve a source file, copy it, drop, list, mark. */
 #include "sqlite.h"
 
 #include <ctype.h>
@@ -378,6 +379,27 @@ bool sqlite_drop(const char *clone, char *err, size_t errlen)
 	return true;
 }
 
+bool sqlite_write_marker(const char *clone, const struct marker *m)
+{
+	char path[PATH_MAX + 16], tmp[PATH_MAX + 32], text[MARKER_MAX];
+	int fd, n = marker_format(m, text, sizeof(text));
+	bool ok;
+
+	/* Written aside and renamed: a reader sees the old marker or the new
+	 * one, never half of one. */
+	snprintf(path, sizeof(path), "%s%s", clone, MARKER_SUFFIX);
+	snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return false;
+	ok = write(fd, text, (size_t)n) == n;
+	ok &= close(fd) == 0;
+	if (ok && rename(tmp, path) == 0)
+		return true;
+	unlink(tmp);
+	return false;
+}
+
 bool sqlite_read_marker(const char *clone, char *out, size_t outlen)
 {
 	char path[PATH_MAX + 16];
@@ -392,9 +414,8 @@ bool sqlite_read_marker(const char *clone, char *out, size_t outlen)
 	return ok;
 }
 
-bool sqlite_list(const char *dir,
-		 void (*fn)(const struct sqlite_clone_info *info, void *ctx),
-		 void *ctx, char *err, size_t errlen)
+bool sqlite_list(const char *dir, clone_list_fn fn, void *ctx, char *err,
+		 size_t errlen)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -409,16 +430,14 @@ bool sqlite_list(const char *dir,
 	while ((e = readdir(d))) {
 		size_t n = strlen(e->d_name), s = strlen(CLONE_SUFFIX);
 		char path[PATH_MAX + 256], marker[MARKER_MAX];
-		struct sqlite_clone_info info;
 
 		if (!is_clone_name(e->d_name) || n <= s ||
 		    strcmp(e->d_name + n - s, CLONE_SUFFIX) != 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		info.path = path;
-		info.marker = sqlite_read_marker(path, marker, sizeof(marker)) ?
-				      marker : NULL;
-		fn(&info, ctx);
+		fn(path, sqlite_read_marker(path, marker, sizeof(marker)) ? marker
+									    : NULL,
+		   ctx);
 	}
 	closedir(d);
 	return true;

@@ -1,0 +1,107 @@
+/* One table of operations per engine (in the manner of nss_wrapper's
+ * struct nwrap_ops), and what is built once on top of it: the sweep of
+ * clones whose owner is gone. Whoever needs an engine goes through here;
+ * engine_by_name() is the one place that compares engine names.
+ *
+ * An "admin" is the engine's own admin connection (PGconn, MYSQL), or
+ * NULL for an engine that needs none (SQLite). The engines are reached
+ * through the api tables given to engine_bind(), never by name. */
+#ifndef DBCLONE_ENGINE_H
+#define DBCLONE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "failure.h"
+#include "marker.h"
+#include "spec.h"
+
+struct pg_api;
+struct mysql_api;
+struct sqlite_api;
+
+typedef clone_list_fn engine_list_fn;
+
+struct engine_ops {
+	const char *name; /* on the wire and in the journal: pg, sqlite, mysql */
+	const struct spec_layout *layout;
+
+	/* The source's name as the engine knows it (database or path). */
+	const char *(*source)(const struct spec *sp);
+	/* Where the source's server is, without password (the run journal's
+	 * "where"), and a spec that reaches it again from that. */
+	void (*describe)(const struct spec *sp, char *out, size_t outlen);
+	bool (*from_description)(struct spec *sp, const char *where);
+	/* Did the user name a server of this engine (environment)? Then not
+	 * reaching it is an error for ls and gc, else it is left out. */
+	bool (*server_named)(void);
+
+	/* An admin connection for sp (NULL: the engine needs none); a key
+	 * that tells two servers or accounts apart, for a cache. */
+	bool (*admin_open)(const struct spec *sp, void **admin,
+			   struct failure *f);
+	bool (*admin_alive)(void *admin);
+	void (*admin_close)(void *admin);
+	void (*admin_key)(const struct spec *sp, char *out, size_t outlen);
+
+	/* Copies from (a clone or golden; NULL: the source) into a new clone
+	 * named after seq, with marker m; a golden is frozen (PostgreSQL: a
+	 * template nobody may connect to). Nothing is left on failure. */
+	bool (*clone)(void *admin, const struct spec *sp, const char *from,
+		      unsigned long seq, bool golden, const struct marker *m,
+		      char *name, size_t namelen, struct failure *f);
+	/* After a clone for a test: what its first use would cost, paid now
+	 * (PostgreSQL's first connect builds the catalog caches). */
+	void (*warm)(void *admin, const struct spec *sp, const char *name);
+	bool (*drop)(void *admin, const char *name, struct failure *f);
+	bool (*list)(void *admin, engine_list_fn fn, void *ctx,
+		     struct failure *f);
+	/* NULL: engine_read_marker finds it in the list. */
+	bool (*read_marker)(void *admin, const char *name, char *out,
+			    size_t outlen);
+	bool (*write_marker)(void *admin, const char *name,
+			     const struct marker *m);
+	/* A command that connects to a kept clone (no password in it). */
+	void (*connect_command)(const struct spec *sp, const char *name,
+				char *out, size_t outlen);
+};
+
+extern const struct engine_ops engine_pg, engine_sqlite, engine_mysql;
+
+/* NULL-terminated, in the order ls and gc visit them. */
+extern const struct engine_ops *const engines[];
+
+/* The engine of that name, or NULL. */
+const struct engine_ops *engine_by_name(const char *name);
+
+/* The client libraries' functions, for every engine operation. */
+void engine_bind(const struct pg_api *pg, const struct mysql_api *mysql,
+		 const struct sqlite_api *sqlite);
+extern const struct pg_api *engine_pg_api;
+extern const struct mysql_api *engine_mysql_api;
+extern const struct sqlite_api *engine_sqlite_api;
+
+/* The marker text of one clone; false if it has none or is gone. */
+bool engine_read_marker(const struct engine_ops *ops, void *admin,
+			const char *name, char *out, size_t outlen);
+
+/* Which listed clones a sweep drops: NULL to leave it, else why (for
+ * the report). Only clones with a marker are ever asked about. */
+typedef const char *(*engine_sweep_pick)(const char *name,
+					 const struct marker *m, void *ctx);
+/* After each drop: err NULL when it worked. */
+typedef void (*engine_sweep_done)(const struct engine_ops *ops,
+				  const char *name, const char *why,
+				  const char *err, void *ctx);
+
+/* Lists the clones of admin's server (ops), then drops those pick
+ * chooses; returns how many were dropped, -1 if the list failed (f). */
+int engine_sweep(const struct engine_ops *ops, void *admin,
+		 engine_sweep_pick pick, engine_sweep_done done, void *ctx,
+		 struct failure *f);
+
+/* pick: a clone whose owner (on this host) is gone. */
+const char *engine_owner_gone(const char *name, const struct marker *m,
+			      void *ctx);
+
+#endif

@@ -1,0 +1,145 @@
+/* PostgreSQL behind the engine table. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "pg.h"
+
+static const char *pg_source_of(const struct spec *sp)
+{
+	return sp->pg.dbname;
+}
+
+/* The run journal's "where": the options, without password. */
+static void pg_describe(const struct spec *sp, char *out, size_t outlen)
+{
+	PQconninfoOption *opts = engine_pg_api->conninfoParse(sp->pg.conninfo, NULL);
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (PQconninfoOption *o = opts; o && o->keyword && n < outlen; o++)
+		if (o->val && o->val[0] && strcmp(o->keyword, "password") &&
+		    !strchr(o->val, '\''))
+			n += (size_t)snprintf(out + n, outlen - n, "%s%s='%s'",
+					      n ? " " : "", o->keyword, o->val);
+	if (opts)
+		engine_pg_api->conninfoFree(opts);
+}
+
+static bool pg_from_description(struct spec *sp, const char *where)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->ops = &engine_pg;
+	return (size_t)snprintf(sp->pg.conninfo, sizeof(sp->pg.conninfo), "%s",
+				where ? where : "") < sizeof(sp->pg.conninfo);
+}
+
+static bool pg_server_named(void)
+{
+	return getenv("DBCLONE_PG_ADMIN") || getenv("PGHOST") ||
+	       getenv("PGPORT") || getenv("PGSERVICE");
+}
+
+static bool pg_open(const struct spec *sp, void **admin, struct failure *f)
+{
+	struct pg_params p = {0};
+
+	if (!pg_params_from_conninfo(engine_pg_api, &p, sp->pg.conninfo))
+		/* The options may hold a password: never repeated here. */
+		return fail(f, FAIL_INVALID, "dbclone: the connection options "
+			    "cannot be parsed; give a conninfo such as "
+			    "\"host=/run/postgresql port=5432\"");
+	/* libpq keeps no SQLSTATE for a failed connect: gone. */
+	f->kind = FAIL_GONE;
+	*admin = pg_admin_connect(engine_pg_api, &p, getenv("DBCLONE_PG_ADMIN"),
+				  NULL, f->why, sizeof(f->why));
+	pg_params_free(&p);
+	return *admin != NULL;
+}
+
+static bool pg_alive(void *admin)
+{
+	return engine_pg_api->status(admin) == CONNECTION_OK;
+}
+
+static void pg_close(void *admin)
+{
+	engine_pg_api->finish(admin);
+}
+
+static void pg_key(const struct spec *sp, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s", sp->pg.conninfo);
+}
+
+static bool pg_clone_op(void *admin, const struct spec *sp, const char *from,
+			unsigned long seq, bool golden, const struct marker *m,
+			char *name, size_t namelen, struct failure *f)
+{
+	char why[sizeof(f->why)];
+
+	if (!clone_name(sp->pg.dbname, seq, PG_NAME_MAX, name, namelen))
+		return fail(f, FAIL_INVALID, "dbclone: no room for a clone name");
+	if (!pg_copy(engine_pg_api, admin, from ? from : sp->pg.dbname, name,
+		     sp->pg.role, m, f))
+		return false;
+	if (!golden || pg_freeze(engine_pg_api, admin, name, f))
+		return true;
+	snprintf(why, sizeof(why), "%s", f->why);
+	fail(f, f->kind, "dbclone: cannot make golden copy %s a template: %.900s",
+	     name, why);
+	pg_drop(engine_pg_api, admin, name, true, why, sizeof(why));
+	return false;
+}
+
+static void pg_warm_op(void *admin, const struct spec *sp, const char *name)
+{
+	(void)admin;
+	pg_warm(engine_pg_api, sp->pg.conninfo, name);
+}
+
+static bool pg_drop_op(void *admin, const char *name, struct failure *f)
+{
+	f->kind = FAIL_INVALID;
+	return pg_drop(engine_pg_api, admin, name, true, f->why, sizeof(f->why));
+}
+
+static bool pg_list_op(void *admin, engine_list_fn fn, void *ctx,
+		       struct failure *f)
+{
+	f->kind = FAIL_INVALID;
+	return pg_list(engine_pg_api, admin, fn, ctx, f->why, sizeof(f->why));
+}
+
+static bool pg_mark(void *admin, const char *name, const struct marker *m)
+{
+	struct failure f;
+
+	return pg_write_marker(engine_pg_api, admin, name, m, &f);
+}
+
+static void pg_command(const struct spec *sp, const char *name, char *out,
+		       size_t outlen)
+{
+	pg_connect_command(engine_pg_api, sp->pg.conninfo, name, out, outlen);
+}
+
+const struct engine_ops engine_pg = {
+	.name = "pg",
+	.layout = &spec_layout_pg,
+	.source = pg_source_of,
+	.describe = pg_describe,
+	.from_description = pg_from_description,
+	.server_named = pg_server_named,
+	.admin_open = pg_open,
+	.admin_alive = pg_alive,
+	.admin_close = pg_close,
+	.admin_key = pg_key,
+	.clone = pg_clone_op,
+	.warm = pg_warm_op,
+	.drop = pg_drop_op,
+	.list = pg_list_op,
+	.write_marker = pg_mark,
+	.connect_command = pg_command,
+};

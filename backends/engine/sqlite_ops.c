@@ -1,0 +1,111 @@
+/* SQLite behind the engine table: no admin connection, clones are files
+ * in DBCLONE_DIR. */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine.h"
+#include "sqlite.h"
+
+static const char *sq_source_of(const struct spec *sp)
+{
+	return sp->sqlite.path;
+}
+
+static void sq_describe(const struct spec *sp, char *out, size_t outlen)
+{
+	(void)sp;
+	snprintf(out, outlen, "file");
+}
+
+static bool sq_from_description(struct spec *sp, const char *where)
+{
+	(void)where;
+	memset(sp, 0, sizeof(*sp));
+	sp->ops = &engine_sqlite;
+	return true;
+}
+
+static bool sq_server_named(void)
+{
+	return false;
+}
+
+static bool sq_clone(void *admin, const struct spec *sp, const char *from,
+		     unsigned long seq, bool golden, const struct marker *m,
+		     char *name, size_t namelen, struct failure *f)
+{
+	const char *path = from ? from : sp->sqlite.path;
+	struct sqlite_source src;
+	char dir[PATH_MAX];
+	int code;
+
+	(void)admin;
+	(void)golden; /* a file nobody opens needs no freezing */
+	if (!sqlite_resolve(path, false, &src))
+		return fail(f, FAIL_GONE, "dbclone: %s is gone", path);
+	if (!sqlite_clone_dir(true, dir, sizeof(dir), f->why, sizeof(f->why))) {
+		f->kind = FAIL_REFUSED;
+		return false;
+	}
+	if (sqlite_clone(engine_sqlite_api, &src, dir, seq, m, name, namelen,
+			 &code, f->why, sizeof(f->why)))
+		return true;
+	f->kind = fail_kind_sqlite(code);
+	return false;
+}
+
+static bool sq_drop(void *admin, const char *name, struct failure *f)
+{
+	(void)admin;
+	f->kind = FAIL_INVALID;
+	return sqlite_drop(name, f->why, sizeof(f->why));
+}
+
+/* An unusable DBCLONE_DIR holds no clone of ours. */
+static bool sq_list(void *admin, engine_list_fn fn, void *ctx,
+		    struct failure *f)
+{
+	char dir[PATH_MAX];
+
+	(void)admin;
+	f->kind = FAIL_INVALID;
+	if (!sqlite_clone_dir(false, dir, sizeof(dir), f->why, sizeof(f->why)))
+		return true;
+	return sqlite_list(dir, fn, ctx, f->why, sizeof(f->why));
+}
+
+static bool sq_read_marker(void *admin, const char *name, char *out,
+			   size_t outlen)
+{
+	(void)admin;
+	return sqlite_read_marker(name, out, outlen);
+}
+
+static bool sq_mark(void *admin, const char *name, const struct marker *m)
+{
+	(void)admin;
+	return sqlite_write_marker(name, m);
+}
+
+static void sq_command(const struct spec *sp, const char *name, char *out,
+		       size_t outlen)
+{
+	(void)sp;
+	snprintf(out, outlen, "sqlite3 '%s'", name);
+}
+
+const struct engine_ops engine_sqlite = {
+	.name = "sqlite",
+	.layout = &spec_layout_sqlite,
+	.source = sq_source_of,
+	.describe = sq_describe,
+	.from_description = sq_from_description,
+	.server_named = sq_server_named,
+	.clone = sq_clone,
+	.drop = sq_drop,
+	.list = sq_list,
+	.read_marker = sq_read_marker,
+	.write_marker = sq_mark,
+	.connect_command = sq_command,
+};
