@@ -1,4 +1,4 @@
-/* The test key lifecycle: the key format and the rule for when a key is over (pure). */
+/* Test keys: the one key format, and when a key is over (pure). */
 #include "keys.h"
 
 #include <stdio.h>

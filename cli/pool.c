@@ -1,4 +1,4 @@
-/* The run's goldens and pools of ready clones, and the drops done in the background. */
+/* The run's goldens, its pools of ready clones, and background drops. */
 #include "supervisor_state.h"
 
 #include <stdio.h>

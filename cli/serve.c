@@ -1,4 +1,4 @@
-/* The serving of the run's processes: their hellos, their requests, and the keys they use. */
+/* Serving the run's processes: hellos, requests, the keys they use. */
 #include "supervisor_state.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* The run supervisor's top: starts the pool and the acceptor, serves the run until CMD ends, then keeps or drops what the run made. */
+/* The run supervisor's top: threads, the loop until CMD ends, the end. */
 #include "supervisor.h"
 
 #include <errno.h>
