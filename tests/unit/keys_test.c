@@ -34,6 +34,16 @@ static void use(struct keys *ks, struct key_user *u, const char *key)
 	keys_use(ks, u, key, record_over, NULL);
 }
 
+/* Two processes start, a uses key_a, then b uses key_b. */
+static void two_start(struct keys *ks, struct key_user *a, const char *key_a,
+		      struct key_user *b, const char *key_b)
+{
+	keys_join(ks, a);
+	keys_join(ks, b);
+	use(ks, a, key_a);
+	use(ks, b, key_b);
+}
+
 static void key_format_names_tests_and_epochs(void)
 {
 	char key[KEY_MAX], long_test[2000];
@@ -84,10 +94,7 @@ static void a_key_another_process_has_stays(void)
 	struct keys ks = {0};
 	struct key_user a, b;
 
-	keys_join(&ks, &a);
-	keys_join(&ks, &b);
-	use(&ks, &a, "t:shared#0");
-	use(&ks, &b, "t:shared#0");
+	two_start(&ks, &a, "t:shared#0", &b, "t:shared#0");
 	/* a moves on; b still works in the shared key's clone. */
 	use(&ks, &a, "t:next#0");
 	CHECK(over_was(""));
@@ -123,10 +130,7 @@ static void an_exit_after_a_newer_key_ends_it(void)
 	struct keys ks = {0};
 	struct key_user a, b;
 
-	keys_join(&ks, &a);
-	keys_join(&ks, &b);
-	use(&ks, &a, "t:one#0");
-	use(&ks, &b, "t:two#0");
+	two_start(&ks, &a, "t:one#0", &b, "t:two#0");
 	/* a still has its key: the newer one does not end it... */
 	CHECK(over_was(""));
 	/* ...until a is gone. */
@@ -179,11 +183,8 @@ static void next_epoch_ends_epoch_keys_only(void)
 	struct key_user a, b;
 	char key[KEY_MAX];
 
-	keys_join(&ks, &a);
-	keys_join(&ks, &b);
 	key_format(key, sizeof(key), "", "0", ks.epoch);
-	use(&ks, &a, key);
-	use(&ks, &b, "t:named#0");
+	two_start(&ks, &a, key, &b, "t:named#0");
 	CHECK(over_was(""));
 	/* Even while a still has it: dbclone next moves the whole run. */
 	CHECK(keys_next_epoch(&ks, record_over, NULL) == 1);
