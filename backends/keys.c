@@ -1,0 +1,162 @@
+/* Test keys: the one key format, and when a key is over (pure). */
+#include "keys.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire.h"
+
+/* When a key was first handed out and last used (the logical clock). */
+struct key_record {
+	char key[KEY_MAX];
+	unsigned long first, last;
+	struct key_record *next;
+};
+
+void key_format(char *out, size_t outlen, const char *test,
+		const char *signals, unsigned epoch)
+{
+	if (test && test[0]) {
+		char name[500];
+
+		wire_test_key(test, name, sizeof(name));
+		snprintf(out, outlen, "t:%s#%.20s", name, signals);
+	} else {
+		snprintf(out, outlen, "e%u#%.20s", epoch, signals);
+	}
+}
+
+static bool epoch_key(const char *key)
+{
+	return key[0] == 'e';
+}
+
+static bool current_anywhere(const struct keys *ks, const char *key)
+{
+	for (const struct key_user *u = ks->users; u; u = u->next)
+		if (!strcmp(u->key, key))
+			return true;
+	return false;
+}
+
+/* Ends the record at *link: the caller hears of it, the record goes. */
+static void end_record(struct key_record **link, key_over_fn *over, void *ctx)
+{
+	struct key_record *gone = *link;
+
+	*link = gone->next;
+	if (over)
+		over(gone->key, ctx);
+	free(gone);
+}
+
+/* Ends key whether it has a record or not: a key the table could not
+ * record (out of memory) may still have clones. */
+static void end_key(struct keys *ks, const char *key, key_over_fn *over,
+		    void *ctx)
+{
+	for (struct key_record **k = &ks->known; *k; k = &(*k)->next) {
+		if (!strcmp((*k)->key, key)) {
+			end_record(k, over, ctx);
+			return;
+		}
+	}
+	if (over)
+		over(key, ctx);
+}
+
+/* A key no live process has as its current one is over once a newer key
+ * has been handed out since its last use. */
+static void end_stale(struct keys *ks, key_over_fn *over, void *ctx)
+{
+	unsigned long newest = 0;
+
+	for (struct key_record *k = ks->known; k; k = k->next)
+		if (k->first > newest)
+			newest = k->first;
+	for (struct key_record **k = &ks->known; *k;) {
+		if (newest > (*k)->last && !current_anywhere(ks, (*k)->key))
+			end_record(k, over, ctx);
+		else
+			k = &(*k)->next;
+	}
+}
+
+void keys_join(struct keys *ks, struct key_user *u)
+{
+	u->key[0] = '\0';
+	u->next = ks->users;
+	ks->users = u;
+}
+
+bool keys_use(struct keys *ks, struct key_user *u, const char *key,
+	      key_over_fn *over, void *ctx)
+{
+	struct key_record *k;
+	bool new_key = false;
+
+	for (k = ks->known; k; k = k->next)
+		if (!strcmp(k->key, key))
+			break;
+	if (!k && (k = calloc(1, sizeof(*k)))) {
+		snprintf(k->key, sizeof(k->key), "%s", key);
+		k->first = ++ks->clock;
+		k->next = ks->known;
+		ks->known = k;
+		new_key = true;
+	}
+	if (k)
+		k->last = ++ks->clock;
+	if (strcmp(u->key, key)) {
+		char old[KEY_MAX];
+
+		snprintf(old, sizeof(old), "%s", u->key);
+		snprintf(u->key, sizeof(u->key), "%s", key);
+		/* The process moved on: its old key is over if nobody has it. */
+		if (old[0] && !current_anywhere(ks, old))
+			end_key(ks, old, over, ctx);
+	}
+	if (new_key)
+		end_stale(ks, over, ctx);
+	return new_key;
+}
+
+void keys_leave(struct keys *ks, struct key_user *u, key_over_fn *over,
+		void *ctx)
+{
+	for (struct key_user **q = &ks->users; *q; q = &(*q)->next) {
+		if (*q == u) {
+			*q = u->next;
+			break;
+		}
+	}
+	end_stale(ks, over, ctx);
+}
+
+unsigned keys_next_epoch(struct keys *ks, key_over_fn *over, void *ctx)
+{
+	for (struct key_record **k = &ks->known; *k;) {
+		if (epoch_key((*k)->key))
+			end_record(k, over, ctx);
+		else
+			k = &(*k)->next;
+	}
+	return ++ks->epoch;
+}
+
+const char *keys_last(const struct keys *ks)
+{
+	const struct key_record *last = NULL;
+
+	for (const struct key_record *k = ks->known; k; k = k->next)
+		if (!last || k->last > last->last)
+			last = k;
+	return last ? last->key : NULL;
+}
+
+void keys_end_all(struct keys *ks, key_over_fn *over, void *ctx)
+{
+	while (ks->known)
+		end_record(&ks->known, over, ctx);
+}
