@@ -1,7 +1,6 @@
-/* The MySQL/MariaDB client hooks (libmariadb, Debian's libmysqlclient): a
- * connect or a database change that names a schema is redirected to this
- * test key's copy of it, made inside the server. */
-#include <pthread.h>
+/* The MySQL/MariaDB client hooks (libmariadb, Debian's libmysqlclient):
+ * a connect or a database change that names a schema goes through the one
+ * policy (hook.c) to this test key's copy of it, made inside the server. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +8,10 @@
 
 #include "bind.h"
 #include "config.h"
-#include "log.h"
+#include "conns.h"
+#include "hook.h"
 #include "mariadb.h"
-#include "refusal.h"
-#include "registry.h"
+#include "servers.h"
 #include "wire.h"
 
 #define CR_UNKNOWN_ERROR_CODE 2000
@@ -25,10 +24,6 @@ static unsigned int (*real_mysql_errno)(MYSQL *);
 static int (*real_mysql_ping)(MYSQL *);
 static pthread_once_t bound = PTHREAD_ONCE_INIT;
 static bool bound_ok;
-
-/* The client library may call its own exported functions: only the
- * outermost call is ours. */
-static __thread int in_client;
 
 static void bind_mariadb(void)
 {
@@ -63,28 +58,39 @@ static bool bind_ok(void)
 	return bound_ok;
 }
 
-/* ---- servers, handles -------------------------------------------------- */
+/* ---- the calls --------------------------------------------------------- */
 
-struct my_server {
-	char id[1024];
+enum my_kind { REAL_CONNECT, SELECT_DB, CHANGE_USER };
+
+/* A call that names a schema: its arguments, and the server and account
+ * it reaches (kept with the handle: a later mysql_select_db clones on
+ * that server; passwords stay in memory, never in a log). */
+struct my_args {
+	enum my_kind kind;
+	MYSQL *mysql;
+	const char *host, *user, *passwd, *db, *unix_socket;
+	unsigned int port;
+	unsigned long flags;
 	struct mysql_target target;
-	MYSQL *admin;
-	pthread_mutex_t lock;
-	struct my_server *next;
+	MYSQL *connected; /* what mysql_real_connect returned */
 };
 
-/* How each of the program's handles connected: a later mysql_select_db
- * needs it to clone on that server. Passwords stay in memory, never in a
- * log. */
-struct handle {
-	const MYSQL *mysql;
-	struct mysql_target target;
-	struct handle *next;
-};
-
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct my_server *servers;
-static struct handle *handles;
+/* The program's call, to db (its own or the clone's): 0 on success. */
+static int libmysql_call(struct my_args *a, const char *db)
+{
+	switch (a->kind) {
+	case REAL_CONNECT:
+		a->connected = real.real_connect(a->mysql, a->host, a->user,
+						 a->passwd, db, a->port,
+						 a->unix_socket, a->flags);
+		return a->connected ? 0 : 1;
+	case SELECT_DB:
+		return real_mysql_select_db(a->mysql, db);
+	case CHANGE_USER:
+		return real_mysql_change_user(a->mysql, a->user, a->passwd, db);
+	}
+	return 1;
+}
 
 static void target_of(struct mysql_target *t, const char *host, const char *user,
 		      const char *passwd, unsigned int port, const char *sock)
@@ -97,6 +103,29 @@ static void target_of(struct mysql_target *t, const char *host, const char *user
 	t->port = port;
 }
 
+/* Where the call goes: a connect names it; a database change goes where
+ * the handle connected (false for a handle the library never saw). */
+static bool target_of_call(struct my_args *a)
+{
+	struct mysql_target was;
+
+	if (a->kind == REAL_CONNECT) {
+		target_of(&a->target, a->host, a->user, a->passwd, a->port,
+			  a->unix_socket);
+		return true;
+	}
+	if (!conns_state(a->mysql, &was, sizeof(was)))
+		return false;
+	if (a->kind == SELECT_DB)
+		a->target = was;
+	else
+		target_of(&a->target, was.host, a->user, a->passwd, was.port,
+			  was.socket);
+	return true;
+}
+
+/* ---- servers ----------------------------------------------------------- */
+
 static void server_id(const struct mysql_target *t, char *out, size_t outlen)
 {
 	const char *env_sock = getenv("MYSQL_UNIX_PORT");
@@ -105,86 +134,22 @@ static void server_id(const struct mysql_target *t, char *out, size_t outlen)
 		 t->socket[0] ? t->socket : env_sock ? env_sock : "");
 }
 
-static struct my_server *server_for(const struct mysql_target *t)
+static void fill_server(void *info, const void *arg)
 {
-	struct my_server *s;
-	char id[1024];
-
-	server_id(t, id, sizeof(id));
-	snprintf(id + strlen(id), sizeof(id) - strlen(id), " user=%s", t->user);
-	pthread_mutex_lock(&lock);
-	for (s = servers; s; s = s->next)
-		if (!strcmp(s->id, id))
-			break;
-	if (!s && (s = calloc(1, sizeof(*s)))) {
-		snprintf(s->id, sizeof(s->id), "%s", id);
-		s->target = *t;
-		pthread_mutex_init(&s->lock, NULL);
-		s->next = servers;
-		servers = s;
-	}
-	pthread_mutex_unlock(&lock);
-	return s;
-}
-
-static void remember(const MYSQL *mysql, const struct mysql_target *t)
-{
-	struct handle *h;
-
-	pthread_mutex_lock(&lock);
-	for (h = handles; h && h->mysql != mysql; h = h->next)
-		;
-	if (!h && (h = calloc(1, sizeof(*h)))) {
-		h->mysql = mysql;
-		h->next = handles;
-		handles = h;
-	}
-	if (h)
-		h->target = *t;
-	pthread_mutex_unlock(&lock);
-}
-
-static bool recall(const MYSQL *mysql, struct mysql_target *t)
-{
-	bool found = false;
-
-	pthread_mutex_lock(&lock);
-	for (struct handle *h = handles; h; h = h->next) {
-		if (h->mysql == mysql) {
-			*t = h->target;
-			found = true;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&lock);
-	return found;
-}
-
-static void forget(const MYSQL *mysql)
-{
-	pthread_mutex_lock(&lock);
-	for (struct handle **h = &handles; *h; h = &(*h)->next) {
-		if ((*h)->mysql == mysql) {
-			struct handle *gone = *h;
-
-			*h = gone->next;
-			free(gone);
-			break;
-		}
-	}
-	pthread_mutex_unlock(&lock);
+	memcpy(info, arg, sizeof(struct mysql_target));
 }
 
 /* Called with s->lock held. An admin connection idle past the server's
  * wait_timeout, or cut by a restart, is opened again. */
-static MYSQL *admin_of(struct my_server *s, char *err, size_t errlen)
+static MYSQL *admin_of(struct server *s, char *err, size_t errlen)
 {
 	if (s->admin && real_mysql_ping(s->admin) != 0) {
 		real.close(s->admin);
 		s->admin = NULL;
 	}
 	if (!s->admin)
-		s->admin = mysql_admin_connect(&real, &s->target,
+		s->admin = mysql_admin_connect(&real,
+					       (struct mysql_target *)s->info,
 					       config_get()->mysql_admin, err,
 					       errlen);
 	return s->admin;
@@ -192,42 +157,40 @@ static MYSQL *admin_of(struct my_server *s, char *err, size_t errlen)
 
 /* ---- the engine -------------------------------------------------------- */
 
+static const struct engine mariadb_engine;
+
 static bool drop_mariadb(void *server, const char *clone, bool force, char *err,
 			 size_t errlen)
 {
-	struct my_server *s = server;
+	struct server *s = server;
 	MYSQL *admin;
 	bool ok = false;
 
 	(void)force; /* DROP DATABASE does not wait for other sessions */
-	in_client++;
+	hook_enter(&mariadb_engine);
 	pthread_mutex_lock(&s->lock);
 	if ((admin = admin_of(s, err, errlen)))
 		ok = mysql_drop(&real, admin, clone, err, errlen);
 	pthread_mutex_unlock(&s->lock);
-	in_client--;
+	hook_leave(&mariadb_engine);
 	return ok;
 }
 
 static void describe_mariadb(void *server, char *out, size_t outlen)
 {
-	const struct mysql_target *t = &((struct my_server *)server)->target;
+	const struct mysql_target *t =
+		(const struct mysql_target *)((struct server *)server)->info;
 
 	/* What the run's sweep needs to reach the server; no password. */
 	snprintf(out, outlen, "host=%s port=%u socket=%s user=%s", t->host,
 		 t->port, t->socket, t->user);
 }
 
-struct make_ctx {
-	const struct mysql_target *target;
-	const char *db;
-};
-
 /* host, port, socket, user, password, database */
-static void spec_mariadb(void *vctx, char *out, size_t outlen)
+static void spec_mariadb(struct hook_call *call, char *out, size_t outlen)
 {
-	struct make_ctx *ctx = vctx;
-	const struct mysql_target *t = ctx->target;
+	struct my_args *a = call->args;
+	const struct mysql_target *t = &a->target;
 	const char *env_sock = getenv("MYSQL_UNIX_PORT");
 	char port[16];
 
@@ -237,35 +200,36 @@ static void spec_mariadb(void *vctx, char *out, size_t outlen)
 	wire_append(out, outlen, t->socket[0] || !env_sock ? t->socket : env_sock);
 	wire_append(out, outlen, t->user);
 	wire_append(out, outlen, t->passwd);
-	wire_append(out, outlen, ctx->db);
+	wire_append(out, outlen, a->db);
 }
 
-static const struct engine mariadb_engine = {"mysql", drop_mariadb,
-					     describe_mariadb, spec_mariadb,
-					     true};
-
-static bool make_mariadb(void *vctx, unsigned long seq, char *name,
+static bool make_mariadb(struct hook_call *call, unsigned long seq, char *name,
 			 size_t namelen, void **server, char *err, size_t errlen)
 {
-	struct make_ctx *ctx = vctx;
-	struct my_server *s = server_for(ctx->target);
+	struct my_args *a = call->args;
+	struct server *s;
 	struct marker m;
 	MYSQL *admin;
+	char id[1200];
 	bool ok = false;
 
-	if (!s || !clone_name(ctx->db, seq, MYSQL_NAME_MAX, name, namelen)) {
+	server_id(&a->target, id, sizeof(id));
+	snprintf(id + strlen(id), sizeof(id) - strlen(id), " user=%s",
+		 a->target.user);
+	s = server_for(id, sizeof(a->target), fill_server, &a->target);
+	if (!s || !clone_name(a->db, seq, MYSQL_NAME_MAX, name, namelen)) {
 		snprintf(err, errlen, "dbclone: cannot name a clone of \"%s\"",
-			 ctx->db);
+			 a->db);
 		return false;
 	}
 	*server = s;
-	marker_for_self(&m, ctx->db);
+	marker_for_self(&m, a->db);
 	pthread_mutex_lock(&s->lock);
 	if ((admin = admin_of(s, err, errlen)))
-		ok = mysql_clone(&real, admin, ctx->db, name, &m, err, errlen);
+		ok = mysql_clone(&real, admin, a->db, name, &m, err, errlen);
 	/* An admin account cloned: the program's account must reach it. */
-	if (ok && config_get()->mysql_admin && ctx->target->user[0] &&
-	    !mysql_grant_clone(&real, admin, name, ctx->target->user, err, errlen)) {
+	if (ok && config_get()->mysql_admin && a->target.user[0] &&
+	    !mysql_grant_clone(&real, admin, name, a->target.user, err, errlen)) {
 		char why[300];
 
 		mysql_drop(&real, admin, name, why, sizeof(why));
@@ -275,60 +239,81 @@ static bool make_mariadb(void *vctx, unsigned long seq, char *name,
 	return ok;
 }
 
-/* ---- the policy for one database name ---------------------------------- */
-
-static bool intercepting(void)
+static enum verdict resolve_mariadb(struct hook_call *call, struct source *src)
 {
-	const struct config *cfg = config_get();
+	struct my_args *a = call->args;
+	const char *db = a->db;
 
-	return !in_client && !cfg->disable &&
-	       (cfg->error || (cfg->engines & ENGINE_MYSQL));
+	if (db && mysql_is_system_schema(db) &&
+	    config_includes_by_name(config_get(), db)) {
+		snprintf(call->why, sizeof(call->why), "dbclone: DBCLONE_INCLUDE "
+			 "names the system schema \"%s\", which is never cloned; "
+			 "take it out of DBCLONE_INCLUDE", db);
+		return REFUSE;
+	}
+	if (!db || !*db || mysql_is_system_schema(db))
+		return PASS_THROUGH;
+	snprintf(src->name, sizeof(src->name), "%s", db);
+	server_id(&a->target, src->id, sizeof(src->id));
+	snprintf(src->id + strlen(src->id), sizeof(src->id) - strlen(src->id),
+		 " db=%s", db);
+	return USE_CLONE;
 }
 
-/* The clone to use instead of db: NULL with *refused clear when db itself
- * is to be used, with *refused set (and the reason recorded on the
- * handle) when the call must fail. */
-static struct clone *clone_for_db(MYSQL *mysql, const struct mysql_target *t,
-				  const char *db, bool *refused)
-{
-	const struct config *cfg = config_get();
-	struct make_ctx ctx = {t, db};
-	char source[1400], err[1024];
-	struct clone *c;
+static const struct engine mariadb_engine = {
+	.name = "mysql",
+	.bit = ENGINE_MYSQL,
+	.resolve = resolve_mariadb,
+	.make = make_mariadb,
+	.drop = drop_mariadb,
+	.describe = describe_mariadb,
+	.spec = spec_mariadb,
+	.drop_in_background = true,
+};
 
-	*refused = false;
-	refusal_forget(mysql);
-	if (cfg->error) {
-		*refused = true;
-		snprintf(err, sizeof(err), "%s", cfg->error);
-	} else if (db && mysql_is_system_schema(db) &&
-		   config_includes_by_name(cfg, db)) {
-		*refused = true;
-		snprintf(err, sizeof(err), "dbclone: DBCLONE_INCLUDE names the "
-			 "system schema \"%s\", which is never cloned; take it out "
-			 "of DBCLONE_INCLUDE", db);
-	} else if (!db || !*db || mysql_is_system_schema(db) || is_clone_name(db)) {
-		return NULL;
-	} else {
-		server_id(t, source, sizeof(source));
-		snprintf(source + strlen(source), sizeof(source) - strlen(source),
-			 " db=%s", db);
-		c = clone_for_source(&mariadb_engine, db, source, make_mariadb,
-				     &ctx, refused, err, sizeof(err));
-		if (c || !*refused)
-			return c;
+/* ---- the policy -------------------------------------------------------- */
+
+/* The reason holds while the handle's own error state is the one it had
+ * when refused: the next call that succeeds or fails for itself ends it
+ * (see mysql_error). A connected handle is given a real error of its own
+ * first (a database name the server rejects), so that its next success
+ * clears it. */
+static void refuse_handle(struct my_args *a, struct hook_call *call)
+{
+	hook_refused(call, a->mysql);
+	if (a->kind != REAL_CONNECT)
+		REAL_CALL(&mariadb_engine, real_mysql_select_db(a->mysql, ""));
+	conns_set_refusal_tag(a->mysql, (long)real_mysql_errno(a->mysql));
+}
+
+/* The one path of the three hooks: 0 when the call succeeds. */
+static int my_call(struct my_args *a)
+{
+	struct hook_call call = {.engine = &mariadb_engine, .args = a,
+				 .handle = a->mysql,
+				 .code = CR_UNKNOWN_ERROR_CODE};
+	bool outer = !hook_inside(&mariadb_engine);
+	int rc = 1;
+
+	if (!target_of_call(a))
+		return libmysql_call(a, a->db);
+	switch (hook_decide(&call)) {
+	case REFUSE:
+		refuse_handle(a, &call);
+		return 1;
+	case PASS_THROUGH:
+		rc = REAL_CALL(&mariadb_engine, libmysql_call(a, a->db));
+		break;
+	case USE_CLONE:
+		rc = REAL_CALL(&mariadb_engine, libmysql_call(a,
+			       clone_name_of(call.clone)));
+		break;
 	}
-	log_error("%s", err);
-	refusal_add(mysql, CR_UNKNOWN_ERROR_CODE, err);
-	/* The reason holds while the handle's own error state is the one it
-	 * had when refused: the next call that succeeds or fails for itself
-	 * ends it (see mysql_error). A connected handle is given a real error
-	 * of its own first (a database name the server rejects), so that its
-	 * next success clears it. */
-	if (recall(mysql, &(struct mysql_target){0}))
-		real_mysql_select_db(mysql, "");
-	refusal_set_tag(mysql, (long)real_mysql_errno(mysql));
-	return NULL;
+	if (outer && rc == 0 && a->kind != SELECT_DB)
+		conns_set_state(a->mysql, &a->target, sizeof(a->target));
+	if (outer)
+		hook_track(&call, rc == 0 ? a->mysql : NULL, a->kind != REAL_CONNECT);
+	return rc;
 }
 
 /* ---- the hooks --------------------------------------------------------- */
@@ -338,115 +323,42 @@ HOOK MYSQL *mysql_real_connect(MYSQL *mysql, const char *host,
 			       const char *db, unsigned int port,
 			       const char *unix_socket, unsigned long flags)
 {
-	struct mysql_target t;
-	struct clone *c;
-	bool refused;
-	MYSQL *r;
+	struct my_args a = {REAL_CONNECT, mysql, host, user, passwd, db,
+			    unix_socket, port, flags, .connected = NULL};
 
 	if (!bind_ok())
 		return NULL;
-	if (!intercepting())
-		return real.real_connect(mysql, host, user, passwd, db, port,
-					 unix_socket, flags);
-	in_client++;
-	target_of(&t, host, user, passwd, port, unix_socket);
-	c = clone_for_db(mysql, &t, db, &refused);
-	r = refused ? NULL :
-		real.real_connect(mysql, host, user, passwd,
-				  c ? clone_name_of(c) : db, port, unix_socket,
-				  flags);
-	if (r)
-		remember(mysql, &t);
-	if (c && r)
-		clone_track(c, mysql);
-	else if (c)
-		clone_release(c);
-	in_client--;
-	return r;
-}
-
-/* Moves a handle from the clone it used (if any) to c. */
-static void switch_clone(MYSQL *mysql, struct clone *c)
-{
-	struct clone *was = clone_detach(mysql);
-
-	if (c)
-		clone_track(c, mysql);
-	if (was)
-		clone_release(was);
+	return my_call(&a) == 0 ? a.connected : NULL;
 }
 
 HOOK int mysql_select_db(MYSQL *mysql, const char *db)
 {
-	struct mysql_target t;
-	struct clone *c = NULL;
-	bool refused = false;
-	int rc;
-
 	if (!bind_ok())
 		return 1;
-	if (!intercepting() || !recall(mysql, &t))
-		return real_mysql_select_db(mysql, db);
-	in_client++;
-	c = clone_for_db(mysql, &t, db, &refused);
-	rc = refused ? 1 : real_mysql_select_db(mysql, c ? clone_name_of(c) : db);
-	if (rc == 0)
-		switch_clone(mysql, c);
-	else if (c)
-		clone_release(c);
-	in_client--;
-	return rc;
+	return my_call(&(struct my_args){.kind = SELECT_DB, .mysql = mysql,
+			 .db = db});
 }
 
 HOOK my_bool mysql_change_user(MYSQL *mysql, const char *user,
 			       const char *passwd, const char *db)
 {
-	struct mysql_target t;
-	struct clone *c = NULL;
-	bool refused = false;
-	my_bool failed;
-
 	if (!bind_ok())
 		return 1;
-	if (!intercepting() || !recall(mysql, &t))
-		return real_mysql_change_user(mysql, user, passwd, db);
-	in_client++;
-	{
-		struct mysql_target was = t; /* target_of clears t first */
-
-		target_of(&t, was.host, user, passwd, was.port, was.socket);
-	}
-	c = clone_for_db(mysql, &t, db, &refused);
-	failed = refused ? 1 :
-		real_mysql_change_user(mysql, user, passwd,
-				       c ? clone_name_of(c) : db);
-	if (!failed) {
-		remember(mysql, &t);
-		switch_clone(mysql, c);
-	} else if (c) {
-		clone_release(c);
-	}
-	in_client--;
-	return failed;
+	return my_call(&(struct my_args){.kind = CHANGE_USER, .mysql = mysql,
+			 .user = user, .passwd = passwd, .db = db}) != 0;
 }
 
 HOOK void mysql_close(MYSQL *mysql)
 {
-	struct clone *c = NULL;
+	struct clone *c;
 
 	if (!bind_ok())
 		return;
-	if (!in_client && mysql) {
-		refusal_forget(mysql);
-		forget(mysql);
-		c = clone_detach(mysql);
-	}
-	in_client++;
+	c = hook_closing(&mariadb_engine, mysql);
+	hook_enter(&mariadb_engine);
 	real.close(mysql);
-	in_client--;
-	/* The last connection of an ended key is gone: its clone is dropped. */
-	if (c)
-		clone_release(c);
+	hook_leave(&mariadb_engine);
+	hook_closed(c, mysql, false);
 }
 
 /* A refusal still stands if the handle has not been used since. */
@@ -454,11 +366,11 @@ static bool refused_now(MYSQL *mysql, int *code)
 {
 	long tag;
 
-	if (!refusal_code(mysql, code))
+	if (!conns_refusal_code(mysql, code, &tag))
 		return false;
-	if (refusal_tag(mysql, &tag) && tag == (long)real_mysql_errno(mysql))
+	if (tag == (long)real_mysql_errno(mysql))
 		return true;
-	refusal_forget(mysql);
+	conns_forget_refusal(mysql);
 	return false;
 }
 
@@ -468,7 +380,7 @@ HOOK const char *mysql_error(MYSQL *mysql)
 
 	if (!bind_ok())
 		return "dbclone: libmariadb is not loaded";
-	return refused_now(mysql, &code) ? refusal_message(mysql, false)
+	return refused_now(mysql, &code) ? conns_refusal(mysql, false)
 					 : real.error(mysql);
 }
 
@@ -490,18 +402,3 @@ const struct hook mariadb_hooks[] = {
 	{"mysql_errno", (void *)mysql_errno},
 	{NULL, NULL},
 };
-
-/* After fork the child must not speak on its parent's admin sockets. */
-static void after_fork_child(void)
-{
-	pthread_mutex_init(&lock, NULL);
-	for (struct my_server *s = servers; s; s = s->next) {
-		pthread_mutex_init(&s->lock, NULL);
-		s->admin = NULL;
-	}
-}
-
-__attribute__((constructor)) static void mariadb_init(void)
-{
-	pthread_atfork(NULL, NULL, after_fork_child);
-}

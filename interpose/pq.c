@@ -1,18 +1,15 @@
-/* The libpq hooks: resolve the source, ask the registry for its clone under
- * the current test key, connect there instead, track the connection. */
-#include <errno.h>
-#include <pthread.h>
+/* The libpq hooks: each connect, parsed, goes through the one policy
+ * (hook.c) to its clone; closes and error messages are tracked. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bind.h"
 #include "config.h"
-#include "log.h"
+#include "conns.h"
+#include "hook.h"
 #include "pg.h"
-#include "refusal.h"
-#include "registry.h"
+#include "servers.h"
 #include "wire.h"
 
 /* The real libpq behind the hooks; backends/pg.c reaches libpq only
@@ -27,10 +24,6 @@ static PGconn *(*real_PQconnectStartParams)(const char *const *,
 					    const char *const *, int);
 static pthread_once_t bound = PTHREAD_ONCE_INIT;
 static bool bound_ok;
-
-/* libpq calls its own exported functions (PQconnectdbParams calls
- * PQconnectStartParams): only the outermost call is ours to handle. */
-static __thread int in_libpq;
 
 static void bind_libpq(void)
 {
@@ -70,67 +63,103 @@ static bool bind_ok(void)
 	return bound_ok;
 }
 
-/* ---- servers and their admin connections ------------------------------- */
+/* ---- the calls --------------------------------------------------------- */
 
-/* One admin connection per server and role, kept open: a boundary then
- * costs the CREATE DATABASE, not a connect as well. */
-struct pg_server {
-	char id[1024];
-	char where[1024];
-	struct pg_params params; /* the program's options, to reconnect */
-	PGconn *admin;
-	pthread_mutex_t lock;
-	struct pg_server *next;
+enum pq_kind { CONNECTDB, CONNECTDB_PARAMS, CONNECT_START,
+	       CONNECT_START_PARAMS, SETDB_LOGIN };
+
+/* A connect call: its arguments as the program gave them, and what the
+ * policy makes of them. */
+struct pq_args {
+	enum pq_kind kind;
+	const char *conninfo;
+	const char *const *keywords;
+	const char *const *values;
+	int expand;
+	const char *tty; /* PQsetdbLogin's, which no option carries */
+	struct pg_params params; /* the options, flattened */
+	struct pg_source src;
 };
 
-static pthread_mutex_t servers_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct pg_server *servers;
-
-static struct pg_server *server_for(const struct pg_params *p,
-				    const struct pg_source *src)
+static bool starts(const struct pq_args *a)
 {
-	struct pg_server *s;
-	char id[1024];
+	return a->kind == CONNECT_START || a->kind == CONNECT_START_PARAMS;
+}
 
-	snprintf(id, sizeof(id), "%s user=%s", src->server, src->user);
-	pthread_mutex_lock(&servers_lock);
-	for (s = servers; s; s = s->next)
-		if (!strcmp(s->id, id))
-			break;
-	if (!s && (s = calloc(1, sizeof(*s)))) {
-		snprintf(s->id, sizeof(s->id), "%s", id);
-		pg_server_conninfo(src, s->where, sizeof(s->where));
-		for (size_t i = 0; i < p->n; i++)
-			pg_params_set(&s->params, p->keywords[i], p->values[i]);
-		pthread_mutex_init(&s->lock, NULL);
-		s->next = servers;
-		servers = s;
+/* The program's own call, unchanged. */
+static PGconn *libpq_connect(const struct pq_args *a)
+{
+	const char *const *v = a->values;
+
+	switch (a->kind) {
+	case CONNECTDB:
+		return real_PQconnectdb(a->conninfo);
+	case CONNECT_START:
+		return real_PQconnectStart(a->conninfo);
+	case CONNECTDB_PARAMS:
+		return real.connectdbParams(a->keywords, v, a->expand);
+	case CONNECT_START_PARAMS:
+		return real_PQconnectStartParams(a->keywords, v, a->expand);
+	case SETDB_LOGIN: /* the order of setdb_login() below */
+		return real_PQsetdbLogin(v[1], v[2], v[3], a->tty, v[0], v[4], v[5]);
 	}
-	pthread_mutex_unlock(&servers_lock);
-	return s;
+	return NULL;
+}
+
+/* The call with other options (the clone's, or none that libpq knows). */
+static PGconn *libpq_connect_with(const struct pq_args *a,
+				  const char *const *kw, const char *const *val)
+{
+	return starts(a) ? real_PQconnectStartParams(kw, val, 0)
+			 : real.connectdbParams(kw, val, 0);
+}
+
+/* ---- servers and their admin connections ------------------------------- */
+
+/* What a server's admin connection is opened with. */
+struct pg_server {
+	char where[1024];
+	struct pg_params params; /* the program's options, to reconnect */
+};
+
+static void fill_server(void *info, const void *arg)
+{
+	struct pg_server *ps = info;
+	const struct pq_args *a = arg;
+
+	pg_server_conninfo(&a->src, ps->where, sizeof(ps->where));
+	for (size_t i = 0; i < a->params.n; i++)
+		pg_params_set(&ps->params, a->params.keywords[i],
+			      a->params.values[i]);
 }
 
 /* Called with s->lock held. */
-static PGconn *admin_of(struct pg_server *s, bool *bad_options, char *err,
+static PGconn *admin_of(struct server *s, bool *bad_options, char *err,
 			size_t errlen)
 {
+	struct pg_server *ps = (struct pg_server *)s->info;
+
 	if (s->admin && real.status(s->admin) == CONNECTION_OK)
 		return s->admin;
 	if (s->admin)
 		real.finish(s->admin);
-	s->admin = pg_admin_connect(&real, &s->params, config_get()->pg_admin,
+	s->admin = pg_admin_connect(&real, &ps->params, config_get()->pg_admin,
 				    bad_options, err, errlen);
 	return s->admin;
 }
 
+/* ---- the engine -------------------------------------------------------- */
+
+static const struct engine pg_engine;
+
 static bool drop_pg(void *server, const char *clone, bool force, char *err,
 		    size_t errlen)
 {
-	struct pg_server *s = server;
+	struct server *s = server;
 	PGconn *admin;
 	bool ok = false;
 
-	in_libpq++;
+	hook_enter(&pg_engine);
 	pthread_mutex_lock(&s->lock);
 	/* An admin connection that broke while idle (server restart, idle
 	 * timeout) fails once, then is opened again: one retry. */
@@ -142,68 +171,63 @@ static bool drop_pg(void *server, const char *clone, bool force, char *err,
 			break;
 	}
 	pthread_mutex_unlock(&s->lock);
-	in_libpq--;
+	hook_leave(&pg_engine);
 	return ok;
 }
 
 static void describe_pg(void *server, char *out, size_t outlen)
 {
-	snprintf(out, outlen, "%s", ((struct pg_server *)server)->where);
-}
+	struct server *s = server;
 
-struct make_ctx {
-	const struct pg_params *params;
-	const struct pg_source *src;
-	bool bad_options; /* libpq rejects the program's options itself */
-};
+	snprintf(out, outlen, "%s", ((struct pg_server *)s->info)->where);
+}
 
 /* conninfo (the program's options, the resolved server and user),
  * database, role: what the run supervisor clones with. */
-static void spec_pg(void *vctx, char *out, size_t outlen)
+static void spec_pg(struct hook_call *call, char *out, size_t outlen)
 {
-	struct make_ctx *ctx = vctx;
+	struct pq_args *a = call->args;
 	char conninfo[4096], server[1024];
 
-	pg_params_conninfo(ctx->params, conninfo, sizeof(conninfo));
-	pg_server_conninfo(ctx->src, server, sizeof(server));
+	pg_params_conninfo(&a->params, conninfo, sizeof(conninfo));
+	pg_server_conninfo(&a->src, server, sizeof(server));
 	/* Later options win in a conninfo: the resolved server and user. */
 	if (strlen(conninfo) + strlen(server) + 2 < sizeof(conninfo)) {
 		strcat(conninfo, " ");
 		strcat(conninfo, server);
 	}
 	wire_append(out, outlen, conninfo);
-	wire_append(out, outlen, ctx->src->dbname);
-	wire_append(out, outlen, ctx->src->user);
+	wire_append(out, outlen, a->src.dbname);
+	wire_append(out, outlen, a->src.user);
 }
 
-static const struct engine pg_engine = {"pg", drop_pg, describe_pg, spec_pg,
-					true};
-
-static bool make_pg(void *vctx, unsigned long seq, char *name, size_t namelen,
-		    void **server, char *err, size_t errlen)
+static bool make_pg(struct hook_call *call, unsigned long seq, char *name,
+		    size_t namelen, void **server, char *err, size_t errlen)
 {
-	struct make_ctx *ctx = vctx;
-	struct pg_server *s = server_for(ctx->params, ctx->src);
+	struct pq_args *a = call->args;
+	struct server *s;
 	struct marker m;
 	PGconn *admin;
+	char id[1024];
 	bool ok = false;
 
-	if (!s) {
+	snprintf(id, sizeof(id), "%s user=%s", a->src.server, a->src.user);
+	if (!(s = server_for(id, sizeof(struct pg_server), fill_server, a))) {
 		snprintf(err, errlen, "dbclone: out of memory");
 		return false;
 	}
-	if (!clone_name(ctx->src->dbname, seq, PG_NAME_MAX, name, namelen)) {
+	if (!clone_name(a->src.dbname, seq, PG_NAME_MAX, name, namelen)) {
 		snprintf(err, errlen, "dbclone: cannot name a clone of \"%s\"",
-			 ctx->src->dbname);
+			 a->src.dbname);
 		return false;
 	}
-	marker_for_self(&m, ctx->src->dbname);
+	marker_for_self(&m, a->src.dbname);
 	pthread_mutex_lock(&s->lock);
 	for (int tries = 0; tries < 2; tries++) { /* as in drop_pg */
-		if (!(admin = admin_of(s, &ctx->bad_options, err, errlen)))
+		if (!(admin = admin_of(s, &call->library_rejects, err, errlen)))
 			break;
-		ok = pg_clone(&real, admin, ctx->src->dbname, name,
-			      ctx->src->user, &m, err, errlen);
+		ok = pg_clone(&real, admin, a->src.dbname, name, a->src.user, &m,
+			      err, errlen);
 		if (ok || real.status(admin) == CONNECTION_OK)
 			break;
 	}
@@ -212,142 +236,78 @@ static bool make_pg(void *vctx, unsigned long seq, char *name, size_t namelen,
 	return ok;
 }
 
-/* After fork the child shares the parent's admin sockets: it must never
- * speak on them, not even to close them. It opens its own when needed. */
-static void pq_after_fork_child(void)
+/* The options flattened and resolved the way libpq would (PGDATABASE,
+ * the OS user ...). Options libpq rejects are left to libpq. */
+static enum verdict resolve_pg(struct hook_call *call, struct source *src)
 {
-	pthread_mutex_init(&servers_lock, NULL);
-	for (struct pg_server *s = servers; s; s = s->next) {
-		pthread_mutex_init(&s->lock, NULL);
-		s->admin = NULL;
-	}
+	struct pq_args *a = call->args;
+	bool parsed = a->keywords ?
+		pg_params_from_arrays(&real, &a->params, a->keywords, a->values,
+				      a->expand) :
+		pg_params_from_conninfo(&real, &a->params,
+					a->conninfo ? a->conninfo : "");
+
+	if (!parsed)
+		return PASS_THROUGH;
+	pg_resolve(&real, &a->params, &a->src);
+	if (pg_is_maintenance_db(a->src.dbname))
+		return PASS_THROUGH;
+	snprintf(src->name, sizeof(src->name), "%s", a->src.dbname);
+	snprintf(src->id, sizeof(src->id), "%s dbname=%s", a->src.server,
+		 a->src.dbname);
+	return USE_CLONE;
 }
 
-/* ---- failed connections ------------------------------------------------ */
+static const struct engine pg_engine = {
+	.name = "pg",
+	.bit = ENGINE_PG,
+	.resolve = resolve_pg,
+	.make = make_pg,
+	.drop = drop_pg,
+	.describe = describe_pg,
+	.spec = spec_pg,
+	.drop_in_background = true,
+};
+
+/* ---- the policy -------------------------------------------------------- */
 
 /* A connection dbclone refused: libpq makes it (so PQstatus, PQfinish and
- * the rest behave), PQerrorMessage tells our reason. */
-static PGconn *refuse(bool start, const char *why)
+ * the rest behave) from an option it does not know, without touching the
+ * network; PQerrorMessage tells our reason. */
+static PGconn *refused_connection(const struct pq_args *a,
+				  struct hook_call *call)
 {
 	static const char *const kw[] = {"dbclone_refused", NULL};
 	static const char *const val[] = {"1", NULL};
-	PGconn *conn;
+	PGconn *conn = REAL_CALL(&pg_engine, libpq_connect_with(a, kw, val));
 
-	log_error("%s", why);
-	/* An unknown option: libpq returns a CONNECTION_BAD connection
-	 * without touching the network. */
-	conn = start ? real_PQconnectStartParams(kw, val, 0)
-		     : real.connectdbParams(kw, val, 0);
-	if (conn)
-		refusal_add(conn, 0, why);
+	hook_refused(call, conn);
 	return conn;
 }
 
-/* ---- the connect path -------------------------------------------------- */
-
-static PGconn *connect_params(bool start, const char *const *kw,
-			      const char *const *val, int expand)
+static PGconn *pq_connect(struct pq_args *a)
 {
-	return start ? real_PQconnectStartParams(kw, val, expand)
-		     : real.connectdbParams(kw, val, expand);
-}
-
-/* p holds the program's options, flattened. Returns the connection, or
- * NULL with *passthrough set when the program's own call should run. */
-static PGconn *connect_to_clone(bool start, struct pg_params *p,
-				bool *passthrough)
-{
-	const struct config *cfg = config_get();
-	struct pg_source src;
-	struct make_ctx ctx = {p, &src, false};
-	struct clone *c;
-	char source[1024], err[1024];
-	bool refused;
-	PGconn *conn;
-
-	if (cfg->error)
-		return refuse(start, cfg->error);
-	pg_resolve(&real, p, &src);
-	/* A clone is never cloned again (a kept clone, say). */
-	if (pg_is_maintenance_db(src.dbname) || is_clone_name(src.dbname)) {
-		log_trace("%s passes through", src.dbname);
-		*passthrough = true;
-		return NULL;
-	}
-	snprintf(source, sizeof(source), "%s dbname=%s", src.server, src.dbname);
-	c = clone_for_source(&pg_engine, src.dbname, source, make_pg, &ctx,
-			     &refused, err, sizeof(err));
-	/* Options libpq rejects fail the program's own call the same way,
-	 * before it reaches any server: let libpq say so in its words. */
-	if (!c && (!refused || ctx.bad_options)) {
-		*passthrough = true;
-		return NULL;
-	}
-	if (!c)
-		return refuse(start, err);
-	pg_params_set(p, "dbname", clone_name_of(c));
-	conn = connect_params(start, pg_params_keywords(p), pg_params_values(p), 0);
-	if (conn)
-		clone_track(c, conn);
-	else
-		clone_release(c);
-	return conn;
-}
-
-static bool intercepting(void)
-{
-	const struct config *cfg = config_get();
-
-	/* An invalid DBCLONE_* value refuses every connect, whatever engines
-	 * it leaves on. */
-	return !in_libpq && !cfg->disable &&
-	       (cfg->error || (cfg->engines & ENGINE_PG));
-}
-
-/* Calls into libpq from a hook, with the guard up. */
-#define REAL(call)                                                          \
-	({                                                                  \
-		__typeof__(call) result_;                                   \
-		in_libpq++;                                                 \
-		result_ = (call);                                           \
-		in_libpq--;                                                 \
-		result_;                                                    \
-	})
-
-/* The options of a connect call, flattened; false when libpq would
- * reject them, so that the program gets libpq's own error. */
-static bool parse_options(struct pg_params *p, const char *conninfo,
-			  const char *const *kw, const char *const *val,
-			  int expand)
-{
-	if (conninfo)
-		return pg_params_from_conninfo(&real, p, conninfo);
-	return pg_params_from_arrays(&real, p, kw, val, expand);
-}
-
-/* The one path of every connect hook: NULL with *passthrough set when the
- * program's own call should run unchanged. */
-static PGconn *hooked_connect(bool start, const char *conninfo,
-			      const char *const *kw, const char *const *val,
-			      int expand, bool *passthrough)
-{
-	struct pg_params p = {0};
+	struct hook_call call = {.engine = &pg_engine, .args = a};
 	PGconn *conn = NULL;
-	int saved = errno;
 
-	*passthrough = true;
-	if (!intercepting())
+	if (!bind_ok())
 		return NULL;
-	in_libpq++;
-	*passthrough = false;
-	if (parse_options(&p, conninfo, kw, val, expand))
-		conn = connect_to_clone(start, &p, passthrough);
-	else
-		*passthrough = true;
-	pg_params_free(&p);
-	in_libpq--;
-	if (*passthrough)
-		errno = saved;
+	switch (hook_decide(&call)) {
+	case PASS_THROUGH:
+		conn = REAL_CALL(&pg_engine, libpq_connect(a));
+		break;
+	case REFUSE:
+		conn = refused_connection(a, &call);
+		break;
+	case USE_CLONE:
+		pg_params_set(&a->params, "dbname", clone_name_of(call.clone));
+		conn = REAL_CALL(&pg_engine, libpq_connect_with(a,
+				 pg_params_keywords(&a->params),
+				 pg_params_values(&a->params)));
+		hook_track(&call, conn, false);
+		break;
+	}
+	pg_params_free(&a->params);
 	return conn;
 }
 
@@ -356,52 +316,29 @@ static PGconn *hooked_connect(bool start, const char *conninfo,
 HOOK PGconn *PQconnectdbParams(const char *const *keywords,
 			       const char *const *values, int expand_dbname)
 {
-	bool pass;
-	PGconn *conn;
-
-	if (!bind_ok())
-		return NULL;
-	conn = hooked_connect(false, NULL, keywords, values, expand_dbname, &pass);
-	return pass ? REAL(real.connectdbParams(keywords, values, expand_dbname))
-		    : conn;
+	return pq_connect(&(struct pq_args){.kind = CONNECTDB_PARAMS,
+			  .keywords = keywords, .values = values,
+			  .expand = expand_dbname});
 }
 
 HOOK PGconn *PQconnectStartParams(const char *const *keywords,
 				  const char *const *values, int expand_dbname)
 {
-	bool pass;
-	PGconn *conn;
-
-	if (!bind_ok())
-		return NULL;
-	conn = hooked_connect(true, NULL, keywords, values, expand_dbname, &pass);
-	return pass ? REAL(real_PQconnectStartParams(keywords, values,
-						     expand_dbname))
-		    : conn;
+	return pq_connect(&(struct pq_args){.kind = CONNECT_START_PARAMS,
+			  .keywords = keywords, .values = values,
+			  .expand = expand_dbname});
 }
 
 HOOK PGconn *PQconnectdb(const char *conninfo)
 {
-	bool pass;
-	PGconn *conn;
-
-	if (!bind_ok())
-		return NULL;
-	conn = hooked_connect(false, conninfo ? conninfo : "", NULL, NULL, 0,
-			      &pass);
-	return pass ? REAL(real_PQconnectdb(conninfo)) : conn;
+	return pq_connect(&(struct pq_args){.kind = CONNECTDB,
+			  .conninfo = conninfo});
 }
 
 HOOK PGconn *PQconnectStart(const char *conninfo)
 {
-	bool pass;
-	PGconn *conn;
-
-	if (!bind_ok())
-		return NULL;
-	conn = hooked_connect(true, conninfo ? conninfo : "", NULL, NULL, 0,
-			      &pass);
-	return pass ? REAL(real_PQconnectStart(conninfo)) : conn;
+	return pq_connect(&(struct pq_args){.kind = CONNECT_START,
+			  .conninfo = conninfo});
 }
 
 HOOK PGconn *PQsetdbLogin(const char *host, const char *port,
@@ -414,31 +351,23 @@ HOOK PGconn *PQsetdbLogin(const char *host, const char *port,
 	const char *kw[] = {"dbname", "host", "port", "options", "user",
 			    "password", NULL};
 	const char *val[] = {dbname, host, port, options, login, password, NULL};
-	bool pass;
-	PGconn *conn;
 
-	if (!bind_ok())
-		return NULL;
-	conn = hooked_connect(false, NULL, kw, val, 1, &pass);
-	return pass ? REAL(real_PQsetdbLogin(host, port, options, tty, dbname,
-					     login, password))
-		    : conn;
+	return pq_connect(&(struct pq_args){.kind = SETDB_LOGIN,
+			  .keywords = kw, .values = val, .expand = 1,
+			  .tty = tty});
 }
 
 HOOK void PQfinish(PGconn *conn)
 {
-	struct clone *c = NULL;
+	struct clone *c;
 
 	if (!bind_ok())
 		return;
-	if (!in_libpq && conn) {
-		refusal_forget(conn);
-		c = clone_detach(conn);
-	}
-	REAL((real.finish(conn), 0));
-	/* The last connection of an ended key is gone: its clone is dropped. */
-	if (c)
-		clone_release(c);
+	c = hook_closing(&pg_engine, conn);
+	hook_enter(&pg_engine);
+	real.finish(conn);
+	hook_leave(&pg_engine);
+	hook_closed(c, conn, false);
 }
 
 HOOK char *PQerrorMessage(const PGconn *conn)
@@ -447,7 +376,7 @@ HOOK char *PQerrorMessage(const PGconn *conn)
 
 	if (!bind_ok())
 		return "dbclone: libpq is not loaded\n";
-	msg = refusal_message(conn, true);
+	msg = conns_refusal(conn, true);
 	return msg ? (char *)msg : real.errorMessage(conn);
 }
 
@@ -461,8 +390,3 @@ const struct hook pq_hooks[] = {
 	{"PQerrorMessage", (void *)PQerrorMessage},
 	{NULL, NULL},
 };
-
-__attribute__((constructor)) static void pq_init(void)
-{
-	pthread_atfork(NULL, NULL, pq_after_fork_child);
-}

@@ -1,5 +1,5 @@
-/* The SQLite hooks: an open of an existing database file is redirected to
- * this test key's copy of it; closes are tracked like libpq's. */
+/* The SQLite hooks: an open of an existing database file goes through the
+ * one policy (hook.c) to this test key's copy of it; closes are tracked. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,9 +8,8 @@
 
 #include "bind.h"
 #include "config.h"
-#include "log.h"
-#include "refusal.h"
-#include "registry.h"
+#include "conns.h"
+#include "hook.h"
 #include "sqlite.h"
 #include "wire.h"
 
@@ -56,6 +55,35 @@ static bool bind_ok(void)
 	return bound_ok;
 }
 
+/* ---- the calls --------------------------------------------------------- */
+
+enum sq_kind { OPEN, OPEN16, OPEN_V2 };
+
+struct sq_args {
+	enum sq_kind kind;
+	const void *filename; /* as the program gave it */
+	const char *name;     /* in UTF-8; NULL: not to be cloned */
+	sqlite3 **db;
+	int flags;
+	const char *vfs;
+	bool uri; /* a file: URI (SQLITE_OPEN_URI, or SQLite's default) */
+	struct sqlite_source src;
+};
+
+/* The program's own call, unchanged. */
+static int libsqlite_open(const struct sq_args *a)
+{
+	switch (a->kind) {
+	case OPEN:
+		return real_sqlite3_open(a->filename, a->db);
+	case OPEN16:
+		return real_sqlite3_open16(a->filename, a->db);
+	case OPEN_V2:
+		return real.open_v2(a->filename, a->db, a->flags, a->vfs);
+	}
+	return SQLITE_MISUSE;
+}
+
 /* ---- the engine -------------------------------------------------------- */
 
 static bool drop_sqlite(void *server, const char *clone, bool force, char *err,
@@ -72,94 +100,92 @@ static void describe_sqlite(void *server, char *out, size_t outlen)
 	snprintf(out, outlen, "file");
 }
 
-struct make_ctx {
-	const struct sqlite_source *src;
-	int code; /* the result code for the program when making fails */
-};
-
-static void spec_sqlite(void *vctx, char *out, size_t outlen)
+static void spec_sqlite(struct hook_call *call, char *out, size_t outlen)
 {
-	wire_append(out, outlen, ((struct make_ctx *)vctx)->src->path);
+	wire_append(out, outlen, ((struct sq_args *)call->args)->src.path);
 }
 
-static const struct engine sqlite_engine = {"sqlite", drop_sqlite,
-					    describe_sqlite, spec_sqlite,
-					    false};
-
-static bool make_sqlite(void *vctx, unsigned long seq, char *name,
+static bool make_sqlite(struct hook_call *call, unsigned long seq, char *name,
 			size_t namelen, void **server, char *err, size_t errlen)
 {
-	struct make_ctx *ctx = vctx;
+	struct sq_args *a = call->args;
 	struct marker m;
 	char dir[PATH_MAX];
 
 	*server = NULL;
 	if (!sqlite_clone_dir(true, dir, sizeof(dir), err, errlen))
 		return false;
-	marker_for_self(&m, ctx->src->path);
-	return sqlite_clone(&real, ctx->src, dir, seq, &m, name, namelen,
-			    &ctx->code, err, errlen);
+	marker_for_self(&m, a->src.path);
+	return sqlite_clone(&real, &a->src, dir, seq, &m, name, namelen,
+			    &call->code, err, errlen);
 }
 
-/* ---- opens ------------------------------------------------------------- */
+/* A file that exists (not :memory:, not a new file), made absolute. */
+static enum verdict resolve_sqlite(struct hook_call *call, struct source *src)
+{
+	struct sq_args *a = call->args;
+	const char *base;
+
+	if (!a->name || !sqlite_resolve(a->name, a->uri, &a->src))
+		return PASS_THROUGH;
+	snprintf(src->name, sizeof(src->name), "%s", a->src.path);
+	snprintf(src->id, sizeof(src->id), "%s", a->src.path);
+	base = strrchr(src->name, '/');
+	src->leaf = base ? base + 1 : src->name;
+	return USE_CLONE;
+}
+
+static const struct engine sqlite_engine = {
+	.name = "sqlite",
+	.bit = ENGINE_SQLITE,
+	.resolve = resolve_sqlite,
+	.make = make_sqlite,
+	.drop = drop_sqlite,
+	.describe = describe_sqlite,
+	.spec = spec_sqlite,
+	.drop_in_background = false,
+};
+
+/* ---- the policy -------------------------------------------------------- */
 
 /* A handle SQLite itself failed to open (so close and errcode behave),
  * whose sqlite3_errmsg tells dbclone's reason. */
-static int refuse(sqlite3 **db, int code, const char *why)
+static int refused_open(struct sq_args *a, struct hook_call *call)
 {
-	log_error("%s", why);
-	real.open_v2("/dev/null/dbclone-refused", db, SQLITE_OPEN_READONLY, NULL);
-	if (*db)
-		refusal_add(*db, code, why);
-	return code;
+	REAL_CALL(&sqlite_engine, real.open_v2("/dev/null/dbclone-refused",
+					       a->db, SQLITE_OPEN_READONLY, NULL));
+	hook_refused(call, *a->db);
+	return call->code;
 }
 
-/* A clone is never cloned again. */
-static bool is_clone_path(const char *path)
+static int sqlite_open(struct sq_args *a)
 {
-	const char *base = strrchr(path, '/');
+	struct hook_call call = {.engine = &sqlite_engine, .args = a,
+				 .code = SQLITE_CANTOPEN};
+	char name[PATH_MAX + 1200];
+	int rc = SQLITE_MISUSE;
 
-	return is_clone_name(base ? base + 1 : path);
-}
-
-/* The one path of every open hook: returns the result, or sets *passthrough
- * when the program's own call should run unchanged. */
-static int hooked_open(const char *filename, sqlite3 **db, int flags,
-		       const char *vfs, bool uri, bool *passthrough)
-{
-	const struct config *cfg = config_get();
-	struct sqlite_source src;
-	struct make_ctx ctx = {&src, SQLITE_CANTOPEN};
-	char err[1024], name[PATH_MAX + 1200];
-	struct clone *c;
-	bool refused;
-	int rc;
-
-	*passthrough = true;
-	if (cfg->disable || !(cfg->error || (cfg->engines & ENGINE_SQLITE)))
-		return SQLITE_OK;
-	*passthrough = false;
-	if (cfg->error)
-		return refuse(db, SQLITE_CANTOPEN, cfg->error);
-	if (!sqlite_resolve(filename, uri, &src) || is_clone_path(src.path)) {
-		log_trace("%s passes through", filename ? filename : "(null)");
-		*passthrough = true;
-		return SQLITE_OK;
+	if (!bind_ok()) {
+		*a->db = NULL;
+		return SQLITE_CANTOPEN;
 	}
-	c = clone_for_source(&sqlite_engine, src.path, src.path, make_sqlite,
-			     &ctx, &refused, err, sizeof(err));
-	if (!c && refused)
-		return refuse(db, ctx.code, err);
-	if (!c) {
-		*passthrough = true;
-		return SQLITE_OK;
+	a->uri = a->uri || uri_by_default;
+	switch (hook_decide(&call)) {
+	case PASS_THROUGH:
+		rc = REAL_CALL(&sqlite_engine, libsqlite_open(a));
+		break;
+	case REFUSE:
+		rc = refused_open(a, &call);
+		break;
+	case USE_CLONE:
+		sqlite_rewrite(&a->src, clone_name_of(call.clone), name,
+			       sizeof(name));
+		rc = REAL_CALL(&sqlite_engine, real.open_v2(name, a->db,
+			       a->flags | (a->src.uri ? SQLITE_OPEN_URI : 0),
+			       a->vfs));
+		hook_track(&call, *a->db, false);
+		break;
 	}
-	sqlite_rewrite(&src, clone_name_of(c), name, sizeof(name));
-	rc = real.open_v2(name, db, flags | (src.uri ? SQLITE_OPEN_URI : 0), vfs);
-	if (*db)
-		clone_track(c, *db);
-	else
-		clone_release(c);
 	return rc;
 }
 
@@ -201,86 +227,56 @@ static bool utf16_to_utf8(const void *in, char *out, size_t outlen)
 HOOK int sqlite3_open_v2(const char *filename, sqlite3 **db, int flags,
 			 const char *vfs)
 {
-	bool pass;
-	int rc;
-
-	if (!bind_ok()) {
-		*db = NULL;
-		return SQLITE_CANTOPEN;
-	}
-	rc = hooked_open(filename, db, flags, vfs,
-			 (flags & SQLITE_OPEN_URI) || uri_by_default, &pass);
-	return pass ? real.open_v2(filename, db, flags, vfs) : rc;
+	return sqlite_open(&(struct sq_args){.kind = OPEN_V2,
+			   .filename = filename, .name = filename, .db = db,
+			   .flags = flags, .vfs = vfs,
+			   .uri = flags & SQLITE_OPEN_URI});
 }
 
 HOOK int sqlite3_open(const char *filename, sqlite3 **db)
 {
-	bool pass;
-	int rc;
-
-	if (!bind_ok()) {
-		*db = NULL;
-		return SQLITE_CANTOPEN;
-	}
-	rc = hooked_open(filename, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-			 NULL, uri_by_default, &pass);
-	return pass ? real_sqlite3_open(filename, db) : rc;
+	return sqlite_open(&(struct sq_args){.kind = OPEN,
+			   .filename = filename, .name = filename, .db = db,
+			   .flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE});
 }
 
 HOOK int sqlite3_open16(const void *filename, sqlite3 **db)
 {
 	char name[PATH_MAX * 2];
-	bool pass = true;
-	int rc = SQLITE_OK;
+	bool decoded = filename && utf16_to_utf8(filename, name, sizeof(name));
 
-	if (!bind_ok()) {
-		*db = NULL;
-		return SQLITE_CANTOPEN;
-	}
-	if (filename && utf16_to_utf8(filename, name, sizeof(name)))
-		rc = hooked_open(name, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-				 NULL, uri_by_default, &pass);
-	return pass ? real_sqlite3_open16(filename, db) : rc;
+	return sqlite_open(&(struct sq_args){.kind = OPEN16,
+			   .filename = filename, .name = decoded ? name : NULL,
+			   .db = db,
+			   .flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE});
 }
 
 HOOK int sqlite3_close(sqlite3 *db)
 {
-	struct clone *c = NULL;
+	struct clone *c;
 	int rc;
 
 	if (!bind_ok())
 		return SQLITE_MISUSE;
-	/* Untracked before the real close: after it, another thread's open
-	 * may get the same address. */
-	if (db)
-		c = clone_detach(db);
-	rc = real.close(db);
-	if (rc == SQLITE_OK && db)
-		refusal_forget(db);
+	c = hook_closing(&sqlite_engine, db);
+	rc = REAL_CALL(&sqlite_engine, real.close(db));
 	/* SQLITE_BUSY leaves the connection open: it still uses the clone. */
-	if (c && rc != SQLITE_OK)
-		clone_track(c, db);
-	else if (c)
-		clone_release(c);
+	hook_closed(c, db, rc != SQLITE_OK);
 	return rc;
 }
 
 HOOK int sqlite3_close_v2(sqlite3 *db)
 {
-	struct clone *c = NULL;
+	struct clone *c;
 	int rc;
 
 	if (!bind_ok())
 		return SQLITE_MISUSE;
-	if (db) {
-		refusal_forget(db);
-		c = clone_detach(db);
-	}
-	rc = real_sqlite3_close_v2(db);
+	c = hook_closing(&sqlite_engine, db);
+	rc = REAL_CALL(&sqlite_engine, real_sqlite3_close_v2(db));
 	/* A zombie connection may keep the file open a while: unlinking it
 	 * is still safe. */
-	if (c)
-		clone_release(c);
+	hook_closed(c, db, false);
 	return rc;
 }
 
@@ -290,7 +286,7 @@ HOOK const char *sqlite3_errmsg(sqlite3 *db)
 
 	if (!bind_ok())
 		return "dbclone: libsqlite3 is not loaded";
-	msg = refusal_message(db, false);
+	msg = conns_refusal(db, false);
 	return msg ? msg : real.errmsg(db);
 }
 
@@ -298,19 +294,23 @@ HOOK const char *sqlite3_errmsg(sqlite3 *db)
 HOOK int sqlite3_errcode(sqlite3 *db)
 {
 	int code;
+	long tag;
 
 	if (!bind_ok())
 		return SQLITE_MISUSE;
-	return refusal_code(db, &code) ? code : real_sqlite3_errcode(db);
+	return conns_refusal_code(db, &code, &tag) ? code
+						   : real_sqlite3_errcode(db);
 }
 
 HOOK int sqlite3_extended_errcode(sqlite3 *db)
 {
 	int code;
+	long tag;
 
 	if (!bind_ok())
 		return SQLITE_MISUSE;
-	return refusal_code(db, &code) ? code : real_sqlite3_extended_errcode(db);
+	return conns_refusal_code(db, &code, &tag) ? code
+		: real_sqlite3_extended_errcode(db);
 }
 
 const struct hook sqlite_hooks[] = {
