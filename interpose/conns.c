@@ -112,7 +112,7 @@ void conns_unlink_all(const struct clone *c)
 	pthread_mutex_unlock(&lock);
 }
 
-void conns_refuse(const void *handle, int code, const char *why)
+void conns_refuse(const void *handle, int code, long tag, const char *why)
 {
 	struct conn *e;
 
@@ -122,7 +122,7 @@ void conns_refuse(const void *handle, int code, const char *why)
 			atomic_fetch_add(&refusals, 1);
 		e->refused = true;
 		e->code = code;
-		e->tag = 0;
+		e->tag = tag;
 		snprintf(e->message, sizeof(e->message), "%s\n", why);
 	}
 	pthread_mutex_unlock(&lock);

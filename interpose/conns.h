@@ -23,7 +23,8 @@ void conns_unlink_all(const struct clone *c) HIDDEN;
  * behaves as a failed connection everywhere); the error hooks report why.
  * code: what the client library's own error calls should report for it
  * (sqlite3_errcode, mysql_errno); 0 where there is none. */
-void conns_refuse(const void *handle, int code, const char *why) HIDDEN;
+void conns_refuse(const void *handle, int code, long tag,
+		  const char *why) HIDDEN;
 /* The reason, with a newline when newline is set (libpq ends its messages
  * with one, SQLite and MariaDB do not); NULL for a handle not refused. */
 const char *conns_refusal(const void *handle, bool newline) HIDDEN;

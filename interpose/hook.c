@@ -64,11 +64,10 @@ static enum verdict clone_for_call(struct hook_call *call)
 	return refused && !call->library_rejects ? REFUSE : PASS_THROUGH;
 }
 
-enum verdict hook_decide(struct hook_call *call)
+static enum verdict decide(struct hook_call *call)
 {
 	const struct config *cfg = config_get();
 	const struct engine *e = call->engine;
-	int saved = errno;
 	enum verdict v;
 
 	call->clone = NULL;
@@ -84,31 +83,50 @@ enum verdict hook_decide(struct hook_call *call)
 	hook_leave(e);
 	if (v == REFUSE)
 		log_error("%s", call->why);
-	/* What the policy did (sockets, files, the supervisor) is not the
-	 * program's errno: the real call sets its own. */
-	errno = saved;
 	return v;
 }
 
-void hook_track(struct hook_call *call, const void *handle, bool replace)
+/* The handle the real call left in use takes the clone (or, when the
+ * call failed, the clone's hold is given back). */
+static void track(struct hook_call *call)
 {
-	struct clone *was = replace && handle ? clone_detach(handle) : NULL;
-	int saved = errno;
+	const void *h = call->result;
+	struct clone *was = call->replace && h ? clone_detach(h) : NULL;
 
-	if (call->clone && handle)
-		clone_track(call->clone, handle);
+	if (h && call->state)
+		conns_set_state(h, call->state, call->statelen);
+	if (call->clone && h)
+		clone_track(call->clone, h);
 	else if (call->clone)
 		clone_release(call->clone);
 	call->clone = NULL;
 	if (was)
 		clone_release(was);
-	errno = saved;
 }
 
-void hook_refused(struct hook_call *call, const void *handle)
+void hook_run(struct hook_call *call)
 {
-	if (handle)
-		conns_refuse(handle, call->code, call->why);
+	const struct engine *e = call->engine;
+	bool outer = !hook_inside(e);
+	int saved = errno;
+	enum verdict v = decide(call);
+
+	/* What the policy did (sockets, files, the supervisor) is not the
+	 * program's errno: the real call sets its own. */
+	errno = saved;
+	hook_enter(e);
+	if (v == REFUSE)
+		e->call_refused(call);
+	else
+		e->call_real(call, v == USE_CLONE ? clone_name_of(call->clone)
+						  : NULL);
+	hook_leave(e);
+	saved = errno;
+	if (v == REFUSE && call->result)
+		conns_refuse(call->result, call->code, call->tag, call->why);
+	else if (v != REFUSE && outer)
+		track(call);
+	errno = saved;
 }
 
 struct clone *hook_closing(const struct engine *e, const void *handle)

@@ -1,10 +1,9 @@
 /* The one path every hook follows, whatever its engine: the hook parses
- * its arguments, hook_decide() says use-this-clone, pass-through or
- * refuse, the hook calls the real function, and hook_track() records the
- * handle in the connection table. Closes go through hook_closing() and
- * hook_closed(). errno, the re-entrancy guard, the configuration check,
- * DBCLONE_ENGINES, the skip of dbclone's own clones and INCLUDE/EXCLUDE
- * are all here, for the three engines at once. */
+ * its arguments into a hook_call and hook_run() decides (use this clone,
+ * pass through, refuse), calls the real function through the engine and
+ * records the handle in the connection table. errno, the re-entrancy
+ * guard, the configuration check, DBCLONE_ENGINES, the skip of dbclone's
+ * own clones and INCLUDE/EXCLUDE are here, for the three engines at once. */
 #ifndef DBCLONE_HOOK_H
 #define DBCLONE_HOOK_H
 
@@ -18,12 +17,17 @@ struct hook_call {
 	void *args;         /* the engine's view of the call's arguments */
 	const void *handle; /* the handle the call works on, when it exists
 			       before the call (mysql_select_db) */
-	/* Set by the engine's resolve or make: */
+	bool replace;       /* on success the handle leaves the clone it used */
+	const void *state;  /* the engine's state to keep with the handle */
+	size_t statelen;
+	/* Set by the engine's resolve, make, call_real or call_refused: */
 	int code;             /* REFUSE: the result code for the program */
+	long tag;             /* REFUSE: kept with the refusal (conns.h) */
 	bool library_rejects; /* the client library rejects the call's options
 				 itself: its own call says so, in its words */
-	/* Set by hook_decide(): */
-	struct clone *clone;  /* USE_CLONE: held until hook_track() */
+	const void *result;   /* the handle the real call left in use */
+	/* Set by the pipeline: */
+	struct clone *clone;  /* USE_CLONE: the clone */
 	char why[1024];       /* REFUSE: the one-line reason, logged */
 };
 
@@ -35,16 +39,8 @@ struct source {
 	char id[5500];     /* what identifies it, with its server */
 };
 
-enum verdict hook_decide(struct hook_call *call) HIDDEN;
-
-/* After the real call on USE_CLONE: the handle now uses the clone (NULL:
- * the call failed, the clone's hold is given back). With replace, the
- * handle leaves the clone it used before (a database change). */
-void hook_track(struct hook_call *call, const void *handle, bool replace) HIDDEN;
-
-/* After the engine made a failed handle for REFUSE: its error calls now
- * report call->why. */
-void hook_refused(struct hook_call *call, const void *handle) HIDDEN;
+/* Runs the call through the policy and the engine's real function. */
+void hook_run(struct hook_call *call) HIDDEN;
 
 /* A handle is closing: its refusal and engine state go, and it leaves its
  * clone, whose hold the caller passes to hook_closed() after the real

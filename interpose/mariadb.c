@@ -11,52 +11,11 @@
 #include "conns.h"
 #include "hook.h"
 #include "mariadb.h"
+#include "real.h"
 #include "servers.h"
 #include "wire.h"
 
 #define CR_UNKNOWN_ERROR_CODE 2000
-
-static struct mysql_api real;
-static int (*real_mysql_select_db)(MYSQL *, const char *);
-static my_bool (*real_mysql_change_user)(MYSQL *, const char *, const char *,
-					 const char *);
-static unsigned int (*real_mysql_errno)(MYSQL *);
-static int (*real_mysql_ping)(MYSQL *);
-static pthread_once_t bound = PTHREAD_ONCE_INIT;
-static bool bound_ok;
-
-static void bind_mariadb(void)
-{
-	static const struct real_symbol syms[] = {
-		REAL_SYMBOL(real_mysql_select_db, "mysql_select_db"),
-		REAL_SYMBOL(real_mysql_change_user, "mysql_change_user"),
-		REAL_SYMBOL(real_mysql_errno, "mysql_errno"),
-		REAL_SYMBOL(real_mysql_ping, "mysql_ping"),
-		REAL_SYMBOL(real.init, "mysql_init"),
-		REAL_SYMBOL(real.real_connect, "mysql_real_connect"),
-		REAL_SYMBOL(real.real_query, "mysql_real_query"),
-		REAL_SYMBOL(real.store_result, "mysql_store_result"),
-		REAL_SYMBOL(real.next_result, "mysql_next_result"),
-		REAL_SYMBOL(real.fetch_row, "mysql_fetch_row"),
-		REAL_SYMBOL(real.data_seek, "mysql_data_seek"),
-		REAL_SYMBOL(real.num_rows, "mysql_num_rows"),
-		REAL_SYMBOL(real.num_fields, "mysql_num_fields"),
-		REAL_SYMBOL(real.free_result, "mysql_free_result"),
-		REAL_SYMBOL(real.error, "mysql_error"),
-		REAL_SYMBOL(real.real_escape_string, "mysql_real_escape_string"),
-		REAL_SYMBOL(real.close, "mysql_close"),
-		{NULL, NULL},
-	};
-
-	bound_ok = bind_real_symbols(syms, "libmariadb");
-	real.err_no = real_mysql_errno;
-}
-
-static bool bind_ok(void)
-{
-	pthread_once(&bound, bind_mariadb);
-	return bound_ok;
-}
 
 /* ---- the calls --------------------------------------------------------- */
 
@@ -73,6 +32,7 @@ struct my_args {
 	unsigned long flags;
 	struct mysql_target target;
 	MYSQL *connected; /* what mysql_real_connect returned */
+	int rc;           /* 0: the call succeeded */
 };
 
 /* The program's call, to db (its own or the clone's): 0 on success. */
@@ -80,14 +40,14 @@ static int libmysql_call(struct my_args *a, const char *db)
 {
 	switch (a->kind) {
 	case REAL_CONNECT:
-		a->connected = real.real_connect(a->mysql, a->host, a->user,
+		a->connected = libmariadb.api.real_connect(a->mysql, a->host, a->user,
 						 a->passwd, db, a->port,
 						 a->unix_socket, a->flags);
 		return a->connected ? 0 : 1;
 	case SELECT_DB:
-		return real_mysql_select_db(a->mysql, db);
+		return libmariadb.select_db(a->mysql, db);
 	case CHANGE_USER:
-		return real_mysql_change_user(a->mysql, a->user, a->passwd, db);
+		return libmariadb.change_user(a->mysql, a->user, a->passwd, db);
 	}
 	return 1;
 }
@@ -143,12 +103,12 @@ static void fill_server(void *info, const void *arg)
  * wait_timeout, or cut by a restart, is opened again. */
 static MYSQL *admin_of(struct server *s, char *err, size_t errlen)
 {
-	if (s->admin && real_mysql_ping(s->admin) != 0) {
-		real.close(s->admin);
+	if (s->admin && libmariadb.ping(s->admin) != 0) {
+		libmariadb.api.close(s->admin);
 		s->admin = NULL;
 	}
 	if (!s->admin)
-		s->admin = mysql_admin_connect(&real,
+		s->admin = mysql_admin_connect(&libmariadb.api,
 					       (struct mysql_target *)s->info,
 					       config_get()->mysql_admin, err,
 					       errlen);
@@ -170,7 +130,7 @@ static bool drop_mariadb(void *server, const char *clone, bool force, char *err,
 	hook_enter(&mariadb_engine);
 	pthread_mutex_lock(&s->lock);
 	if ((admin = admin_of(s, err, errlen)))
-		ok = mysql_drop(&real, admin, clone, err, errlen);
+		ok = mysql_drop(&libmariadb.api, admin, clone, err, errlen);
 	pthread_mutex_unlock(&s->lock);
 	hook_leave(&mariadb_engine);
 	return ok;
@@ -226,13 +186,13 @@ static bool make_mariadb(struct hook_call *call, unsigned long seq, char *name,
 	marker_for_self(&m, a->db);
 	pthread_mutex_lock(&s->lock);
 	if ((admin = admin_of(s, err, errlen)))
-		ok = mysql_clone(&real, admin, a->db, name, &m, err, errlen);
+		ok = mysql_clone(&libmariadb.api, admin, a->db, name, &m, err, errlen);
 	/* An admin account cloned: the program's account must reach it. */
 	if (ok && config_get()->mysql_admin && a->target.user[0] &&
-	    !mysql_grant_clone(&real, admin, name, a->target.user, err, errlen)) {
+	    !mysql_grant_clone(&libmariadb.api, admin, name, a->target.user, err, errlen)) {
 		char why[300];
 
-		mysql_drop(&real, admin, name, why, sizeof(why));
+		mysql_drop(&libmariadb.api, admin, name, why, sizeof(why));
 		ok = false;
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -260,60 +220,47 @@ static enum verdict resolve_mariadb(struct hook_call *call, struct source *src)
 	return USE_CLONE;
 }
 
-static const struct engine mariadb_engine = {
-	.name = "mysql",
-	.bit = ENGINE_MYSQL,
-	.resolve = resolve_mariadb,
-	.make = make_mariadb,
-	.drop = drop_mariadb,
-	.describe = describe_mariadb,
-	.spec = spec_mariadb,
-	.drop_in_background = true,
-};
+/* The program's call, or the same call on the clone. */
+static void call_mariadb(struct hook_call *call, const char *clone)
+{
+	struct my_args *a = call->args;
 
-/* ---- the policy -------------------------------------------------------- */
+	a->rc = libmysql_call(a, clone ? clone : a->db);
+	call->result = a->rc == 0 ? a->mysql : NULL;
+}
 
 /* The reason holds while the handle's own error state is the one it had
  * when refused: the next call that succeeds or fails for itself ends it
  * (see mysql_error). A connected handle is given a real error of its own
  * first (a database name the server rejects), so that its next success
  * clears it. */
-static void refuse_handle(struct my_args *a, struct hook_call *call)
+static void refuse_mariadb(struct hook_call *call)
 {
-	hook_refused(call, a->mysql);
+	struct my_args *a = call->args;
+
 	if (a->kind != REAL_CONNECT)
-		REAL_CALL(&mariadb_engine, real_mysql_select_db(a->mysql, ""));
-	conns_set_refusal_tag(a->mysql, (long)real_mysql_errno(a->mysql));
+		libmariadb.select_db(a->mysql, "");
+	call->tag = (long)libmariadb.api.err_no(a->mysql);
+	call->result = a->mysql;
+	a->rc = 1;
 }
 
-/* The one path of the three hooks: 0 when the call succeeds. */
+static const struct engine mariadb_engine = {
+	"mysql", ENGINE_MYSQL, resolve_mariadb, make_mariadb, drop_mariadb,
+	describe_mariadb, spec_mariadb, call_mariadb, refuse_mariadb, true,
+};
+
+/* The one path of the three hooks: 0 when the call succeeds. A database
+ * change on a handle the library never saw connect is not its to change. */
 static int my_call(struct my_args *a)
 {
-	struct hook_call call = {.engine = &mariadb_engine, .args = a,
-				 .handle = a->mysql,
-				 .code = CR_UNKNOWN_ERROR_CODE};
-	bool outer = !hook_inside(&mariadb_engine);
-	int rc = 1;
-
 	if (!target_of_call(a))
 		return libmysql_call(a, a->db);
-	switch (hook_decide(&call)) {
-	case REFUSE:
-		refuse_handle(a, &call);
-		return 1;
-	case PASS_THROUGH:
-		rc = REAL_CALL(&mariadb_engine, libmysql_call(a, a->db));
-		break;
-	case USE_CLONE:
-		rc = REAL_CALL(&mariadb_engine, libmysql_call(a,
-			       clone_name_of(call.clone)));
-		break;
-	}
-	if (outer && rc == 0 && a->kind != SELECT_DB)
-		conns_set_state(a->mysql, &a->target, sizeof(a->target));
-	if (outer)
-		hook_track(&call, rc == 0 ? a->mysql : NULL, a->kind != REAL_CONNECT);
-	return rc;
+	hook_run(&(struct hook_call){.engine = &mariadb_engine, .args = a,
+		 .handle = a->mysql, .replace = a->kind != REAL_CONNECT,
+		 .state = a->kind != SELECT_DB ? &a->target : NULL,
+		 .statelen = sizeof(a->target), .code = CR_UNKNOWN_ERROR_CODE});
+	return a->rc;
 }
 
 /* ---- the hooks --------------------------------------------------------- */
@@ -326,14 +273,14 @@ HOOK MYSQL *mysql_real_connect(MYSQL *mysql, const char *host,
 	struct my_args a = {REAL_CONNECT, mysql, host, user, passwd, db,
 			    unix_socket, port, flags, .connected = NULL};
 
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBMARIADB))
 		return NULL;
 	return my_call(&a) == 0 ? a.connected : NULL;
 }
 
 HOOK int mysql_select_db(MYSQL *mysql, const char *db)
 {
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBMARIADB))
 		return 1;
 	return my_call(&(struct my_args){.kind = SELECT_DB, .mysql = mysql,
 			 .db = db});
@@ -342,7 +289,7 @@ HOOK int mysql_select_db(MYSQL *mysql, const char *db)
 HOOK my_bool mysql_change_user(MYSQL *mysql, const char *user,
 			       const char *passwd, const char *db)
 {
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBMARIADB))
 		return 1;
 	return my_call(&(struct my_args){.kind = CHANGE_USER, .mysql = mysql,
 			 .user = user, .passwd = passwd, .db = db}) != 0;
@@ -352,11 +299,11 @@ HOOK void mysql_close(MYSQL *mysql)
 {
 	struct clone *c;
 
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBMARIADB))
 		return;
 	c = hook_closing(&mariadb_engine, mysql);
 	hook_enter(&mariadb_engine);
-	real.close(mysql);
+	libmariadb.api.close(mysql);
 	hook_leave(&mariadb_engine);
 	hook_closed(c, mysql, false);
 }
@@ -368,7 +315,7 @@ static bool refused_now(MYSQL *mysql, int *code)
 
 	if (!conns_refusal_code(mysql, code, &tag))
 		return false;
-	if (tag == (long)real_mysql_errno(mysql))
+	if (tag == (long)libmariadb.api.err_no(mysql))
 		return true;
 	conns_forget_refusal(mysql);
 	return false;
@@ -378,19 +325,19 @@ HOOK const char *mysql_error(MYSQL *mysql)
 {
 	int code;
 
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBMARIADB))
 		return "dbclone: libmariadb is not loaded";
 	return refused_now(mysql, &code) ? conns_refusal(mysql, false)
-					 : real.error(mysql);
+					 : libmariadb.api.error(mysql);
 }
 
 HOOK unsigned int mysql_errno(MYSQL *mysql)
 {
 	int code;
 
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBMARIADB))
 		return CR_UNKNOWN_ERROR_CODE;
-	return refused_now(mysql, &code) ? (unsigned)code : real_mysql_errno(mysql);
+	return refused_now(mysql, &code) ? (unsigned)code : libmariadb.api.err_no(mysql);
 }
 
 const struct hook mariadb_hooks[] = {

@@ -9,59 +9,9 @@
 #include "conns.h"
 #include "hook.h"
 #include "pg.h"
+#include "real.h"
 #include "servers.h"
 #include "wire.h"
-
-/* The real libpq behind the hooks; backends/pg.c reaches libpq only
- * through this table. */
-static struct pg_api real;
-static PGconn *(*real_PQconnectdb)(const char *);
-static PGconn *(*real_PQsetdbLogin)(const char *, const char *, const char *,
-				    const char *, const char *, const char *,
-				    const char *);
-static PGconn *(*real_PQconnectStart)(const char *);
-static PGconn *(*real_PQconnectStartParams)(const char *const *,
-					    const char *const *, int);
-static pthread_once_t bound = PTHREAD_ONCE_INIT;
-static bool bound_ok;
-
-static void bind_libpq(void)
-{
-	static const struct real_symbol syms[] = {
-		REAL_SYMBOL(real_PQconnectdb, "PQconnectdb"),
-		REAL_SYMBOL(real_PQsetdbLogin, "PQsetdbLogin"),
-		REAL_SYMBOL(real_PQconnectStart, "PQconnectStart"),
-		REAL_SYMBOL(real_PQconnectStartParams, "PQconnectStartParams"),
-		REAL_SYMBOL(real.connectdbParams, "PQconnectdbParams"),
-		REAL_SYMBOL(real.finish, "PQfinish"),
-		REAL_SYMBOL(real.status, "PQstatus"),
-		REAL_SYMBOL(real.errorMessage, "PQerrorMessage"),
-		REAL_SYMBOL(real.exec, "PQexec"),
-		REAL_SYMBOL(real.execParams, "PQexecParams"),
-		REAL_SYMBOL(real.resultStatus, "PQresultStatus"),
-		REAL_SYMBOL(real.resultErrorField, "PQresultErrorField"),
-		REAL_SYMBOL(real.ntuples, "PQntuples"),
-		REAL_SYMBOL(real.getvalue, "PQgetvalue"),
-		REAL_SYMBOL(real.getisnull, "PQgetisnull"),
-		REAL_SYMBOL(real.clear, "PQclear"),
-		REAL_SYMBOL(real.escapeIdentifier, "PQescapeIdentifier"),
-		REAL_SYMBOL(real.escapeLiteral, "PQescapeLiteral"),
-		REAL_SYMBOL(real.freemem, "PQfreemem"),
-		REAL_SYMBOL(real.serverVersion, "PQserverVersion"),
-		REAL_SYMBOL(real.conninfoParse, "PQconninfoParse"),
-		REAL_SYMBOL(real.conndefaults, "PQconndefaults"),
-		REAL_SYMBOL(real.conninfoFree, "PQconninfoFree"),
-		{NULL, NULL},
-	};
-
-	bound_ok = bind_real_symbols(syms, "libpq");
-}
-
-static bool bind_ok(void)
-{
-	pthread_once(&bound, bind_libpq);
-	return bound_ok;
-}
 
 /* ---- the calls --------------------------------------------------------- */
 
@@ -79,6 +29,7 @@ struct pq_args {
 	const char *tty; /* PQsetdbLogin's, which no option carries */
 	struct pg_params params; /* the options, flattened */
 	struct pg_source src;
+	PGconn *conn; /* what the program gets */
 };
 
 static bool starts(const struct pq_args *a)
@@ -93,15 +44,15 @@ static PGconn *libpq_connect(const struct pq_args *a)
 
 	switch (a->kind) {
 	case CONNECTDB:
-		return real_PQconnectdb(a->conninfo);
+		return libpq.connectdb(a->conninfo);
 	case CONNECT_START:
-		return real_PQconnectStart(a->conninfo);
+		return libpq.connectStart(a->conninfo);
 	case CONNECTDB_PARAMS:
-		return real.connectdbParams(a->keywords, v, a->expand);
+		return libpq.api.connectdbParams(a->keywords, v, a->expand);
 	case CONNECT_START_PARAMS:
-		return real_PQconnectStartParams(a->keywords, v, a->expand);
+		return libpq.connectStartParams(a->keywords, v, a->expand);
 	case SETDB_LOGIN: /* the order of setdb_login() below */
-		return real_PQsetdbLogin(v[1], v[2], v[3], a->tty, v[0], v[4], v[5]);
+		return libpq.setdbLogin(v[1], v[2], v[3], a->tty, v[0], v[4], v[5]);
 	}
 	return NULL;
 }
@@ -110,8 +61,8 @@ static PGconn *libpq_connect(const struct pq_args *a)
 static PGconn *libpq_connect_with(const struct pq_args *a,
 				  const char *const *kw, const char *const *val)
 {
-	return starts(a) ? real_PQconnectStartParams(kw, val, 0)
-			 : real.connectdbParams(kw, val, 0);
+	return starts(a) ? libpq.connectStartParams(kw, val, 0)
+			 : libpq.api.connectdbParams(kw, val, 0);
 }
 
 /* ---- servers and their admin connections ------------------------------- */
@@ -139,11 +90,11 @@ static PGconn *admin_of(struct server *s, bool *bad_options, char *err,
 {
 	struct pg_server *ps = (struct pg_server *)s->info;
 
-	if (s->admin && real.status(s->admin) == CONNECTION_OK)
+	if (s->admin && libpq.api.status(s->admin) == CONNECTION_OK)
 		return s->admin;
 	if (s->admin)
-		real.finish(s->admin);
-	s->admin = pg_admin_connect(&real, &ps->params, config_get()->pg_admin,
+		libpq.api.finish(s->admin);
+	s->admin = pg_admin_connect(&libpq.api, &ps->params, config_get()->pg_admin,
 				    bad_options, err, errlen);
 	return s->admin;
 }
@@ -166,8 +117,8 @@ static bool drop_pg(void *server, const char *clone, bool force, char *err,
 	for (int tries = 0; tries < 2; tries++) {
 		if (!(admin = admin_of(s, NULL, err, errlen)))
 			break;
-		ok = pg_drop(&real, admin, clone, force, err, errlen);
-		if (ok || real.status(admin) == CONNECTION_OK)
+		ok = pg_drop(&libpq.api, admin, clone, force, err, errlen);
+		if (ok || libpq.api.status(admin) == CONNECTION_OK)
 			break;
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -226,9 +177,9 @@ static bool make_pg(struct hook_call *call, unsigned long seq, char *name,
 	for (int tries = 0; tries < 2; tries++) { /* as in drop_pg */
 		if (!(admin = admin_of(s, &call->library_rejects, err, errlen)))
 			break;
-		ok = pg_clone(&real, admin, a->src.dbname, name, a->src.user, &m,
+		ok = pg_clone(&libpq.api, admin, a->src.dbname, name, a->src.user, &m,
 			      err, errlen);
-		if (ok || real.status(admin) == CONNECTION_OK)
+		if (ok || libpq.api.status(admin) == CONNECTION_OK)
 			break;
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -242,14 +193,14 @@ static enum verdict resolve_pg(struct hook_call *call, struct source *src)
 {
 	struct pq_args *a = call->args;
 	bool parsed = a->keywords ?
-		pg_params_from_arrays(&real, &a->params, a->keywords, a->values,
+		pg_params_from_arrays(&libpq.api, &a->params, a->keywords, a->values,
 				      a->expand) :
-		pg_params_from_conninfo(&real, &a->params,
+		pg_params_from_conninfo(&libpq.api, &a->params,
 					a->conninfo ? a->conninfo : "");
 
 	if (!parsed)
 		return PASS_THROUGH;
-	pg_resolve(&real, &a->params, &a->src);
+	pg_resolve(&libpq.api, &a->params, &a->src);
 	if (pg_is_maintenance_db(a->src.dbname))
 		return PASS_THROUGH;
 	snprintf(src->name, sizeof(src->name), "%s", a->src.dbname);
@@ -258,57 +209,46 @@ static enum verdict resolve_pg(struct hook_call *call, struct source *src)
 	return USE_CLONE;
 }
 
-static const struct engine pg_engine = {
-	.name = "pg",
-	.bit = ENGINE_PG,
-	.resolve = resolve_pg,
-	.make = make_pg,
-	.drop = drop_pg,
-	.describe = describe_pg,
-	.spec = spec_pg,
-	.drop_in_background = true,
-};
+/* The program's call, or the same call on the clone. */
+static void call_pq(struct hook_call *call, const char *clone)
+{
+	struct pq_args *a = call->args;
 
-/* ---- the policy -------------------------------------------------------- */
+	if (clone) {
+		pg_params_set(&a->params, "dbname", clone);
+		a->conn = libpq_connect_with(a, pg_params_keywords(&a->params),
+					     pg_params_values(&a->params));
+	} else {
+		a->conn = libpq_connect(a);
+	}
+	call->result = a->conn;
+}
 
 /* A connection dbclone refused: libpq makes it (so PQstatus, PQfinish and
  * the rest behave) from an option it does not know, without touching the
  * network; PQerrorMessage tells our reason. */
-static PGconn *refused_connection(const struct pq_args *a,
-				  struct hook_call *call)
+static void refuse_pq(struct hook_call *call)
 {
 	static const char *const kw[] = {"dbclone_refused", NULL};
 	static const char *const val[] = {"1", NULL};
-	PGconn *conn = REAL_CALL(&pg_engine, libpq_connect_with(a, kw, val));
+	struct pq_args *a = call->args;
 
-	hook_refused(call, conn);
-	return conn;
+	a->conn = libpq_connect_with(a, kw, val);
+	call->result = a->conn;
 }
+
+static const struct engine pg_engine = {
+	"pg", ENGINE_PG, resolve_pg, make_pg, drop_pg, describe_pg, spec_pg,
+	call_pq, refuse_pq, true,
+};
 
 static PGconn *pq_connect(struct pq_args *a)
 {
-	struct hook_call call = {.engine = &pg_engine, .args = a};
-	PGconn *conn = NULL;
-
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBPQ))
 		return NULL;
-	switch (hook_decide(&call)) {
-	case PASS_THROUGH:
-		conn = REAL_CALL(&pg_engine, libpq_connect(a));
-		break;
-	case REFUSE:
-		conn = refused_connection(a, &call);
-		break;
-	case USE_CLONE:
-		pg_params_set(&a->params, "dbname", clone_name_of(call.clone));
-		conn = REAL_CALL(&pg_engine, libpq_connect_with(a,
-				 pg_params_keywords(&a->params),
-				 pg_params_values(&a->params)));
-		hook_track(&call, conn, false);
-		break;
-	}
+	hook_run(&(struct hook_call){.engine = &pg_engine, .args = a});
 	pg_params_free(&a->params);
-	return conn;
+	return a->conn;
 }
 
 /* ---- the hooks --------------------------------------------------------- */
@@ -361,11 +301,11 @@ HOOK void PQfinish(PGconn *conn)
 {
 	struct clone *c;
 
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBPQ))
 		return;
 	c = hook_closing(&pg_engine, conn);
 	hook_enter(&pg_engine);
-	real.finish(conn);
+	libpq.api.finish(conn);
 	hook_leave(&pg_engine);
 	hook_closed(c, conn, false);
 }
@@ -374,10 +314,10 @@ HOOK char *PQerrorMessage(const PGconn *conn)
 {
 	const char *msg;
 
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBPQ))
 		return "dbclone: libpq is not loaded\n";
 	msg = conns_refusal(conn, true);
-	return msg ? (char *)msg : real.errorMessage(conn);
+	return msg ? (char *)msg : libpq.api.errorMessage(conn);
 }
 
 const struct hook pq_hooks[] = {

@@ -42,6 +42,13 @@ struct engine {
 	 * options, credentials included), as wire fields, each led by a tab
 	 * (wire_append). */
 	void (*spec)(struct hook_call *call, char *out, size_t outlen);
+	/* Calls the real function, as the program asked (clone NULL) or on
+	 * the clone; sets call->result to the handle then in use, NULL when
+	 * the call failed. */
+	void (*call_real)(struct hook_call *call, const char *clone);
+	/* Makes the failed handle a refused call gives the program, with the
+	 * client library's own calls; sets call->result (and call->tag). */
+	void (*call_refused)(struct hook_call *call);
 	/* A drop that costs a server round trip or more goes to the library's
 	 * dropper thread; a cheap one (files unlinked) is done at once, for
 	 * less than starting a thread would cost. */

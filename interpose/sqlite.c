@@ -10,50 +10,9 @@
 #include "config.h"
 #include "conns.h"
 #include "hook.h"
+#include "real.h"
 #include "sqlite.h"
 #include "wire.h"
-
-static struct sqlite_api real;
-static int (*real_sqlite3_open)(const char *, sqlite3 **);
-static int (*real_sqlite3_open16)(const void *, sqlite3 **);
-static int (*real_sqlite3_close_v2)(sqlite3 *);
-static int (*real_sqlite3_compileoption_used)(const char *);
-static int (*real_sqlite3_errcode)(sqlite3 *);
-static int (*real_sqlite3_extended_errcode)(sqlite3 *);
-static pthread_once_t bound = PTHREAD_ONCE_INIT;
-static bool bound_ok;
-static bool uri_by_default;
-
-static void bind_sqlite(void)
-{
-	static const struct real_symbol syms[] = {
-		REAL_SYMBOL(real_sqlite3_open, "sqlite3_open"),
-		REAL_SYMBOL(real_sqlite3_open16, "sqlite3_open16"),
-		REAL_SYMBOL(real_sqlite3_close_v2, "sqlite3_close_v2"),
-		REAL_SYMBOL(real_sqlite3_compileoption_used, "sqlite3_compileoption_used"),
-		REAL_SYMBOL(real_sqlite3_errcode, "sqlite3_errcode"),
-		REAL_SYMBOL(real_sqlite3_extended_errcode, "sqlite3_extended_errcode"),
-		REAL_SYMBOL(real.open_v2, "sqlite3_open_v2"),
-		REAL_SYMBOL(real.close, "sqlite3_close"),
-		REAL_SYMBOL(real.exec, "sqlite3_exec"),
-		REAL_SYMBOL(real.errmsg, "sqlite3_errmsg"),
-		REAL_SYMBOL(real.backup_init, "sqlite3_backup_init"),
-		REAL_SYMBOL(real.backup_step, "sqlite3_backup_step"),
-		REAL_SYMBOL(real.backup_finish, "sqlite3_backup_finish"),
-		REAL_SYMBOL(real.free, "sqlite3_free"),
-		{NULL, NULL},
-	};
-
-	bound_ok = bind_real_symbols(syms, "libsqlite3");
-	if (bound_ok)
-		uri_by_default = real_sqlite3_compileoption_used("USE_URI=1");
-}
-
-static bool bind_ok(void)
-{
-	pthread_once(&bound, bind_sqlite);
-	return bound_ok;
-}
 
 /* ---- the calls --------------------------------------------------------- */
 
@@ -68,6 +27,7 @@ struct sq_args {
 	const char *vfs;
 	bool uri; /* a file: URI (SQLITE_OPEN_URI, or SQLite's default) */
 	struct sqlite_source src;
+	int rc; /* what the program gets */
 };
 
 /* The program's own call, unchanged. */
@@ -75,11 +35,11 @@ static int libsqlite_open(const struct sq_args *a)
 {
 	switch (a->kind) {
 	case OPEN:
-		return real_sqlite3_open(a->filename, a->db);
+		return libsqlite3.open(a->filename, a->db);
 	case OPEN16:
-		return real_sqlite3_open16(a->filename, a->db);
+		return libsqlite3.open16(a->filename, a->db);
 	case OPEN_V2:
-		return real.open_v2(a->filename, a->db, a->flags, a->vfs);
+		return libsqlite3.api.open_v2(a->filename, a->db, a->flags, a->vfs);
 	}
 	return SQLITE_MISUSE;
 }
@@ -116,7 +76,7 @@ static bool make_sqlite(struct hook_call *call, unsigned long seq, char *name,
 	if (!sqlite_clone_dir(true, dir, sizeof(dir), err, errlen))
 		return false;
 	marker_for_self(&m, a->src.path);
-	return sqlite_clone(&real, &a->src, dir, seq, &m, name, namelen,
+	return sqlite_clone(&libsqlite3.api, &a->src, dir, seq, &m, name, namelen,
 			    &call->code, err, errlen);
 }
 
@@ -135,58 +95,49 @@ static enum verdict resolve_sqlite(struct hook_call *call, struct source *src)
 	return USE_CLONE;
 }
 
-static const struct engine sqlite_engine = {
-	.name = "sqlite",
-	.bit = ENGINE_SQLITE,
-	.resolve = resolve_sqlite,
-	.make = make_sqlite,
-	.drop = drop_sqlite,
-	.describe = describe_sqlite,
-	.spec = spec_sqlite,
-	.drop_in_background = false,
-};
+/* The program's open, or an open of the clone. */
+static void call_sqlite(struct hook_call *call, const char *clone)
+{
+	struct sq_args *a = call->args;
+	char name[PATH_MAX + 1200];
 
-/* ---- the policy -------------------------------------------------------- */
+	if (clone) {
+		sqlite_rewrite(&a->src, clone, name, sizeof(name));
+		a->rc = libsqlite3.api.open_v2(name, a->db, a->flags |
+			(a->src.uri ? SQLITE_OPEN_URI : 0), a->vfs);
+	} else {
+		a->rc = libsqlite_open(a);
+	}
+	call->result = *a->db;
+}
 
 /* A handle SQLite itself failed to open (so close and errcode behave),
  * whose sqlite3_errmsg tells dbclone's reason. */
-static int refused_open(struct sq_args *a, struct hook_call *call)
+static void refuse_sqlite(struct hook_call *call)
 {
-	REAL_CALL(&sqlite_engine, real.open_v2("/dev/null/dbclone-refused",
-					       a->db, SQLITE_OPEN_READONLY, NULL));
-	hook_refused(call, *a->db);
-	return call->code;
+	struct sq_args *a = call->args;
+
+	libsqlite3.api.open_v2("/dev/null/dbclone-refused", a->db,
+			       SQLITE_OPEN_READONLY, NULL);
+	a->rc = call->code;
+	call->result = *a->db;
 }
+
+static const struct engine sqlite_engine = {
+	"sqlite", ENGINE_SQLITE, resolve_sqlite, make_sqlite, drop_sqlite,
+	describe_sqlite, spec_sqlite, call_sqlite, refuse_sqlite, false,
+};
 
 static int sqlite_open(struct sq_args *a)
 {
-	struct hook_call call = {.engine = &sqlite_engine, .args = a,
-				 .code = SQLITE_CANTOPEN};
-	char name[PATH_MAX + 1200];
-	int rc = SQLITE_MISUSE;
-
-	if (!bind_ok()) {
+	if (!real_bound(REAL_LIBSQLITE3)) {
 		*a->db = NULL;
 		return SQLITE_CANTOPEN;
 	}
-	a->uri = a->uri || uri_by_default;
-	switch (hook_decide(&call)) {
-	case PASS_THROUGH:
-		rc = REAL_CALL(&sqlite_engine, libsqlite_open(a));
-		break;
-	case REFUSE:
-		rc = refused_open(a, &call);
-		break;
-	case USE_CLONE:
-		sqlite_rewrite(&a->src, clone_name_of(call.clone), name,
-			       sizeof(name));
-		rc = REAL_CALL(&sqlite_engine, real.open_v2(name, a->db,
-			       a->flags | (a->src.uri ? SQLITE_OPEN_URI : 0),
-			       a->vfs));
-		hook_track(&call, *a->db, false);
-		break;
-	}
-	return rc;
+	a->uri = a->uri || libsqlite3.uri_by_default;
+	hook_run(&(struct hook_call){.engine = &sqlite_engine, .args = a,
+				     .code = SQLITE_CANTOPEN});
+	return a->rc;
 }
 
 /* UTF-16 in the machine's byte order (as sqlite3_open16 takes it) to UTF-8. */
@@ -256,10 +207,10 @@ HOOK int sqlite3_close(sqlite3 *db)
 	struct clone *c;
 	int rc;
 
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBSQLITE3))
 		return SQLITE_MISUSE;
 	c = hook_closing(&sqlite_engine, db);
-	rc = REAL_CALL(&sqlite_engine, real.close(db));
+	rc = REAL_CALL(&sqlite_engine, libsqlite3.api.close(db));
 	/* SQLITE_BUSY leaves the connection open: it still uses the clone. */
 	hook_closed(c, db, rc != SQLITE_OK);
 	return rc;
@@ -270,10 +221,10 @@ HOOK int sqlite3_close_v2(sqlite3 *db)
 	struct clone *c;
 	int rc;
 
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBSQLITE3))
 		return SQLITE_MISUSE;
 	c = hook_closing(&sqlite_engine, db);
-	rc = REAL_CALL(&sqlite_engine, real_sqlite3_close_v2(db));
+	rc = REAL_CALL(&sqlite_engine, libsqlite3.close_v2(db));
 	/* A zombie connection may keep the file open a while: unlinking it
 	 * is still safe. */
 	hook_closed(c, db, false);
@@ -284,10 +235,10 @@ HOOK const char *sqlite3_errmsg(sqlite3 *db)
 {
 	const char *msg;
 
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBSQLITE3))
 		return "dbclone: libsqlite3 is not loaded";
 	msg = conns_refusal(db, false);
-	return msg ? msg : real.errmsg(db);
+	return msg ? msg : libsqlite3.api.errmsg(db);
 }
 
 /* A refused handle reports the code its open returned. */
@@ -296,10 +247,10 @@ HOOK int sqlite3_errcode(sqlite3 *db)
 	int code;
 	long tag;
 
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBSQLITE3))
 		return SQLITE_MISUSE;
 	return conns_refusal_code(db, &code, &tag) ? code
-						   : real_sqlite3_errcode(db);
+						   : libsqlite3.errcode(db);
 }
 
 HOOK int sqlite3_extended_errcode(sqlite3 *db)
@@ -307,10 +258,10 @@ HOOK int sqlite3_extended_errcode(sqlite3 *db)
 	int code;
 	long tag;
 
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBSQLITE3))
 		return SQLITE_MISUSE;
 	return conns_refusal_code(db, &code, &tag) ? code
-		: real_sqlite3_extended_errcode(db);
+		: libsqlite3.extended_errcode(db);
 }
 
 const struct hook sqlite_hooks[] = {
