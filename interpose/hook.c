@@ -129,22 +129,25 @@ void hook_run(struct hook_call *call)
 	errno = saved;
 }
 
-struct clone *hook_closing(const struct engine *e, const void *handle)
+int hook_close(const struct engine *e, void *handle,
+	       int (*real_close)(void *handle), bool may_stay_open)
 {
-	if (hook_inside(e) || !handle)
-		return NULL;
-	conns_forget(handle);
-	return clone_detach(handle);
-}
+	struct clone *c = NULL;
+	int rc, saved;
 
-void hook_closed(struct clone *c, const void *handle, bool still_open)
-{
-	int saved = errno;
-
+	if (!hook_inside(e) && handle) {
+		conns_forget(handle);
+		c = clone_detach(handle);
+	}
+	hook_enter(e);
+	rc = real_close(handle);
+	hook_leave(e);
+	saved = errno;
 	/* The last connection of an ended key is gone: its clone is dropped. */
-	if (c && still_open)
+	if (c && may_stay_open && rc != 0)
 		clone_track(c, handle);
 	else if (c)
 		clone_release(c);
 	errno = saved;
+	return rc;
 }

@@ -42,13 +42,13 @@ struct source {
 /* Runs the call through the policy and the engine's real function. */
 void hook_run(struct hook_call *call) HIDDEN;
 
-/* A handle is closing: its refusal and engine state go, and it leaves its
- * clone, whose hold the caller passes to hook_closed() after the real
- * close (still_open: the close failed, it keeps the clone). NULL inside a
- * client library's own call. Untracked before the real close: after it,
- * another thread's connect may get the same address. */
-struct clone *hook_closing(const struct engine *e, const void *handle) HIDDEN;
-void hook_closed(struct clone *c, const void *handle, bool still_open) HIDDEN;
+/* Closes handle with real_close, the real function (0: closed). The
+ * handle leaves the connection table first (after the close, another
+ * thread's connect may get the same address), and its clone after (which
+ * drops a clone whose key is over). With may_stay_open, a close that fails
+ * leaves the handle on its clone (SQLITE_BUSY). */
+int hook_close(const struct engine *e, void *handle,
+	       int (*real_close)(void *handle), bool may_stay_open) HIDDEN;
 
 /* The thread-local guard: a client library calling its own hooked
  * functions (PQconnectdbParams calls PQconnectStartParams), or the

@@ -52,6 +52,13 @@ static int libmysql_call(struct my_args *a, const char *db)
 	return 1;
 }
 
+/* mysql_close, as hook_close() calls a close. */
+static int close_handle(void *mysql)
+{
+	libmariadb.api.close(mysql);
+	return 0;
+}
+
 static void target_of(struct mysql_target *t, const char *host, const char *user,
 		      const char *passwd, unsigned int port, const char *sock)
 {
@@ -99,41 +106,42 @@ static void fill_server(void *info, const void *arg)
 	memcpy(info, arg, sizeof(struct mysql_target));
 }
 
-/* Called with s->lock held. An admin connection idle past the server's
- * wait_timeout, or cut by a restart, is opened again. */
-static MYSQL *admin_of(struct server *s, char *err, size_t errlen)
+static void *open_admin(struct server *s, void *ctx, char *err, size_t errlen)
 {
-	if (s->admin && libmariadb.ping(s->admin) != 0) {
-		libmariadb.api.close(s->admin);
-		s->admin = NULL;
-	}
-	if (!s->admin)
-		s->admin = mysql_admin_connect(&libmariadb.api,
-					       (struct mysql_target *)s->info,
-					       config_get()->mysql_admin, err,
-					       errlen);
-	return s->admin;
+	(void)ctx;
+	return mysql_admin_connect(&libmariadb.api, (struct mysql_target *)s->info,
+				   config_get()->mysql_admin, err, errlen);
 }
+
+/* An admin connection idle past the server's wait_timeout, or cut by a
+ * restart, is opened again. */
+static bool admin_usable(void *admin)
+{
+	return libmariadb.ping(admin) == 0;
+}
+
+static void close_admin(void *admin)
+{
+	libmariadb.api.close(admin);
+}
+
+static const struct admin_ops mysql_admin = {open_admin, admin_usable,
+					     close_admin, false};
 
 /* ---- the engine -------------------------------------------------------- */
 
-static const struct engine mariadb_engine;
+static bool drop_on(void *admin, void *clone, char *err, size_t errlen)
+{
+	return mysql_drop(&libmariadb.api, admin, clone, err, errlen);
+}
 
+/* DROP DATABASE does not wait for other sessions: force changes nothing. */
 static bool drop_mariadb(void *server, const char *clone, bool force, char *err,
 			 size_t errlen)
 {
-	struct server *s = server;
-	MYSQL *admin;
-	bool ok = false;
-
-	(void)force; /* DROP DATABASE does not wait for other sessions */
-	hook_enter(&mariadb_engine);
-	pthread_mutex_lock(&s->lock);
-	if ((admin = admin_of(s, err, errlen)))
-		ok = mysql_drop(&libmariadb.api, admin, clone, err, errlen);
-	pthread_mutex_unlock(&s->lock);
-	hook_leave(&mariadb_engine);
-	return ok;
+	(void)force;
+	return server_run(server, &mysql_admin, NULL, drop_on, (void *)clone,
+			  err, errlen);
 }
 
 static void describe_mariadb(void *server, char *out, size_t outlen)
@@ -163,40 +171,42 @@ static void spec_mariadb(struct hook_call *call, char *out, size_t outlen)
 	wire_append(out, outlen, a->db);
 }
 
+static bool clone_on(void *admin, void *arg, char *err, size_t errlen)
+{
+	struct clone_job *job = arg;
+	const struct my_args *a = job->args;
+	char why[300];
+
+	if (!mysql_clone(&libmariadb.api, admin, a->db, job->clone, &job->marker,
+			 err, errlen))
+		return false;
+	/* An admin account cloned: the program's account must reach it. */
+	if (!config_get()->mysql_admin || !a->target.user[0] ||
+	    mysql_grant_clone(&libmariadb.api, admin, job->clone, a->target.user,
+			      err, errlen))
+		return true;
+	mysql_drop(&libmariadb.api, admin, job->clone, why, sizeof(why));
+	return false;
+}
+
 static bool make_mariadb(struct hook_call *call, unsigned long seq, char *name,
 			 size_t namelen, void **server, char *err, size_t errlen)
 {
 	struct my_args *a = call->args;
-	struct server *s;
-	struct marker m;
-	MYSQL *admin;
+	struct clone_job job = {.args = a, .clone = name};
 	char id[1200];
-	bool ok = false;
 
 	server_id(&a->target, id, sizeof(id));
 	snprintf(id + strlen(id), sizeof(id) - strlen(id), " user=%s",
 		 a->target.user);
-	s = server_for(id, sizeof(a->target), fill_server, &a->target);
-	if (!s || !clone_name(a->db, seq, MYSQL_NAME_MAX, name, namelen)) {
+	*server = server_for(id, sizeof(a->target), fill_server, &a->target);
+	if (!*server || !clone_name(a->db, seq, MYSQL_NAME_MAX, name, namelen)) {
 		snprintf(err, errlen, "dbclone: cannot name a clone of \"%s\"",
 			 a->db);
 		return false;
 	}
-	*server = s;
-	marker_for_self(&m, a->db);
-	pthread_mutex_lock(&s->lock);
-	if ((admin = admin_of(s, err, errlen)))
-		ok = mysql_clone(&libmariadb.api, admin, a->db, name, &m, err, errlen);
-	/* An admin account cloned: the program's account must reach it. */
-	if (ok && config_get()->mysql_admin && a->target.user[0] &&
-	    !mysql_grant_clone(&libmariadb.api, admin, name, a->target.user, err, errlen)) {
-		char why[300];
-
-		mysql_drop(&libmariadb.api, admin, name, why, sizeof(why));
-		ok = false;
-	}
-	pthread_mutex_unlock(&s->lock);
-	return ok;
+	marker_for_self(&job.marker, a->db);
+	return server_run(*server, &mysql_admin, call, clone_on, &job, err, errlen);
 }
 
 static enum verdict resolve_mariadb(struct hook_call *call, struct source *src)
@@ -297,15 +307,8 @@ HOOK my_bool mysql_change_user(MYSQL *mysql, const char *user,
 
 HOOK void mysql_close(MYSQL *mysql)
 {
-	struct clone *c;
-
-	if (!real_bound(REAL_LIBMARIADB))
-		return;
-	c = hook_closing(&mariadb_engine, mysql);
-	hook_enter(&mariadb_engine);
-	libmariadb.api.close(mysql);
-	hook_leave(&mariadb_engine);
-	hook_closed(c, mysql, false);
+	if (real_bound(REAL_LIBMARIADB))
+		hook_close(&mariadb_engine, mysql, close_handle, false);
 }
 
 /* A refusal still stands if the handle has not been used since. */
@@ -341,11 +344,7 @@ HOOK unsigned int mysql_errno(MYSQL *mysql)
 }
 
 const struct hook mariadb_hooks[] = {
-	{"mysql_real_connect", (void *)mysql_real_connect},
-	{"mysql_select_db", (void *)mysql_select_db},
-	{"mysql_change_user", (void *)mysql_change_user},
-	{"mysql_close", (void *)mysql_close},
-	{"mysql_error", (void *)mysql_error},
-	{"mysql_errno", (void *)mysql_errno},
-	{NULL, NULL},
+	HOOKED(mysql_real_connect), HOOKED(mysql_select_db),
+	HOOKED(mysql_change_user), HOOKED(mysql_close), HOOKED(mysql_error),
+	HOOKED(mysql_errno), {NULL, NULL},
 };

@@ -65,6 +65,13 @@ static PGconn *libpq_connect_with(const struct pq_args *a,
 			 : libpq.api.connectdbParams(kw, val, 0);
 }
 
+/* PQfinish, as hook_close() calls a close. */
+static int finish(void *conn)
+{
+	libpq.api.finish(conn);
+	return 0;
+}
+
 /* ---- servers and their admin connections ------------------------------- */
 
 /* What a server's admin connection is opened with. */
@@ -84,46 +91,49 @@ static void fill_server(void *info, const void *arg)
 			      a->params.values[i]);
 }
 
-/* Called with s->lock held. */
-static PGconn *admin_of(struct server *s, bool *bad_options, char *err,
-			size_t errlen)
+static void *open_admin(struct server *s, void *ctx, char *err, size_t errlen)
 {
 	struct pg_server *ps = (struct pg_server *)s->info;
+	struct hook_call *call = ctx;
 
-	if (s->admin && libpq.api.status(s->admin) == CONNECTION_OK)
-		return s->admin;
-	if (s->admin)
-		libpq.api.finish(s->admin);
-	s->admin = pg_admin_connect(&libpq.api, &ps->params, config_get()->pg_admin,
-				    bad_options, err, errlen);
-	return s->admin;
+	/* Options libpq rejects: the program's own call says so. */
+	return pg_admin_connect(&libpq.api, &ps->params, config_get()->pg_admin,
+				call ? &call->library_rejects : NULL, err,
+				errlen);
 }
+
+static bool admin_usable(void *admin)
+{
+	return libpq.api.status(admin) == CONNECTION_OK;
+}
+
+static void close_admin(void *admin)
+{
+	libpq.api.finish(admin);
+}
+
+static const struct admin_ops pg_admin = {open_admin, admin_usable,
+					  close_admin, true};
 
 /* ---- the engine -------------------------------------------------------- */
 
-static const struct engine pg_engine;
+struct pg_drop_args {
+	const char *clone;
+	bool force;
+};
+
+static bool drop_on(void *admin, void *arg, char *err, size_t errlen)
+{
+	struct pg_drop_args *d = arg;
+
+	return pg_drop(&libpq.api, admin, d->clone, d->force, err, errlen);
+}
 
 static bool drop_pg(void *server, const char *clone, bool force, char *err,
 		    size_t errlen)
 {
-	struct server *s = server;
-	PGconn *admin;
-	bool ok = false;
-
-	hook_enter(&pg_engine);
-	pthread_mutex_lock(&s->lock);
-	/* An admin connection that broke while idle (server restart, idle
-	 * timeout) fails once, then is opened again: one retry. */
-	for (int tries = 0; tries < 2; tries++) {
-		if (!(admin = admin_of(s, NULL, err, errlen)))
-			break;
-		ok = pg_drop(&libpq.api, admin, clone, force, err, errlen);
-		if (ok || libpq.api.status(admin) == CONNECTION_OK)
-			break;
-	}
-	pthread_mutex_unlock(&s->lock);
-	hook_leave(&pg_engine);
-	return ok;
+	return server_run(server, &pg_admin, NULL, drop_on,
+			  &(struct pg_drop_args){clone, force}, err, errlen);
 }
 
 static void describe_pg(void *server, char *out, size_t outlen)
@@ -152,18 +162,24 @@ static void spec_pg(struct hook_call *call, char *out, size_t outlen)
 	wire_append(out, outlen, a->src.user);
 }
 
+static bool clone_on(void *admin, void *arg, char *err, size_t errlen)
+{
+	struct clone_job *job = arg;
+	const struct pg_source *src = &((const struct pq_args *)job->args)->src;
+
+	return pg_clone(&libpq.api, admin, src->dbname, job->clone, src->user,
+			&job->marker, err, errlen);
+}
+
 static bool make_pg(struct hook_call *call, unsigned long seq, char *name,
 		    size_t namelen, void **server, char *err, size_t errlen)
 {
 	struct pq_args *a = call->args;
-	struct server *s;
-	struct marker m;
-	PGconn *admin;
+	struct clone_job job = {.args = a, .clone = name};
 	char id[1024];
-	bool ok = false;
 
 	snprintf(id, sizeof(id), "%s user=%s", a->src.server, a->src.user);
-	if (!(s = server_for(id, sizeof(struct pg_server), fill_server, a))) {
+	if (!(*server = server_for(id, sizeof(struct pg_server), fill_server, a))) {
 		snprintf(err, errlen, "dbclone: out of memory");
 		return false;
 	}
@@ -172,19 +188,8 @@ static bool make_pg(struct hook_call *call, unsigned long seq, char *name,
 			 a->src.dbname);
 		return false;
 	}
-	marker_for_self(&m, a->src.dbname);
-	pthread_mutex_lock(&s->lock);
-	for (int tries = 0; tries < 2; tries++) { /* as in drop_pg */
-		if (!(admin = admin_of(s, &call->library_rejects, err, errlen)))
-			break;
-		ok = pg_clone(&libpq.api, admin, a->src.dbname, name, a->src.user, &m,
-			      err, errlen);
-		if (ok || libpq.api.status(admin) == CONNECTION_OK)
-			break;
-	}
-	pthread_mutex_unlock(&s->lock);
-	*server = s;
-	return ok;
+	marker_for_self(&job.marker, a->src.dbname);
+	return server_run(*server, &pg_admin, call, clone_on, &job, err, errlen);
 }
 
 /* The options flattened and resolved the way libpq would (PGDATABASE,
@@ -299,15 +304,8 @@ HOOK PGconn *PQsetdbLogin(const char *host, const char *port,
 
 HOOK void PQfinish(PGconn *conn)
 {
-	struct clone *c;
-
-	if (!real_bound(REAL_LIBPQ))
-		return;
-	c = hook_closing(&pg_engine, conn);
-	hook_enter(&pg_engine);
-	libpq.api.finish(conn);
-	hook_leave(&pg_engine);
-	hook_closed(c, conn, false);
+	if (real_bound(REAL_LIBPQ))
+		hook_close(&pg_engine, conn, finish, false);
 }
 
 HOOK char *PQerrorMessage(const PGconn *conn)
@@ -321,12 +319,7 @@ HOOK char *PQerrorMessage(const PGconn *conn)
 }
 
 const struct hook pq_hooks[] = {
-	{"PQconnectdb", (void *)PQconnectdb},
-	{"PQconnectdbParams", (void *)PQconnectdbParams},
-	{"PQsetdbLogin", (void *)PQsetdbLogin},
-	{"PQconnectStart", (void *)PQconnectStart},
-	{"PQconnectStartParams", (void *)PQconnectStartParams},
-	{"PQfinish", (void *)PQfinish},
-	{"PQerrorMessage", (void *)PQerrorMessage},
-	{NULL, NULL},
+	HOOKED(PQconnectdb), HOOKED(PQconnectdbParams), HOOKED(PQsetdbLogin),
+	HOOKED(PQconnectStart), HOOKED(PQconnectStartParams),
+	HOOKED(PQfinish), HOOKED(PQerrorMessage), {NULL, NULL},
 };

@@ -1,3 +1,4 @@
+/* This process's clones: keys, boundaries, the dropper, exit (registry.h). */
 #include "registry.h"
 
 #include <pthread.h>
@@ -501,7 +502,14 @@ static void clone_drop(struct clone *c)
 
 	/* Sessions of other processes (a forked child) may still use it at a
 	 * boundary; at exit, and with DBCLONE_STALE=terminate, they are cut. */
-	if (c->engine->drop(c->server, c->name, true, err, sizeof(err))) {
+	bool ok;
+
+	/* The engine's admin connection is the library's, not the program's:
+	 * the guard keeps the hooks out of it. */
+	hook_enter(c->engine);
+	ok = c->engine->drop(c->server, c->name, true, err, sizeof(err));
+	hook_leave(c->engine);
+	if (ok) {
 		log_trace("dropped %s", c->name);
 		if (config_get()->socket)
 			supervisor_dropped(c->engine->name, c->name);

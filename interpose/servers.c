@@ -31,6 +31,28 @@ struct server *server_for(const char *id, size_t infolen,
 	return s;
 }
 
+bool server_run(struct server *s, const struct admin_ops *ops, void *ctx,
+		bool (*op)(void *admin, void *arg, char *err, size_t errlen),
+		void *arg, char *err, size_t errlen)
+{
+	bool ok = false;
+
+	pthread_mutex_lock(&s->lock);
+	for (int tries = 0; tries < (ops->retry ? 2 : 1); tries++) {
+		if (s->admin && !ops->usable(s->admin)) {
+			ops->close(s->admin);
+			s->admin = NULL;
+		}
+		if (!s->admin && !(s->admin = ops->open(s, ctx, err, errlen)))
+			break;
+		ok = op(s->admin, arg, err, errlen);
+		if (ok || !ops->retry || ops->usable(s->admin))
+			break;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return ok;
+}
+
 /* After fork the child shares the parent's admin sockets: it must never
  * speak on them, not even to close them. It opens its own when needed. */
 void servers_at_fork(enum fork_phase phase)

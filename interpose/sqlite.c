@@ -44,6 +44,17 @@ static int libsqlite_open(const struct sq_args *a)
 	return SQLITE_MISUSE;
 }
 
+/* The closes, as hook_close() calls them. */
+static int close_db(void *db)
+{
+	return libsqlite3.api.close(db);
+}
+
+static int close_db_v2(void *db)
+{
+	return libsqlite3.close_v2(db);
+}
+
 /* ---- the engine -------------------------------------------------------- */
 
 static bool drop_sqlite(void *server, const char *clone, bool force, char *err,
@@ -202,33 +213,19 @@ HOOK int sqlite3_open16(const void *filename, sqlite3 **db)
 			   .flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE});
 }
 
+/* SQLITE_BUSY leaves the connection open: it still uses the clone. */
 HOOK int sqlite3_close(sqlite3 *db)
 {
-	struct clone *c;
-	int rc;
-
-	if (!real_bound(REAL_LIBSQLITE3))
-		return SQLITE_MISUSE;
-	c = hook_closing(&sqlite_engine, db);
-	rc = REAL_CALL(&sqlite_engine, libsqlite3.api.close(db));
-	/* SQLITE_BUSY leaves the connection open: it still uses the clone. */
-	hook_closed(c, db, rc != SQLITE_OK);
-	return rc;
+	return real_bound(REAL_LIBSQLITE3) ?
+		hook_close(&sqlite_engine, db, close_db, true) : SQLITE_MISUSE;
 }
 
+/* A zombie connection may keep the file open a while: unlinking it is
+ * still safe. */
 HOOK int sqlite3_close_v2(sqlite3 *db)
 {
-	struct clone *c;
-	int rc;
-
-	if (!real_bound(REAL_LIBSQLITE3))
-		return SQLITE_MISUSE;
-	c = hook_closing(&sqlite_engine, db);
-	rc = REAL_CALL(&sqlite_engine, libsqlite3.close_v2(db));
-	/* A zombie connection may keep the file open a while: unlinking it
-	 * is still safe. */
-	hook_closed(c, db, false);
-	return rc;
+	return real_bound(REAL_LIBSQLITE3) ?
+		hook_close(&sqlite_engine, db, close_db_v2, false) : SQLITE_MISUSE;
 }
 
 HOOK const char *sqlite3_errmsg(sqlite3 *db)
@@ -265,13 +262,9 @@ HOOK int sqlite3_extended_errcode(sqlite3 *db)
 }
 
 const struct hook sqlite_hooks[] = {
-	{"sqlite3_open", (void *)sqlite3_open},
-	{"sqlite3_open16", (void *)sqlite3_open16},
-	{"sqlite3_open_v2", (void *)sqlite3_open_v2},
-	{"sqlite3_close", (void *)sqlite3_close},
-	{"sqlite3_close_v2", (void *)sqlite3_close_v2},
-	{"sqlite3_errmsg", (void *)sqlite3_errmsg},
-	{"sqlite3_errcode", (void *)sqlite3_errcode},
-	{"sqlite3_extended_errcode", (void *)sqlite3_extended_errcode},
+	HOOKED(sqlite3_open), HOOKED(sqlite3_open16),
+	HOOKED(sqlite3_open_v2), HOOKED(sqlite3_close),
+	HOOKED(sqlite3_close_v2), HOOKED(sqlite3_errmsg),
+	HOOKED(sqlite3_errcode), HOOKED(sqlite3_extended_errcode),
 	{NULL, NULL},
 };
