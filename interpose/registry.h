@@ -1,7 +1,7 @@
 /* This process's clones, shared by every engine: which clone serves a
- * source under the current test key, which connections use it, and when it
- * is dropped. The policy (keys, boundaries, stale connections, fork, exit)
- * lives here and nowhere else. */
+ * source under the current test key, how many connections use it (which
+ * ones: conns.c), and when it is dropped. The policy (keys, boundaries,
+ * stale connections, fork, exit) lives here and nowhere else. */
 #ifndef DBCLONE_REGISTRY_H
 #define DBCLONE_REGISTRY_H
 
