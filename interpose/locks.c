@@ -6,12 +6,14 @@
 #include "locks.h"
 
 /* The order is that of the nesting: the registry's lock is held while the
- * connection table is updated; an admin connection's lock is held while
- * the server answers, and nothing is taken under it but the run socket's
- * lock, never the other way round. Taking the admin locks makes a fork
- * wait for a clone or drop in flight in another thread (the dropper is
+ * connection table is updated, and never taken under another; the table's,
+ * the servers', an admin connection's (held while its server answers) and
+ * the run socket's (held while the supervisor answers) have nothing taken
+ * under them. Taking the admin and socket locks makes a fork wait for a
+ * clone, drop or request in flight in another thread (the dropper is
  * waited for first): the child never inherits a client library caught in
- * the middle of a call on a connection it cannot use. */
+ * the middle of a call on a connection it cannot use. A clone another
+ * thread was still making is forgotten in the child, which makes its own. */
 static void (*const in_order[])(enum fork_phase) = {
 	registry_at_fork,
 	conns_at_fork,
