@@ -53,12 +53,19 @@ CLIENT_LIBS = -lpq -ldl -lpthread
 build/tests/pg_reach: CLIENT_LIBS = -ldl
 build/tests/sqlite_calls: CLIENT_LIBS = -lsqlite3
 build/tests/mysql_calls: CLIENT_LIBS = -lmariadb
+build/tests/mysql_fork_mid: CLIENT_LIBS = -lmariadb -lpthread
+# ctor_host has ctor_plugin.so as a dependency, whose constructor runs
+# before the preloaded library's.
+build/tests/ctor_host: build/tests/ctor_plugin.so
+build/tests/ctor_host: CLIENT_LIBS = -Lbuild/tests -l:ctor_plugin.so -Wl,-rpath,'$$ORIGIN'
 build/tests/%: tests/clients/%.c
 	@mkdir -p build/tests
 	$(CC) -std=gnu11 $(WARN) -O2 -g -I$(PG_INCLUDE) $(MARIADB_INCLUDE) -o $@ $< $(CLIENT_LIBS)
+PLUGIN_LIBS = -lpq
+build/tests/ctor_plugin.so: PLUGIN_LIBS = -lpq -lsqlite3
 build/tests/%.so: tests/clients/%.c
 	@mkdir -p build/tests
-	$(CC) -std=gnu11 $(WARN) -O2 -g -fPIC -shared -I$(PG_INCLUDE) -o $@ $< -lpq
+	$(CC) -std=gnu11 $(WARN) -O2 -g -fPIC -shared -I$(PG_INCLUDE) -o $@ $< $(PLUGIN_LIBS)
 test-clients: $(CLIENTS) $(PLUGINS)
 
 UNIT := $(patsubst tests/unit/%.c,build/tests/unit_%,$(wildcard tests/unit/*.c))

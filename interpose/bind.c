@@ -9,6 +9,7 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,20 +29,27 @@ static void *libc_symbol(const char *name)
 	return fn ? fn : dlvsym(RTLD_NEXT, name, "GLIBC_2.2.5");
 }
 
+static pthread_once_t dl_bound = PTHREAD_ONCE_INIT;
+static Dl_info self; /* this library, as the loader knows it */
+
+static void bind_dl_once(void)
+{
+	real_dlsym = (dlsym_fn)libc_symbol("dlsym");
+	real_dlopen = (dlopen_fn)libc_symbol("dlopen");
+	dladdr((void *)bind_dl_once, &self);
+}
+
+/* Once, whichever thread gets here first: a dlsym hook may be called
+ * before the library's constructor (the sanitizer runtime, another
+ * library's constructor). */
 static void bind_dl(void)
 {
-	if (!real_dlsym)
-		real_dlsym = (dlsym_fn)libc_symbol("dlsym");
-	if (!real_dlopen)
-		real_dlopen = (dlopen_fn)libc_symbol("dlopen");
+	pthread_once(&dl_bound, bind_dl_once);
 }
 
 static const void *own_base(void)
 {
-	static Dl_info self;
-
-	if (!self.dli_fbase)
-		dladdr((void *)own_base, &self);
+	bind_dl();
 	return self.dli_fbase;
 }
 

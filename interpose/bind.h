@@ -13,6 +13,8 @@ struct hook {
 	const char *name;
 	void *fn;
 };
+/* An entry of a hook table: HOOKED(PQfinish). */
+#define HOOKED(fn) {#fn, (void *)fn}
 
 /* Each engine's hooks, NULL-name terminated (interpose/pq.c ...). */
 extern const struct hook pq_hooks[] HIDDEN;

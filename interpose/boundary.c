@@ -1,5 +1,7 @@
+/* The test key and its boundaries: DBCLONE_TEST and the boundary signal. */
 #include "boundary.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -19,7 +21,9 @@ static void on_boundary_signal(int sig)
 	atomic_fetch_add(&signals_seen, 1);
 }
 
-void boundary_install(void)
+static pthread_once_t installed = PTHREAD_ONCE_INIT;
+
+static void install_once(void)
 {
 	const struct config *cfg = config_get();
 	struct sigaction sa = {0}, old;
@@ -33,6 +37,13 @@ void boundary_install(void)
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(cfg->boundary_signal, &sa, NULL);
+}
+
+/* From the library's constructor, or from the first connect when another
+ * library's constructor connects before ours has run. */
+void boundary_install(void)
+{
+	pthread_once(&installed, install_once);
 }
 
 /* A program that installs its own handler takes the signal from us: say
@@ -55,6 +66,7 @@ void boundary_key(char *key, size_t keylen)
 	const char *test = getenv("DBCLONE_TEST");
 	char name[400];
 
+	boundary_install();
 	check_handler(config_get()->boundary_signal);
 	wire_test_key(test ? test : "", name, sizeof(name));
 	snprintf(key, keylen, "%s#%u", name, atomic_load(&signals_seen));

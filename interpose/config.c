@@ -1,3 +1,4 @@
+/* DBCLONE_* configuration, read and checked once per process (config.h). */
 #include "config.h"
 #include "signals.h"
 

@@ -1,3 +1,4 @@
+/* The library's logger: one line per message, with level, program and pid (log.h). */
 #include "log.h"
 
 #include <errno.h>

@@ -1,7 +1,6 @@
-/* The MySQL/MariaDB client hooks (libmariadb, Debian's libmysqlclient): a
- * connect or a database change that names a schema is redirected to this
- * test key's copy of it, made inside the server. */
-#include <pthread.h>
+/* The MySQL/MariaDB client hooks (libmariadb, Debian's libmysqlclient):
+ * a connect or a database change that names a schema goes through the one
+ * policy (hook.c) to this test key's copy of it, made inside the server. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,82 +8,56 @@
 
 #include "bind.h"
 #include "config.h"
-#include "log.h"
+#include "conns.h"
+#include "hook.h"
 #include "mariadb.h"
-#include "refusal.h"
-#include "registry.h"
+#include "real.h"
+#include "servers.h"
 #include "wire.h"
 
 #define CR_UNKNOWN_ERROR_CODE 2000
 
-static struct mysql_api real;
-static int (*real_mysql_select_db)(MYSQL *, const char *);
-static my_bool (*real_mysql_change_user)(MYSQL *, const char *, const char *,
-					 const char *);
-static unsigned int (*real_mysql_errno)(MYSQL *);
-static int (*real_mysql_ping)(MYSQL *);
-static pthread_once_t bound = PTHREAD_ONCE_INIT;
-static bool bound_ok;
+/* ---- the calls --------------------------------------------------------- */
 
-/* The client library may call its own exported functions: only the
- * outermost call is ours. */
-static __thread int in_client;
+enum my_kind { REAL_CONNECT, SELECT_DB, CHANGE_USER };
 
-static void bind_mariadb(void)
-{
-	static const struct real_symbol syms[] = {
-		REAL_SYMBOL(real_mysql_select_db, "mysql_select_db"),
-		REAL_SYMBOL(real_mysql_change_user, "mysql_change_user"),
-		REAL_SYMBOL(real_mysql_errno, "mysql_errno"),
-		REAL_SYMBOL(real_mysql_ping, "mysql_ping"),
-		REAL_SYMBOL(real.init, "mysql_init"),
-		REAL_SYMBOL(real.real_connect, "mysql_real_connect"),
-		REAL_SYMBOL(real.real_query, "mysql_real_query"),
-		REAL_SYMBOL(real.store_result, "mysql_store_result"),
-		REAL_SYMBOL(real.next_result, "mysql_next_result"),
-		REAL_SYMBOL(real.fetch_row, "mysql_fetch_row"),
-		REAL_SYMBOL(real.data_seek, "mysql_data_seek"),
-		REAL_SYMBOL(real.num_rows, "mysql_num_rows"),
-		REAL_SYMBOL(real.num_fields, "mysql_num_fields"),
-		REAL_SYMBOL(real.free_result, "mysql_free_result"),
-		REAL_SYMBOL(real.error, "mysql_error"),
-		REAL_SYMBOL(real.real_escape_string, "mysql_real_escape_string"),
-		REAL_SYMBOL(real.close, "mysql_close"),
-		{NULL, NULL},
-	};
-
-	bound_ok = bind_real_symbols(syms, "libmariadb");
-	real.err_no = real_mysql_errno;
-}
-
-static bool bind_ok(void)
-{
-	pthread_once(&bound, bind_mariadb);
-	return bound_ok;
-}
-
-/* ---- servers, handles -------------------------------------------------- */
-
-struct my_server {
-	char id[1024];
+/* A call that names a schema: its arguments, and the server and account
+ * it reaches (kept with the handle: a later mysql_select_db clones on
+ * that server; passwords stay in memory, never in a log). */
+struct my_args {
+	enum my_kind kind;
+	MYSQL *mysql;
+	const char *host, *user, *passwd, *db, *unix_socket;
+	unsigned int port;
+	unsigned long flags;
 	struct mysql_target target;
-	MYSQL *admin;
-	pthread_mutex_t lock;
-	struct my_server *next;
+	MYSQL *connected; /* what mysql_real_connect returned */
+	int rc;           /* 0: the call succeeded */
 };
 
-/* How each of the program's handles connected: a later mysql_select_db
- * needs it to clone on that server. Passwords stay in memory, never in a
- * log. */
-struct handle {
-	const MYSQL *mysql;
-	struct mysql_target target;
-	struct handle *next;
-};
+/* The program's call, to db (its own or the clone's): 0 on success. */
+static int libmysql_call(struct my_args *a, const char *db)
+{
+	switch (a->kind) {
+	case REAL_CONNECT:
+		a->connected = libmariadb.api.real_connect(a->mysql, a->host, a->user,
+						 a->passwd, db, a->port,
+						 a->unix_socket, a->flags);
+		return a->connected ? 0 : 1;
+	case SELECT_DB:
+		return libmariadb.select_db(a->mysql, db);
+	case CHANGE_USER:
+		return libmariadb.change_user(a->mysql, a->user, a->passwd, db);
+	}
+	return 1;
+}
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct my_server *servers;
-static struct handle *handles;
+/* mysql_close, as hook_close() calls a close. */
+static int close_handle(void *mysql)
+{
+	libmariadb.api.close(mysql);
+	return 0;
+}
 
 static void target_of(struct mysql_target *t, const char *host, const char *user,
 		      const char *passwd, unsigned int port, const char *sock)
@@ -97,6 +70,29 @@ static void target_of(struct mysql_target *t, const char *host, const char *user
 	t->port = port;
 }
 
+/* Where the call goes: a connect names it; a database change goes where
+ * the handle connected (false for a handle the library never saw). */
+static bool target_of_call(struct my_args *a)
+{
+	struct mysql_target was;
+
+	if (a->kind == REAL_CONNECT) {
+		target_of(&a->target, a->host, a->user, a->passwd, a->port,
+			  a->unix_socket);
+		return true;
+	}
+	if (!conns_state(a->mysql, &was, sizeof(was)))
+		return false;
+	if (a->kind == SELECT_DB)
+		a->target = was;
+	else
+		target_of(&a->target, was.host, a->user, a->passwd, was.port,
+			  was.socket);
+	return true;
+}
+
+/* ---- servers ----------------------------------------------------------- */
+
 static void server_id(const struct mysql_target *t, char *out, size_t outlen)
 {
 	const char *env_sock = getenv("MYSQL_UNIX_PORT");
@@ -105,129 +101,64 @@ static void server_id(const struct mysql_target *t, char *out, size_t outlen)
 		 t->socket[0] ? t->socket : env_sock ? env_sock : "");
 }
 
-static struct my_server *server_for(const struct mysql_target *t)
+static void fill_server(void *info, const void *arg)
 {
-	struct my_server *s;
-	char id[1024];
-
-	server_id(t, id, sizeof(id));
-	snprintf(id + strlen(id), sizeof(id) - strlen(id), " user=%s", t->user);
-	pthread_mutex_lock(&lock);
-	for (s = servers; s; s = s->next)
-		if (!strcmp(s->id, id))
-			break;
-	if (!s && (s = calloc(1, sizeof(*s)))) {
-		snprintf(s->id, sizeof(s->id), "%s", id);
-		s->target = *t;
-		pthread_mutex_init(&s->lock, NULL);
-		s->next = servers;
-		servers = s;
-	}
-	pthread_mutex_unlock(&lock);
-	return s;
+	memcpy(info, arg, sizeof(struct mysql_target));
 }
 
-static void remember(const MYSQL *mysql, const struct mysql_target *t)
+static void *open_admin(struct server *s, void *ctx, char *err, size_t errlen)
 {
-	struct handle *h;
-
-	pthread_mutex_lock(&lock);
-	for (h = handles; h && h->mysql != mysql; h = h->next)
-		;
-	if (!h && (h = calloc(1, sizeof(*h)))) {
-		h->mysql = mysql;
-		h->next = handles;
-		handles = h;
-	}
-	if (h)
-		h->target = *t;
-	pthread_mutex_unlock(&lock);
+	(void)ctx;
+	return mysql_admin_connect(&libmariadb.api, (struct mysql_target *)s->info,
+				   config_get()->mysql_admin, err, errlen);
 }
 
-static bool recall(const MYSQL *mysql, struct mysql_target *t)
+/* An admin connection idle past the server's wait_timeout, or cut by a
+ * restart, is opened again. */
+static bool admin_usable(void *admin)
 {
-	bool found = false;
-
-	pthread_mutex_lock(&lock);
-	for (struct handle *h = handles; h; h = h->next) {
-		if (h->mysql == mysql) {
-			*t = h->target;
-			found = true;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&lock);
-	return found;
+	return libmariadb.ping(admin) == 0;
 }
 
-static void forget(const MYSQL *mysql)
+static void close_admin(void *admin)
 {
-	pthread_mutex_lock(&lock);
-	for (struct handle **h = &handles; *h; h = &(*h)->next) {
-		if ((*h)->mysql == mysql) {
-			struct handle *gone = *h;
-
-			*h = gone->next;
-			free(gone);
-			break;
-		}
-	}
-	pthread_mutex_unlock(&lock);
+	libmariadb.api.close(admin);
 }
 
-/* Called with s->lock held. An admin connection idle past the server's
- * wait_timeout, or cut by a restart, is opened again. */
-static MYSQL *admin_of(struct my_server *s, char *err, size_t errlen)
-{
-	if (s->admin && real_mysql_ping(s->admin) != 0) {
-		real.close(s->admin);
-		s->admin = NULL;
-	}
-	if (!s->admin)
-		s->admin = mysql_admin_connect(&real, &s->target,
-					       config_get()->mysql_admin, err,
-					       errlen);
-	return s->admin;
-}
+static const struct admin_ops mysql_admin = {open_admin, admin_usable,
+					     close_admin, false};
 
 /* ---- the engine -------------------------------------------------------- */
 
+static bool drop_on(void *admin, void *clone, char *err, size_t errlen)
+{
+	return mysql_drop(&libmariadb.api, admin, clone, err, errlen);
+}
+
+/* DROP DATABASE does not wait for other sessions: force changes nothing. */
 static bool drop_mariadb(void *server, const char *clone, bool force, char *err,
 			 size_t errlen)
 {
-	struct my_server *s = server;
-	MYSQL *admin;
-	bool ok = false;
-
-	(void)force; /* DROP DATABASE does not wait for other sessions */
-	in_client++;
-	pthread_mutex_lock(&s->lock);
-	if ((admin = admin_of(s, err, errlen)))
-		ok = mysql_drop(&real, admin, clone, err, errlen);
-	pthread_mutex_unlock(&s->lock);
-	in_client--;
-	return ok;
+	(void)force;
+	return server_run(server, &mysql_admin, NULL, drop_on, (void *)clone,
+			  err, errlen);
 }
 
 static void describe_mariadb(void *server, char *out, size_t outlen)
 {
-	const struct mysql_target *t = &((struct my_server *)server)->target;
+	const struct mysql_target *t =
+		(const struct mysql_target *)((struct server *)server)->info;
 
 	/* What the run's sweep needs to reach the server; no password. */
 	snprintf(out, outlen, "host=%s port=%u socket=%s user=%s", t->host,
 		 t->port, t->socket, t->user);
 }
 
-struct make_ctx {
-	const struct mysql_target *target;
-	const char *db;
-};
-
 /* host, port, socket, user, password, database */
-static void spec_mariadb(void *vctx, char *out, size_t outlen)
+static void spec_mariadb(struct hook_call *call, char *out, size_t outlen)
 {
-	struct make_ctx *ctx = vctx;
-	const struct mysql_target *t = ctx->target;
+	struct my_args *a = call->args;
+	const struct mysql_target *t = &a->target;
 	const char *env_sock = getenv("MYSQL_UNIX_PORT");
 	char port[16];
 
@@ -237,98 +168,109 @@ static void spec_mariadb(void *vctx, char *out, size_t outlen)
 	wire_append(out, outlen, t->socket[0] || !env_sock ? t->socket : env_sock);
 	wire_append(out, outlen, t->user);
 	wire_append(out, outlen, t->passwd);
-	wire_append(out, outlen, ctx->db);
+	wire_append(out, outlen, a->db);
 }
 
-static const struct engine mariadb_engine = {"mysql", drop_mariadb,
-					     describe_mariadb, spec_mariadb,
-					     true};
+static bool clone_on(void *admin, void *arg, char *err, size_t errlen)
+{
+	struct clone_job *job = arg;
+	const struct my_args *a = job->args;
+	char why[300];
 
-static bool make_mariadb(void *vctx, unsigned long seq, char *name,
+	if (!mysql_clone(&libmariadb.api, admin, a->db, job->clone, &job->marker,
+			 err, errlen))
+		return false;
+	/* An admin account cloned: the program's account must reach it. */
+	if (!config_get()->mysql_admin || !a->target.user[0] ||
+	    mysql_grant_clone(&libmariadb.api, admin, job->clone, a->target.user,
+			      err, errlen))
+		return true;
+	mysql_drop(&libmariadb.api, admin, job->clone, why, sizeof(why));
+	return false;
+}
+
+static bool make_mariadb(struct hook_call *call, unsigned long seq, char *name,
 			 size_t namelen, void **server, char *err, size_t errlen)
 {
-	struct make_ctx *ctx = vctx;
-	struct my_server *s = server_for(ctx->target);
-	struct marker m;
-	MYSQL *admin;
-	bool ok = false;
+	struct my_args *a = call->args;
+	struct clone_job job = {.args = a, .clone = name};
+	char id[1200];
 
-	if (!s || !clone_name(ctx->db, seq, MYSQL_NAME_MAX, name, namelen)) {
+	server_id(&a->target, id, sizeof(id));
+	snprintf(id + strlen(id), sizeof(id) - strlen(id), " user=%s",
+		 a->target.user);
+	*server = server_for(id, sizeof(a->target), fill_server, &a->target);
+	if (!*server || !clone_name(a->db, seq, MYSQL_NAME_MAX, name, namelen)) {
 		snprintf(err, errlen, "dbclone: cannot name a clone of \"%s\"",
-			 ctx->db);
+			 a->db);
 		return false;
 	}
-	*server = s;
-	marker_for_self(&m, ctx->db);
-	pthread_mutex_lock(&s->lock);
-	if ((admin = admin_of(s, err, errlen)))
-		ok = mysql_clone(&real, admin, ctx->db, name, &m, err, errlen);
-	/* An admin account cloned: the program's account must reach it. */
-	if (ok && config_get()->mysql_admin && ctx->target->user[0] &&
-	    !mysql_grant_clone(&real, admin, name, ctx->target->user, err, errlen)) {
-		char why[300];
-
-		mysql_drop(&real, admin, name, why, sizeof(why));
-		ok = false;
-	}
-	pthread_mutex_unlock(&s->lock);
-	return ok;
+	marker_for_self(&job.marker, a->db);
+	return server_run(*server, &mysql_admin, call, clone_on, &job, err, errlen);
 }
 
-/* ---- the policy for one database name ---------------------------------- */
-
-static bool intercepting(void)
+static enum verdict resolve_mariadb(struct hook_call *call, struct source *src)
 {
-	const struct config *cfg = config_get();
+	struct my_args *a = call->args;
+	const char *db = a->db;
 
-	return !in_client && !cfg->disable &&
-	       (cfg->error || (cfg->engines & ENGINE_MYSQL));
+	if (db && mysql_is_system_schema(db) &&
+	    config_includes_by_name(config_get(), db)) {
+		snprintf(call->why, sizeof(call->why), "dbclone: DBCLONE_INCLUDE "
+			 "names the system schema \"%s\", which is never cloned; "
+			 "take it out of DBCLONE_INCLUDE", db);
+		return REFUSE;
+	}
+	if (!db || !*db || mysql_is_system_schema(db))
+		return PASS_THROUGH;
+	snprintf(src->name, sizeof(src->name), "%s", db);
+	server_id(&a->target, src->id, sizeof(src->id));
+	snprintf(src->id + strlen(src->id), sizeof(src->id) - strlen(src->id),
+		 " db=%s", db);
+	return USE_CLONE;
 }
 
-/* The clone to use instead of db: NULL with *refused clear when db itself
- * is to be used, with *refused set (and the reason recorded on the
- * handle) when the call must fail. */
-static struct clone *clone_for_db(MYSQL *mysql, const struct mysql_target *t,
-				  const char *db, bool *refused)
+/* The program's call, or the same call on the clone. */
+static void call_mariadb(struct hook_call *call, const char *clone)
 {
-	const struct config *cfg = config_get();
-	struct make_ctx ctx = {t, db};
-	char source[1400], err[1024];
-	struct clone *c;
+	struct my_args *a = call->args;
 
-	*refused = false;
-	refusal_forget(mysql);
-	if (cfg->error) {
-		*refused = true;
-		snprintf(err, sizeof(err), "%s", cfg->error);
-	} else if (db && mysql_is_system_schema(db) &&
-		   config_includes_by_name(cfg, db)) {
-		*refused = true;
-		snprintf(err, sizeof(err), "dbclone: DBCLONE_INCLUDE names the "
-			 "system schema \"%s\", which is never cloned; take it out "
-			 "of DBCLONE_INCLUDE", db);
-	} else if (!db || !*db || mysql_is_system_schema(db) || is_clone_name(db)) {
-		return NULL;
-	} else {
-		server_id(t, source, sizeof(source));
-		snprintf(source + strlen(source), sizeof(source) - strlen(source),
-			 " db=%s", db);
-		c = clone_for_source(&mariadb_engine, db, source, make_mariadb,
-				     &ctx, refused, err, sizeof(err));
-		if (c || !*refused)
-			return c;
-	}
-	log_error("%s", err);
-	refusal_add(mysql, CR_UNKNOWN_ERROR_CODE, err);
-	/* The reason holds while the handle's own error state is the one it
-	 * had when refused: the next call that succeeds or fails for itself
-	 * ends it (see mysql_error). A connected handle is given a real error
-	 * of its own first (a database name the server rejects), so that its
-	 * next success clears it. */
-	if (recall(mysql, &(struct mysql_target){0}))
-		real_mysql_select_db(mysql, "");
-	refusal_set_tag(mysql, (long)real_mysql_errno(mysql));
-	return NULL;
+	a->rc = libmysql_call(a, clone ? clone : a->db);
+	call->result = a->rc == 0 ? a->mysql : NULL;
+}
+
+/* The reason holds while the handle's own error state is the one it had
+ * when refused: the next call that succeeds or fails for itself ends it
+ * (see mysql_error). A connected handle is given a real error of its own
+ * first (a database name the server rejects), so that its next success
+ * clears it. */
+static void refuse_mariadb(struct hook_call *call)
+{
+	struct my_args *a = call->args;
+
+	if (a->kind != REAL_CONNECT)
+		libmariadb.select_db(a->mysql, "");
+	call->tag = (long)libmariadb.api.err_no(a->mysql);
+	call->result = a->mysql;
+	a->rc = 1;
+}
+
+static const struct engine mariadb_engine = {
+	"mysql", ENGINE_MYSQL, resolve_mariadb, make_mariadb, drop_mariadb,
+	describe_mariadb, spec_mariadb, call_mariadb, refuse_mariadb, true,
+};
+
+/* The one path of the three hooks: 0 when the call succeeds. A database
+ * change on a handle the library never saw connect is not its to change. */
+static int my_call(struct my_args *a)
+{
+	if (!target_of_call(a))
+		return libmysql_call(a, a->db);
+	hook_run(&(struct hook_call){.engine = &mariadb_engine, .args = a,
+		 .handle = a->mysql, .replace = a->kind != REAL_CONNECT,
+		 .state = a->kind != SELECT_DB ? &a->target : NULL,
+		 .statelen = sizeof(a->target), .code = CR_UNKNOWN_ERROR_CODE});
+	return a->rc;
 }
 
 /* ---- the hooks --------------------------------------------------------- */
@@ -338,115 +280,35 @@ HOOK MYSQL *mysql_real_connect(MYSQL *mysql, const char *host,
 			       const char *db, unsigned int port,
 			       const char *unix_socket, unsigned long flags)
 {
-	struct mysql_target t;
-	struct clone *c;
-	bool refused;
-	MYSQL *r;
+	struct my_args a = {REAL_CONNECT, mysql, host, user, passwd, db,
+			    unix_socket, port, flags, .connected = NULL};
 
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBMARIADB))
 		return NULL;
-	if (!intercepting())
-		return real.real_connect(mysql, host, user, passwd, db, port,
-					 unix_socket, flags);
-	in_client++;
-	target_of(&t, host, user, passwd, port, unix_socket);
-	c = clone_for_db(mysql, &t, db, &refused);
-	r = refused ? NULL :
-		real.real_connect(mysql, host, user, passwd,
-				  c ? clone_name_of(c) : db, port, unix_socket,
-				  flags);
-	if (r)
-		remember(mysql, &t);
-	if (c && r)
-		clone_track(c, mysql);
-	else if (c)
-		clone_release(c);
-	in_client--;
-	return r;
-}
-
-/* Moves a handle from the clone it used (if any) to c. */
-static void switch_clone(MYSQL *mysql, struct clone *c)
-{
-	struct clone *was = clone_detach(mysql);
-
-	if (c)
-		clone_track(c, mysql);
-	if (was)
-		clone_release(was);
+	return my_call(&a) == 0 ? a.connected : NULL;
 }
 
 HOOK int mysql_select_db(MYSQL *mysql, const char *db)
 {
-	struct mysql_target t;
-	struct clone *c = NULL;
-	bool refused = false;
-	int rc;
-
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBMARIADB))
 		return 1;
-	if (!intercepting() || !recall(mysql, &t))
-		return real_mysql_select_db(mysql, db);
-	in_client++;
-	c = clone_for_db(mysql, &t, db, &refused);
-	rc = refused ? 1 : real_mysql_select_db(mysql, c ? clone_name_of(c) : db);
-	if (rc == 0)
-		switch_clone(mysql, c);
-	else if (c)
-		clone_release(c);
-	in_client--;
-	return rc;
+	return my_call(&(struct my_args){.kind = SELECT_DB, .mysql = mysql,
+			 .db = db});
 }
 
 HOOK my_bool mysql_change_user(MYSQL *mysql, const char *user,
 			       const char *passwd, const char *db)
 {
-	struct mysql_target t;
-	struct clone *c = NULL;
-	bool refused = false;
-	my_bool failed;
-
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBMARIADB))
 		return 1;
-	if (!intercepting() || !recall(mysql, &t))
-		return real_mysql_change_user(mysql, user, passwd, db);
-	in_client++;
-	{
-		struct mysql_target was = t; /* target_of clears t first */
-
-		target_of(&t, was.host, user, passwd, was.port, was.socket);
-	}
-	c = clone_for_db(mysql, &t, db, &refused);
-	failed = refused ? 1 :
-		real_mysql_change_user(mysql, user, passwd,
-				       c ? clone_name_of(c) : db);
-	if (!failed) {
-		remember(mysql, &t);
-		switch_clone(mysql, c);
-	} else if (c) {
-		clone_release(c);
-	}
-	in_client--;
-	return failed;
+	return my_call(&(struct my_args){.kind = CHANGE_USER, .mysql = mysql,
+			 .user = user, .passwd = passwd, .db = db}) != 0;
 }
 
 HOOK void mysql_close(MYSQL *mysql)
 {
-	struct clone *c = NULL;
-
-	if (!bind_ok())
-		return;
-	if (!in_client && mysql) {
-		refusal_forget(mysql);
-		forget(mysql);
-		c = clone_detach(mysql);
-	}
-	in_client++;
-	real.close(mysql);
-	in_client--;
-	/* The last connection of an ended key is gone: its clone is dropped. */
-	if (c)
-		clone_release(c);
+	if (real_bound(REAL_LIBMARIADB))
+		hook_close(&mariadb_engine, mysql, close_handle, false);
 }
 
 /* A refusal still stands if the handle has not been used since. */
@@ -454,11 +316,11 @@ static bool refused_now(MYSQL *mysql, int *code)
 {
 	long tag;
 
-	if (!refusal_code(mysql, code))
+	if (!conns_refusal_code(mysql, code, &tag))
 		return false;
-	if (refusal_tag(mysql, &tag) && tag == (long)real_mysql_errno(mysql))
+	if (tag == (long)libmariadb.api.err_no(mysql))
 		return true;
-	refusal_forget(mysql);
+	conns_forget_refusal(mysql);
 	return false;
 }
 
@@ -466,42 +328,23 @@ HOOK const char *mysql_error(MYSQL *mysql)
 {
 	int code;
 
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBMARIADB))
 		return "dbclone: libmariadb is not loaded";
-	return refused_now(mysql, &code) ? refusal_message(mysql, false)
-					 : real.error(mysql);
+	return refused_now(mysql, &code) ? conns_refusal(mysql, false)
+					 : libmariadb.api.error(mysql);
 }
 
 HOOK unsigned int mysql_errno(MYSQL *mysql)
 {
 	int code;
 
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBMARIADB))
 		return CR_UNKNOWN_ERROR_CODE;
-	return refused_now(mysql, &code) ? (unsigned)code : real_mysql_errno(mysql);
+	return refused_now(mysql, &code) ? (unsigned)code : libmariadb.api.err_no(mysql);
 }
 
 const struct hook mariadb_hooks[] = {
-	{"mysql_real_connect", (void *)mysql_real_connect},
-	{"mysql_select_db", (void *)mysql_select_db},
-	{"mysql_change_user", (void *)mysql_change_user},
-	{"mysql_close", (void *)mysql_close},
-	{"mysql_error", (void *)mysql_error},
-	{"mysql_errno", (void *)mysql_errno},
-	{NULL, NULL},
+	HOOKED(mysql_real_connect), HOOKED(mysql_select_db),
+	HOOKED(mysql_change_user), HOOKED(mysql_close), HOOKED(mysql_error),
+	HOOKED(mysql_errno), {NULL, NULL},
 };
-
-/* After fork the child must not speak on its parent's admin sockets. */
-static void after_fork_child(void)
-{
-	pthread_mutex_init(&lock, NULL);
-	for (struct my_server *s = servers; s; s = s->next) {
-		pthread_mutex_init(&s->lock, NULL);
-		s->admin = NULL;
-	}
-}
-
-__attribute__((constructor)) static void mariadb_init(void)
-{
-	pthread_atfork(NULL, NULL, after_fork_child);
-}

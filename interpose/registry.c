@@ -1,3 +1,4 @@
+/* This process's clones: keys, boundaries, the dropper, exit (registry.h). */
 #include "registry.h"
 
 #include <pthread.h>
@@ -12,7 +13,10 @@
 
 #include "boundary.h"
 #include "config.h"
+#include "conns.h"
+#include "hook.h"
 #include "journal.h"
+#include "locks.h"
 #include "supervised.h"
 #include "wire.h"
 #include "log.h"
@@ -36,29 +40,12 @@ struct clone {
 	struct clone *next;
 };
 
-/* Which clone a live connection uses. */
-struct use {
-	const void *conn;
-	struct clone *clone;
-	struct use *next;
-};
-
-#define USE_BUCKETS 256
-
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t made = PTHREAD_COND_INITIALIZER;
 static struct clone *clones;
-static struct use *uses[USE_BUCKETS];
 static char current_key[512];
 static unsigned long next_seq;
 static pthread_once_t teardown_once = PTHREAD_ONCE_INIT;
-
-static size_t bucket(const void *conn)
-{
-	uintptr_t p = (uintptr_t)conn;
-
-	return (p >> 4 ^ p >> 12) % USE_BUCKETS;
-}
 
 static void unlink_clone(struct clone *c)
 {
@@ -69,18 +56,7 @@ static void unlink_clone(struct clone *c)
 		}
 	}
 	/* Connections cut by a terminate boundary still close later. */
-	for (size_t b = 0; b < USE_BUCKETS; b++) {
-		for (struct use **u = &uses[b]; *u;) {
-			if ((*u)->clone == c) {
-				struct use *gone = *u;
-
-				*u = gone->next;
-				free(gone);
-			} else {
-				u = &(*u)->next;
-			}
-		}
-	}
+	conns_unlink_all(c);
 }
 
 static void free_clone(struct clone *c)
@@ -310,13 +286,14 @@ static double now_ms(void)
  * makes itself, so that a process killed before it drops its clones has
  * them dropped when its socket closes. With no run to tell, the clone is
  * dropped again: nothing is left half-supervised. */
-static bool report_made(const struct engine *e, struct clone *c, void *ctx)
+static bool report_made(struct hook_call *call, struct clone *c)
 {
+	const struct engine *e = call->engine;
 	char spec[WIRE_MAX] = "", err[512];
 
 	if (!config_get()->socket)
 		return true;
-	e->spec(ctx, spec, sizeof(spec));
+	e->spec(call, spec, sizeof(spec));
 	if (supervisor_made(e->name, c->name, now_ms() - c->started, spec,
 			    c->error, sizeof(c->error)))
 		return true;
@@ -325,10 +302,10 @@ static bool report_made(const struct engine *e, struct clone *c, void *ctx)
 	return false;
 }
 
-static struct clone *make_clone(const struct engine *e, const char *source,
-				const char *key, make_fn make, void *ctx,
-				char *err, size_t errlen)
+static struct clone *make_clone(struct hook_call *call, const char *source,
+				const char *key, char *err, size_t errlen)
 {
+	const struct engine *e = call->engine;
 	struct clone *c = calloc(1, sizeof(*c));
 	char where[1024];
 	bool ok;
@@ -349,14 +326,14 @@ static struct clone *make_clone(const struct engine *e, const char *source,
 
 		/* Other threads wait on this clone, not on the lock. */
 		pthread_mutex_unlock(&lock);
-		ok = make(ctx, seq, c->name, sizeof(c->name), &c->server,
+		ok = e->make(call, seq, c->name, sizeof(c->name), &c->server,
 			  c->error, sizeof(c->error));
 		if (ok) {
 			/* In the journal first: a process killed while telling
 			 * the supervisor leaves it to the run's final sweep. */
 			e->describe(c->server, where, sizeof(where));
 			journal_record(e->name, c->name, where);
-			ok = report_made(e, c, ctx);
+			ok = report_made(call, c);
 		}
 		pthread_mutex_lock(&lock);
 	}
@@ -380,10 +357,10 @@ static struct clone *make_clone(const struct engine *e, const char *source,
 
 /* The clone of source under the current test key (held), made with
  * make() if there is none; NULL with err filled when it cannot be made. */
-static struct clone *clone_for_key(const struct engine *e, const char *source,
-				   make_fn make, void *ctx, char *err,
-				   size_t errlen)
+static struct clone *clone_for_key(struct hook_call *call, const char *source,
+				   char *err, size_t errlen)
 {
+	const struct engine *e = call->engine;
 	struct clone *c, *ended = NULL;
 	char key[512];
 
@@ -402,7 +379,7 @@ static struct clone *clone_for_key(const struct engine *e, const char *source,
 	if (c)
 		c = wait_for(c, err, errlen);
 	else
-		c = make_clone(e, source, key, make, ctx, err, errlen);
+		c = make_clone(call, source, key, err, errlen);
 	pthread_mutex_unlock(&lock);
 	drop_later(ended);
 	if (c)
@@ -413,14 +390,15 @@ static struct clone *clone_for_key(const struct engine *e, const char *source,
 /* In a shared run the supervisor owns the clone: this process only
  * borrows it for its connections, never drops it. When the supervisor is
  * out of disk or connections, the process clones for itself (*busy). */
-static struct clone *clone_from_supervisor(const struct engine *e,
-					   const char *source, void *ctx,
-					   bool *busy, char *err, size_t errlen)
+static struct clone *clone_from_supervisor(struct hook_call *call,
+					   const char *source, bool *busy,
+					   char *err, size_t errlen)
 {
+	const struct engine *e = call->engine;
 	char spec[WIRE_MAX] = "";
 	struct clone *c;
 
-	e->spec(ctx, spec, sizeof(spec));
+	e->spec(call, spec, sizeof(spec));
 	if (!(c = calloc(1, sizeof(*c))) || !(c->source = strdup(source)) ||
 	    !(c->key = strdup(""))) {
 		if (c)
@@ -441,10 +419,11 @@ static struct clone *clone_from_supervisor(const struct engine *e,
 	return c;
 }
 
-struct clone *clone_for_source(const struct engine *e, const char *name,
-			       const char *source, make_fn make, void *ctx,
-			       bool *refuse, char *err, size_t errlen)
+struct clone *clone_for_source(struct hook_call *call, const char *name,
+			       const char *source, bool *refuse, char *err,
+			       size_t errlen)
 {
+	const struct engine *e = call->engine;
 	const struct config *cfg = config_get();
 	struct clone *c;
 
@@ -457,15 +436,15 @@ struct clone *clone_for_source(const struct engine *e, const char *name,
 		static atomic_bool said;
 		bool busy;
 
-		if ((c = clone_from_supervisor(e, source, ctx, &busy, err, errlen)))
+		if ((c = clone_from_supervisor(call, source, &busy, err, errlen)))
 			return c;
 		if (busy && !atomic_exchange(&said, true))
 			log_warn("%s -- the run supervisor cannot clone: cloning in "
 				 "this process instead", err);
 		if (busy)
-			c = clone_for_key(e, source, make, ctx, err, errlen);
+			c = clone_for_key(call, source, err, errlen);
 	} else {
-		c = clone_for_key(e, source, make, ctx, err, errlen);
+		c = clone_for_key(call, source, err, errlen);
 	}
 	if (c)
 		return c;
@@ -485,18 +464,10 @@ const char *clone_name_of(const struct clone *c)
 
 void clone_track(struct clone *c, const void *conn)
 {
-	struct use *u = malloc(sizeof(*u));
-	size_t b = bucket(conn);
-
 	pthread_mutex_lock(&lock);
 	c->held--;
 	c->conns++;
-	if (u) {
-		u->conn = conn;
-		u->clone = c;
-		u->next = uses[b];
-		uses[b] = u;
-	}
+	conns_link_clone(conn, c);
 	pthread_mutex_unlock(&lock);
 }
 
@@ -512,21 +483,13 @@ void clone_release(struct clone *c)
 
 struct clone *clone_detach(const void *conn)
 {
-	struct clone *c = NULL;
+	struct clone *c;
 
 	pthread_mutex_lock(&lock);
-	for (struct use **u = &uses[bucket(conn)]; *u; u = &(*u)->next) {
-		if ((*u)->conn == conn) {
-			struct use *gone = *u;
-
-			*u = gone->next;
-			c = gone->clone;
-			free(gone);
-			/* The connection's use becomes the caller's hold. */
-			c->conns--;
-			c->held++;
-			break;
-		}
+	/* The connection's use becomes the caller's hold. */
+	if ((c = conns_unlink_clone(conn))) {
+		c->conns--;
+		c->held++;
 	}
 	pthread_mutex_unlock(&lock);
 	return c;
@@ -539,7 +502,14 @@ static void clone_drop(struct clone *c)
 
 	/* Sessions of other processes (a forked child) may still use it at a
 	 * boundary; at exit, and with DBCLONE_STALE=terminate, they are cut. */
-	if (c->engine->drop(c->server, c->name, true, err, sizeof(err))) {
+	bool ok;
+
+	/* The engine's admin connection is the library's, not the program's:
+	 * the guard keeps the hooks out of it. */
+	hook_enter(c->engine);
+	ok = c->engine->drop(c->server, c->name, true, err, sizeof(err));
+	hook_leave(c->engine);
+	if (ok) {
 		log_trace("dropped %s", c->name);
 		if (config_get()->socket)
 			supervisor_dropped(c->engine->name, c->name);
@@ -548,36 +518,31 @@ static void clone_drop(struct clone *c)
 	free_clone(c);
 }
 
-static void before_fork(void)
-{
-	pthread_mutex_lock(&lock);
-	wait_for_dropper();
-}
-
-static void after_fork_parent(void)
-{
-	pthread_mutex_unlock(&lock);
-}
-
-static void after_fork_child(void)
+/* A fork waits for the dropper (locks.h); the child forgets the clones
+ * other threads were making, which will never be finished there. */
+void registry_at_fork(enum fork_phase phase)
 {
 	struct clone *c, *next;
 
-	pthread_mutex_init(&lock, NULL);
-	pthread_cond_init(&made, NULL);
-	pthread_cond_init(&dropper_done, NULL);
-	/* Clones other threads were making will never be finished here. */
-	for (c = clones; c; c = next) {
-		next = c->next;
-		if (c->state != READY) {
-			unlink_clone(c);
-			free_clone(c);
+	switch (phase) {
+	case FORK_PREPARE:
+		pthread_mutex_lock(&lock);
+		wait_for_dropper();
+		break;
+	case FORK_PARENT:
+		pthread_mutex_unlock(&lock);
+		break;
+	case FORK_CHILD:
+		pthread_mutex_init(&lock, NULL);
+		pthread_cond_init(&made, NULL);
+		pthread_cond_init(&dropper_done, NULL);
+		for (c = clones; c; c = next) {
+			next = c->next;
+			if (c->state != READY) {
+				unlink_clone(c);
+				free_clone(c);
+			}
 		}
+		break;
 	}
-}
-
-__attribute__((constructor)) static void registry_init(void)
-{
-	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
-	boundary_install();
 }

@@ -1,7 +1,7 @@
 /* This process's clones, shared by every engine: which clone serves a
- * source under the current test key, which connections use it, and when it
- * is dropped. The policy (keys, boundaries, stale connections, fork, exit)
- * lives here and nowhere else. */
+ * source under the current test key, how many connections use it (which
+ * ones: conns.c), and when it is dropped. The policy (keys, boundaries,
+ * stale connections, fork, exit) lives here and nowhere else. */
 #ifndef DBCLONE_REGISTRY_H
 #define DBCLONE_REGISTRY_H
 
@@ -10,40 +10,63 @@
 
 #include "bind.h"
 
+struct hook_call;
+struct source;
+
+/* What a hooked call does (hook.h). */
+enum verdict {
+	USE_CLONE,    /* call the real function on the clone instead */
+	PASS_THROUGH, /* call the real function as the program asked */
+	REFUSE,       /* fail the call, saying why */
+};
+
+/* An engine as the library sees it: how a hook's call names a source, and
+ * how a clone is made and dropped. */
 struct engine {
 	const char *name; /* "pg", as in the run journal */
+	unsigned bit;     /* its DBCLONE_ENGINES bit */
+	/* The source the call names (src->name, src->leaf, src->id), or
+	 * PASS_THROUGH when it names none to clone (a maintenance database,
+	 * no schema), or REFUSE with call->why. */
+	enum verdict (*resolve)(struct hook_call *call, struct source *src);
+	/* Makes a clone of the call's source: picks its name from seq
+	 * (unique in this process), fills *server with what drop() needs. */
+	bool (*make)(struct hook_call *call, unsigned long seq, char *name,
+		     size_t namelen, void **server, char *err, size_t errlen);
 	/* Drops a clone; force cuts the sessions still on it. */
 	bool (*drop)(void *server, const char *clone, bool force, char *err,
 		     size_t errlen);
 	/* Where the clone lives, for the run journal (a conninfo, a path). */
 	void (*describe)(void *server, char *out, size_t outlen);
-	/* What the run supervisor needs to reach the source (the make
-	 * context's options, credentials included), as wire fields, each led
-	 * by a tab (wire_append). */
-	void (*spec)(void *ctx, char *out, size_t outlen);
+	/* What the run supervisor needs to reach the call's source (its
+	 * options, credentials included), as wire fields, each led by a tab
+	 * (wire_append). */
+	void (*spec)(struct hook_call *call, char *out, size_t outlen);
+	/* Calls the real function, as the program asked (clone NULL) or on
+	 * the clone; sets call->result to the handle then in use, NULL when
+	 * the call failed. */
+	void (*call_real)(struct hook_call *call, const char *clone);
+	/* Makes the failed handle a refused call gives the program, with the
+	 * client library's own calls; sets call->result (and call->tag). */
+	void (*call_refused)(struct hook_call *call);
 	/* A drop that costs a server round trip or more goes to the library's
 	 * dropper thread; a cheap one (files unlinked) is done at once, for
 	 * less than starting a thread would cost. */
 	bool drop_in_background;
 };
 
-/* Makes a clone: picks its name from seq (unique in this process), fills
- * *server with what drop() needs later. */
-typedef bool (*make_fn)(void *ctx, unsigned long seq, char *name,
-			size_t namelen, void **server, char *err, size_t errlen);
-
 struct clone;
 
-/* The policy every hook follows once it knows its source: name is what
+/* The clone for a hook's call once its source is known: name is what
  * DBCLONE_INCLUDE/EXCLUDE match (a database name, a path), source what
  * identifies it (with its server). Returns the clone to use, held: the
  * caller holds one use of it, which clone_track() hands to a connection
- * and clone_release() gives back; or NULL, with *refuse set and err filled when the connect must
- * fail, or *refuse clear when the program's own call should run (source
- * excluded; DBCLONE_ON_ERROR=passthrough after a failed clone, said loudly). */
-struct clone *clone_for_source(const struct engine *e, const char *name,
-			       const char *source, make_fn make, void *ctx,
-			       bool *refuse, char *err, size_t errlen) HIDDEN;
+ * and clone_release() gives back; or NULL, with *refuse set and err filled
+ * when the connect must fail, or *refuse clear when the program's own
+ * call should run (source excluded; DBCLONE_ON_ERROR=passthrough after a failed clone, said loudly). */
+struct clone *clone_for_source(struct hook_call *call, const char *name,
+			       const char *source, bool *refuse, char *err,
+			       size_t errlen) HIDDEN;
 const char *clone_name_of(const struct clone *c) HIDDEN;
 void clone_track(struct clone *c, const void *conn) HIDDEN;
 void clone_release(struct clone *c) HIDDEN;

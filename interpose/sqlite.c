@@ -1,5 +1,5 @@
-/* The SQLite hooks: an open of an existing database file is redirected to
- * this test key's copy of it; closes are tracked like libpq's. */
+/* The SQLite hooks: an open of an existing database file goes through the
+ * one policy (hook.c) to this test key's copy of it; closes are tracked. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,52 +8,51 @@
 
 #include "bind.h"
 #include "config.h"
-#include "log.h"
-#include "refusal.h"
-#include "registry.h"
+#include "conns.h"
+#include "hook.h"
+#include "real.h"
 #include "sqlite.h"
 #include "wire.h"
 
-static struct sqlite_api real;
-static int (*real_sqlite3_open)(const char *, sqlite3 **);
-static int (*real_sqlite3_open16)(const void *, sqlite3 **);
-static int (*real_sqlite3_close_v2)(sqlite3 *);
-static int (*real_sqlite3_compileoption_used)(const char *);
-static int (*real_sqlite3_errcode)(sqlite3 *);
-static int (*real_sqlite3_extended_errcode)(sqlite3 *);
-static pthread_once_t bound = PTHREAD_ONCE_INIT;
-static bool bound_ok;
-static bool uri_by_default;
+/* ---- the calls --------------------------------------------------------- */
 
-static void bind_sqlite(void)
+enum sq_kind { OPEN, OPEN16, OPEN_V2 };
+
+struct sq_args {
+	enum sq_kind kind;
+	const void *filename; /* as the program gave it */
+	const char *name;     /* in UTF-8; NULL: not to be cloned */
+	sqlite3 **db;
+	int flags;
+	const char *vfs;
+	bool uri; /* a file: URI (SQLITE_OPEN_URI, or SQLite's default) */
+	struct sqlite_source src;
+	int rc; /* what the program gets */
+};
+
+/* The program's own call, unchanged. */
+static int libsqlite_open(const struct sq_args *a)
 {
-	static const struct real_symbol syms[] = {
-		REAL_SYMBOL(real_sqlite3_open, "sqlite3_open"),
-		REAL_SYMBOL(real_sqlite3_open16, "sqlite3_open16"),
-		REAL_SYMBOL(real_sqlite3_close_v2, "sqlite3_close_v2"),
-		REAL_SYMBOL(real_sqlite3_compileoption_used, "sqlite3_compileoption_used"),
-		REAL_SYMBOL(real_sqlite3_errcode, "sqlite3_errcode"),
-		REAL_SYMBOL(real_sqlite3_extended_errcode, "sqlite3_extended_errcode"),
-		REAL_SYMBOL(real.open_v2, "sqlite3_open_v2"),
-		REAL_SYMBOL(real.close, "sqlite3_close"),
-		REAL_SYMBOL(real.exec, "sqlite3_exec"),
-		REAL_SYMBOL(real.errmsg, "sqlite3_errmsg"),
-		REAL_SYMBOL(real.backup_init, "sqlite3_backup_init"),
-		REAL_SYMBOL(real.backup_step, "sqlite3_backup_step"),
-		REAL_SYMBOL(real.backup_finish, "sqlite3_backup_finish"),
-		REAL_SYMBOL(real.free, "sqlite3_free"),
-		{NULL, NULL},
-	};
-
-	bound_ok = bind_real_symbols(syms, "libsqlite3");
-	if (bound_ok)
-		uri_by_default = real_sqlite3_compileoption_used("USE_URI=1");
+	switch (a->kind) {
+	case OPEN:
+		return libsqlite3.open(a->filename, a->db);
+	case OPEN16:
+		return libsqlite3.open16(a->filename, a->db);
+	case OPEN_V2:
+		return libsqlite3.api.open_v2(a->filename, a->db, a->flags, a->vfs);
+	}
+	return SQLITE_MISUSE;
 }
 
-static bool bind_ok(void)
+/* The closes, as hook_close() calls them. */
+static int close_db(void *db)
 {
-	pthread_once(&bound, bind_sqlite);
-	return bound_ok;
+	return libsqlite3.api.close(db);
+}
+
+static int close_db_v2(void *db)
+{
+	return libsqlite3.close_v2(db);
 }
 
 /* ---- the engine -------------------------------------------------------- */
@@ -72,95 +71,84 @@ static void describe_sqlite(void *server, char *out, size_t outlen)
 	snprintf(out, outlen, "file");
 }
 
-struct make_ctx {
-	const struct sqlite_source *src;
-	int code; /* the result code for the program when making fails */
-};
-
-static void spec_sqlite(void *vctx, char *out, size_t outlen)
+static void spec_sqlite(struct hook_call *call, char *out, size_t outlen)
 {
-	wire_append(out, outlen, ((struct make_ctx *)vctx)->src->path);
+	wire_append(out, outlen, ((struct sq_args *)call->args)->src.path);
 }
 
-static const struct engine sqlite_engine = {"sqlite", drop_sqlite,
-					    describe_sqlite, spec_sqlite,
-					    false};
-
-static bool make_sqlite(void *vctx, unsigned long seq, char *name,
+static bool make_sqlite(struct hook_call *call, unsigned long seq, char *name,
 			size_t namelen, void **server, char *err, size_t errlen)
 {
-	struct make_ctx *ctx = vctx;
+	struct sq_args *a = call->args;
 	struct marker m;
 	char dir[PATH_MAX];
 
 	*server = NULL;
 	if (!sqlite_clone_dir(true, dir, sizeof(dir), err, errlen))
 		return false;
-	marker_for_self(&m, ctx->src->path);
-	return sqlite_clone(&real, ctx->src, dir, seq, &m, name, namelen,
-			    &ctx->code, err, errlen);
+	marker_for_self(&m, a->src.path);
+	return sqlite_clone(&libsqlite3.api, &a->src, dir, seq, &m, name, namelen,
+			    &call->code, err, errlen);
 }
 
-/* ---- opens ------------------------------------------------------------- */
+/* A file that exists (not :memory:, not a new file), made absolute. */
+static enum verdict resolve_sqlite(struct hook_call *call, struct source *src)
+{
+	struct sq_args *a = call->args;
+	const char *base;
+
+	if (!a->name || !sqlite_resolve(a->name, a->uri, &a->src))
+		return PASS_THROUGH;
+	snprintf(src->name, sizeof(src->name), "%s", a->src.path);
+	snprintf(src->id, sizeof(src->id), "%s", a->src.path);
+	base = strrchr(src->name, '/');
+	src->leaf = base ? base + 1 : src->name;
+	return USE_CLONE;
+}
+
+/* The program's open, or an open of the clone. */
+static void call_sqlite(struct hook_call *call, const char *clone)
+{
+	struct sq_args *a = call->args;
+	char name[PATH_MAX + 1200];
+
+	if (clone) {
+		sqlite_rewrite(&a->src, clone, name, sizeof(name));
+		a->rc = libsqlite3.api.open_v2(name, a->db, a->flags |
+			(a->src.uri ? SQLITE_OPEN_URI : 0), a->vfs);
+	} else {
+		a->rc = libsqlite_open(a);
+	}
+	call->result = *a->db;
+}
 
 /* A handle SQLite itself failed to open (so close and errcode behave),
  * whose sqlite3_errmsg tells dbclone's reason. */
-static int refuse(sqlite3 **db, int code, const char *why)
+static void refuse_sqlite(struct hook_call *call)
 {
-	log_error("%s", why);
-	real.open_v2("/dev/null/dbclone-refused", db, SQLITE_OPEN_READONLY, NULL);
-	if (*db)
-		refusal_add(*db, code, why);
-	return code;
+	struct sq_args *a = call->args;
+
+	libsqlite3.api.open_v2("/dev/null/dbclone-refused", a->db,
+			       SQLITE_OPEN_READONLY, NULL);
+	a->rc = call->code;
+	call->result = *a->db;
 }
 
-/* A clone is never cloned again. */
-static bool is_clone_path(const char *path)
+static const struct engine sqlite_engine = {
+	"sqlite", ENGINE_SQLITE, resolve_sqlite, make_sqlite, drop_sqlite,
+	describe_sqlite, spec_sqlite, call_sqlite, refuse_sqlite, false,
+};
+
+static int sqlite_open(struct sq_args *a)
 {
-	const char *base = strrchr(path, '/');
-
-	return is_clone_name(base ? base + 1 : path);
-}
-
-/* The one path of every open hook: returns the result, or sets *passthrough
- * when the program's own call should run unchanged. */
-static int hooked_open(const char *filename, sqlite3 **db, int flags,
-		       const char *vfs, bool uri, bool *passthrough)
-{
-	const struct config *cfg = config_get();
-	struct sqlite_source src;
-	struct make_ctx ctx = {&src, SQLITE_CANTOPEN};
-	char err[1024], name[PATH_MAX + 1200];
-	struct clone *c;
-	bool refused;
-	int rc;
-
-	*passthrough = true;
-	if (cfg->disable || !(cfg->error || (cfg->engines & ENGINE_SQLITE)))
-		return SQLITE_OK;
-	*passthrough = false;
-	if (cfg->error)
-		return refuse(db, SQLITE_CANTOPEN, cfg->error);
-	if (!sqlite_resolve(filename, uri, &src) || is_clone_path(src.path)) {
-		log_trace("%s passes through", filename ? filename : "(null)");
-		*passthrough = true;
-		return SQLITE_OK;
+	if (!real_bound(REAL_LIBSQLITE3)) {
+		*a->db = NULL;
+		return SQLITE_CANTOPEN;
 	}
-	c = clone_for_source(&sqlite_engine, src.path, src.path, make_sqlite,
-			     &ctx, &refused, err, sizeof(err));
-	if (!c && refused)
-		return refuse(db, ctx.code, err);
-	if (!c) {
-		*passthrough = true;
-		return SQLITE_OK;
-	}
-	sqlite_rewrite(&src, clone_name_of(c), name, sizeof(name));
-	rc = real.open_v2(name, db, flags | (src.uri ? SQLITE_OPEN_URI : 0), vfs);
-	if (*db)
-		clone_track(c, *db);
-	else
-		clone_release(c);
-	return rc;
+	a->uri = a->uri || libsqlite3.uri_by_default;
+	hook_run(&(struct hook_call){.engine = &sqlite_engine, .args = a,
+				     .code = SQLITE_CANTOPEN});
+	return a->rc;
 }
 
 /* UTF-16 in the machine's byte order (as sqlite3_open16 takes it) to UTF-8. */
@@ -201,126 +189,82 @@ static bool utf16_to_utf8(const void *in, char *out, size_t outlen)
 HOOK int sqlite3_open_v2(const char *filename, sqlite3 **db, int flags,
 			 const char *vfs)
 {
-	bool pass;
-	int rc;
-
-	if (!bind_ok()) {
-		*db = NULL;
-		return SQLITE_CANTOPEN;
-	}
-	rc = hooked_open(filename, db, flags, vfs,
-			 (flags & SQLITE_OPEN_URI) || uri_by_default, &pass);
-	return pass ? real.open_v2(filename, db, flags, vfs) : rc;
+	return sqlite_open(&(struct sq_args){.kind = OPEN_V2,
+			   .filename = filename, .name = filename, .db = db,
+			   .flags = flags, .vfs = vfs,
+			   .uri = flags & SQLITE_OPEN_URI});
 }
 
 HOOK int sqlite3_open(const char *filename, sqlite3 **db)
 {
-	bool pass;
-	int rc;
-
-	if (!bind_ok()) {
-		*db = NULL;
-		return SQLITE_CANTOPEN;
-	}
-	rc = hooked_open(filename, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-			 NULL, uri_by_default, &pass);
-	return pass ? real_sqlite3_open(filename, db) : rc;
+	return sqlite_open(&(struct sq_args){.kind = OPEN,
+			   .filename = filename, .name = filename, .db = db,
+			   .flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE});
 }
 
 HOOK int sqlite3_open16(const void *filename, sqlite3 **db)
 {
 	char name[PATH_MAX * 2];
-	bool pass = true;
-	int rc = SQLITE_OK;
+	bool decoded = filename && utf16_to_utf8(filename, name, sizeof(name));
 
-	if (!bind_ok()) {
-		*db = NULL;
-		return SQLITE_CANTOPEN;
-	}
-	if (filename && utf16_to_utf8(filename, name, sizeof(name)))
-		rc = hooked_open(name, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-				 NULL, uri_by_default, &pass);
-	return pass ? real_sqlite3_open16(filename, db) : rc;
+	return sqlite_open(&(struct sq_args){.kind = OPEN16,
+			   .filename = filename, .name = decoded ? name : NULL,
+			   .db = db,
+			   .flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE});
 }
 
+/* SQLITE_BUSY leaves the connection open: it still uses the clone. */
 HOOK int sqlite3_close(sqlite3 *db)
 {
-	struct clone *c = NULL;
-	int rc;
-
-	if (!bind_ok())
-		return SQLITE_MISUSE;
-	/* Untracked before the real close: after it, another thread's open
-	 * may get the same address. */
-	if (db)
-		c = clone_detach(db);
-	rc = real.close(db);
-	if (rc == SQLITE_OK && db)
-		refusal_forget(db);
-	/* SQLITE_BUSY leaves the connection open: it still uses the clone. */
-	if (c && rc != SQLITE_OK)
-		clone_track(c, db);
-	else if (c)
-		clone_release(c);
-	return rc;
+	return real_bound(REAL_LIBSQLITE3) ?
+		hook_close(&sqlite_engine, db, close_db, true) : SQLITE_MISUSE;
 }
 
+/* A zombie connection may keep the file open a while: unlinking it is
+ * still safe. */
 HOOK int sqlite3_close_v2(sqlite3 *db)
 {
-	struct clone *c = NULL;
-	int rc;
-
-	if (!bind_ok())
-		return SQLITE_MISUSE;
-	if (db) {
-		refusal_forget(db);
-		c = clone_detach(db);
-	}
-	rc = real_sqlite3_close_v2(db);
-	/* A zombie connection may keep the file open a while: unlinking it
-	 * is still safe. */
-	if (c)
-		clone_release(c);
-	return rc;
+	return real_bound(REAL_LIBSQLITE3) ?
+		hook_close(&sqlite_engine, db, close_db_v2, false) : SQLITE_MISUSE;
 }
 
 HOOK const char *sqlite3_errmsg(sqlite3 *db)
 {
 	const char *msg;
 
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBSQLITE3))
 		return "dbclone: libsqlite3 is not loaded";
-	msg = refusal_message(db, false);
-	return msg ? msg : real.errmsg(db);
+	msg = conns_refusal(db, false);
+	return msg ? msg : libsqlite3.api.errmsg(db);
 }
 
 /* A refused handle reports the code its open returned. */
 HOOK int sqlite3_errcode(sqlite3 *db)
 {
 	int code;
+	long tag;
 
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBSQLITE3))
 		return SQLITE_MISUSE;
-	return refusal_code(db, &code) ? code : real_sqlite3_errcode(db);
+	return conns_refusal_code(db, &code, &tag) ? code
+						   : libsqlite3.errcode(db);
 }
 
 HOOK int sqlite3_extended_errcode(sqlite3 *db)
 {
 	int code;
+	long tag;
 
-	if (!bind_ok())
+	if (!real_bound(REAL_LIBSQLITE3))
 		return SQLITE_MISUSE;
-	return refusal_code(db, &code) ? code : real_sqlite3_extended_errcode(db);
+	return conns_refusal_code(db, &code, &tag) ? code
+		: libsqlite3.extended_errcode(db);
 }
 
 const struct hook sqlite_hooks[] = {
-	{"sqlite3_open", (void *)sqlite3_open},
-	{"sqlite3_open16", (void *)sqlite3_open16},
-	{"sqlite3_open_v2", (void *)sqlite3_open_v2},
-	{"sqlite3_close", (void *)sqlite3_close},
-	{"sqlite3_close_v2", (void *)sqlite3_close_v2},
-	{"sqlite3_errmsg", (void *)sqlite3_errmsg},
-	{"sqlite3_errcode", (void *)sqlite3_errcode},
-	{"sqlite3_extended_errcode", (void *)sqlite3_extended_errcode},
+	HOOKED(sqlite3_open), HOOKED(sqlite3_open16),
+	HOOKED(sqlite3_open_v2), HOOKED(sqlite3_close),
+	HOOKED(sqlite3_close_v2), HOOKED(sqlite3_errmsg),
+	HOOKED(sqlite3_errcode), HOOKED(sqlite3_extended_errcode),
 	{NULL, NULL},
 };

@@ -1,3 +1,5 @@
+/* The library's side of `dbclone run`: its one socket to the run
+ * supervisor, and the requests sent on it (supervised.h). */
 #include "supervised.h"
 
 #include <errno.h>
@@ -13,6 +15,7 @@
 
 #include "boundary.h"
 #include "config.h"
+#include "locks.h"
 #include "log.h"
 #include "wire.h"
 
@@ -187,15 +190,16 @@ void supervisor_dropped(const char *engine, const char *name)
 
 /* The child of a fork must not speak on its parent's socket: it opens
  * its own, so that its exit is its own. */
-static void after_fork_child(void)
+void supervised_at_fork(enum fork_phase phase)
 {
-	pthread_mutex_init(&lock, NULL);
-	if (sock >= 0)
-		close(sock);
-	sock = -1;
-}
-
-__attribute__((constructor)) static void supervised_init(void)
-{
-	pthread_atfork(NULL, NULL, after_fork_child);
+	if (phase == FORK_PREPARE) {
+		pthread_mutex_lock(&lock);
+	} else if (phase == FORK_PARENT) {
+		pthread_mutex_unlock(&lock);
+	} else {
+		pthread_mutex_init(&lock, NULL);
+		if (sock >= 0)
+			close(sock);
+		sock = -1;
+	}
 }
