@@ -39,7 +39,8 @@ struct keys {
 typedef void key_over_fn(const char *key, void *ctx);
 
 /* The key of a request: "t:<test>#<signals>" when test (DBCLONE_TEST) is
- * set and not empty, the test shortened by wire_test_key; else
+ * set and not empty (a long test name: its head and a digest of the
+ * whole, so that two long names sharing a head stay two keys); else
  * "e<epoch>#<signals>". signals is the count of boundary signals the
  * process has seen (at most 20 characters of it are kept). */
 void key_format(char *out, size_t outlen, const char *test,

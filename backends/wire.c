@@ -2,7 +2,6 @@
 #include "wire.h"
 
 #include <errno.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -117,19 +116,4 @@ bool wire_recv(int fd, char *line, size_t linelen)
 		if (n + 1 >= linelen)
 			return false; /* longer than the protocol allows */
 	}
-}
-
-void wire_test_key(const char *test, char *out, size_t outlen)
-{
-	size_t n = strlen(test);
-	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
-
-	if (n < outlen) {
-		memcpy(out, test, n + 1);
-		return;
-	}
-	for (const char *p = test; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	snprintf(out, outlen, "%.*s~%016llx", (int)(outlen - 18), test,
-		 (unsigned long long)h);
 }

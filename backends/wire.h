@@ -41,9 +41,4 @@ int wire_split(char *line, char **fields);
 bool wire_send(int fd, const char *line);
 bool wire_recv(int fd, char *line, size_t linelen);
 
-/* A test name as a key of at most outlen - 1 bytes: as it is when it
- * fits, else its head and a digest of the whole (two long names that
- * share a head stay two keys). */
-void wire_test_key(const char *test, char *out, size_t outlen);
-
 #endif

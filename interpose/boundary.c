@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "config.h"
-#include "wire.h"
+#include "keys.h"
 #include "log.h"
 
 static atomic_uint signals_seen;
@@ -61,15 +61,17 @@ static void check_handler(int sig)
 			 "DBCLONE_SIGNAL to a signal it leaves alone)", sig);
 }
 
+/* In the run supervisor's format (keys.h): a process that clones for
+ * itself is a run of one user, itself, and has no `dbclone next`, so its
+ * epoch stays 0 and the boundary signal moves its key through the count. */
 void boundary_key(char *key, size_t keylen)
 {
-	const char *test = getenv("DBCLONE_TEST");
-	char name[400];
+	char count[24];
 
 	boundary_install();
 	check_handler(config_get()->boundary_signal);
-	wire_test_key(test ? test : "", name, sizeof(name));
-	snprintf(key, keylen, "%s#%u", name, atomic_load(&signals_seen));
+	snprintf(count, sizeof(count), "%u", atomic_load(&signals_seen));
+	key_format(key, keylen, getenv("DBCLONE_TEST"), count, 0);
 }
 
 unsigned boundary_signals(void)

@@ -11,8 +11,8 @@
  * that the signal never kills a program that has not connected yet). */
 void boundary_install(void) HIDDEN;
 
-/* The current test key: DBCLONE_TEST's value and the number of boundary
- * signals seen. */
+/* The current test key (keys.h's key_format): DBCLONE_TEST's value and
+ * the number of boundary signals seen. keylen: KEY_MAX. */
 void boundary_key(char *key, size_t keylen) HIDDEN;
 
 /* How many boundary signals this process has seen. */

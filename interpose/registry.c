@@ -16,6 +16,7 @@
 #include "conns.h"
 #include "hook.h"
 #include "journal.h"
+#include "keys.h"
 #include "locks.h"
 #include "supervised.h"
 #include "wire.h"
@@ -43,7 +44,11 @@ struct clone {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t made = PTHREAD_COND_INITIALIZER;
 static struct clone *clones;
-static char current_key[512];
+/* This process's keys, under the lock: the run supervisor's rule (keys.h)
+ * with one user, the process itself, joined from the start (what
+ * keys_join does to zeroed memory). */
+static struct key_user self;
+static struct keys keys = { .users = &self };
 static unsigned long next_seq;
 static pthread_once_t teardown_once = PTHREAD_ONCE_INIT;
 
@@ -79,16 +84,25 @@ static struct clone *retire_if_idle(struct clone *c)
 	return NULL;
 }
 
-/* The key has changed: every clone of the old key is over. Returns the
- * list (through next) of clones to drop now. Called with the lock held. */
-static struct clone *end_key(const char *old)
+/* What a key_over call needs: the key that is current now, for the log,
+ * and the list (through next) of clones to drop once the lock is let go. */
+struct ended {
+	const char *now;
+	struct clone *drop;
+};
+
+/* A key is over (keys_use said so): every clone of it is over. Called
+ * with the lock held. */
+static void key_over(const char *key, void *ctx)
 {
 	bool terminate = config_get()->stale == STALE_TERMINATE;
-	struct clone *drop = NULL, *c, *next;
+	struct ended *ended = ctx;
+	struct clone *c, *next;
 
+	log_trace("boundary: key \"%s\" is over, now \"%s\"", key, ended->now);
 	for (c = clones; c; c = next) {
 		next = c->next;
-		if (strcmp(c->key, old) != 0)
+		if (strcmp(c->key, key) != 0)
 			continue;
 		c->ended = true;
 		/* Its sessions are cut by the drop; a caller still holding it
@@ -96,11 +110,10 @@ static struct clone *end_key(const char *old)
 		if (terminate && c->state == READY && !c->held)
 			c->conns = 0;
 		if ((c = retire_if_idle(c))) {
-			c->next = drop;
-			drop = c;
+			c->next = ended->drop;
+			ended->drop = c;
 		}
 	}
-	return drop;
 }
 
 static void clone_drop(struct clone *c);
@@ -361,27 +374,20 @@ static struct clone *clone_for_key(struct hook_call *call, const char *source,
 				   char *err, size_t errlen)
 {
 	const struct engine *e = call->engine;
-	struct clone *c, *ended = NULL;
-	char key[512];
+	struct clone *c;
+	char key[KEY_MAX];
+	struct ended ended = { key, NULL };
 
 	boundary_key(key, sizeof(key));
 	pthread_mutex_lock(&lock);
-	/* A key always holds '#': an empty current_key means none yet. */
-	if (strcmp(key, current_key) != 0) {
-		if (current_key[0]) {
-			log_trace("boundary: key \"%s\" is over, now \"%s\"",
-				  current_key, key);
-			ended = end_key(current_key);
-		}
-		snprintf(current_key, sizeof(current_key), "%s", key);
-	}
+	keys_use(&keys, &self, key, key_over, &ended);
 	c = find(e, source, key);
 	if (c)
 		c = wait_for(c, err, errlen);
 	else
 		c = make_clone(call, source, key, err, errlen);
 	pthread_mutex_unlock(&lock);
-	drop_later(ended);
+	drop_later(ended.drop);
 	if (c)
 		log_info("%s %s -> %s", e->name, source, c->name);
 	return c;

@@ -67,6 +67,28 @@ static void key_format_names_tests_and_epochs(void)
 	CHECK(strchr(key, '~') != NULL);
 }
 
+/* From wire_test.c, where the shortening of test names lived: through
+ * key_format now, the one place keys are made. */
+static void long_test_names_stay_apart(void)
+{
+	char a[2000], b[2000], ka[KEY_MAX], kb[KEY_MAX];
+
+	/* Long names that share their head differ by a digest. */
+	memset(a, 'x', sizeof(a) - 1);
+	a[sizeof(a) - 1] = '\0';
+	memcpy(b, a, sizeof(b));
+	b[sizeof(b) - 2] = 'y';
+	key_format(ka, sizeof(ka), a, "0", 0);
+	key_format(kb, sizeof(kb), b, "0", 0);
+	CHECK(strlen(ka) == strlen(kb));
+	CHECK(strcmp(ka, kb) != 0);
+	CHECK(strncmp(ka, kb, strcspn(ka, "~")) == 0);
+	CHECK(strcspn(ka, "~") > 400);
+	/* And the same name gives the same key. */
+	key_format(ka, sizeof(ka), b, "0", 0);
+	CHECK(strcmp(ka, kb) == 0);
+}
+
 static void moving_on_ends_the_old_key(void)
 {
 	struct keys ks = {0};
@@ -224,6 +246,7 @@ static void a_key_used_again_after_it_ended_is_new(void)
 int main(void)
 {
 	key_format_names_tests_and_epochs();
+	long_test_names_stay_apart();
 	moving_on_ends_the_old_key();
 	a_key_another_process_has_stays();
 	an_exit_alone_does_not_end_a_key();
