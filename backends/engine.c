@@ -13,6 +13,7 @@ const struct engine_ops *const engines[] = {&engine_pg, &engine_mysql,
 const struct pg_api *engine_pg_api;
 const struct mysql_api *engine_mysql_api;
 const struct sqlite_api *engine_sqlite_api;
+const char *engine_pg_admin, *engine_mysql_admin;
 
 const struct engine_ops *engine_by_name(const char *name)
 {
@@ -22,12 +23,29 @@ const struct engine_ops *engine_by_name(const char *name)
 	return NULL;
 }
 
+void engine_bind_pg(const struct pg_api *api, const char *admin)
+{
+	engine_pg_api = api;
+	engine_pg_admin = admin;
+}
+
+void engine_bind_mysql(const struct mysql_api *api, const char *admin)
+{
+	engine_mysql_api = api;
+	engine_mysql_admin = admin;
+}
+
+void engine_bind_sqlite(const struct sqlite_api *api)
+{
+	engine_sqlite_api = api;
+}
+
 void engine_bind(const struct pg_api *pg, const struct mysql_api *mysql,
 		 const struct sqlite_api *sqlite)
 {
-	engine_pg_api = pg;
-	engine_mysql_api = mysql;
-	engine_sqlite_api = sqlite;
+	engine_bind_pg(pg, getenv("DBCLONE_PG_ADMIN"));
+	engine_bind_mysql(mysql, getenv("DBCLONE_MYSQL_ADMIN"));
+	engine_bind_sqlite(sqlite);
 }
 
 struct marker_of {

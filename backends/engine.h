@@ -74,12 +74,21 @@ extern const struct engine_ops *const engines[];
 /* The engine of that name, or NULL. */
 const struct engine_ops *engine_by_name(const char *name);
 
-/* The client libraries' functions, for every engine operation. */
+/* The client libraries' functions, for every engine operation, one
+ * library at a time (the library binds each when the program loads it:
+ * a program that only uses SQLite never needs libpq); admin is the
+ * engine's DBCLONE_*_ADMIN as the caller read and validated it (NULL:
+ * unset). engine_bind() binds all three, with the environment's. */
+void engine_bind_pg(const struct pg_api *api, const char *admin);
+void engine_bind_mysql(const struct mysql_api *api, const char *admin);
+void engine_bind_sqlite(const struct sqlite_api *api);
 void engine_bind(const struct pg_api *pg, const struct mysql_api *mysql,
 		 const struct sqlite_api *sqlite);
 extern const struct pg_api *engine_pg_api;
 extern const struct mysql_api *engine_mysql_api;
 extern const struct sqlite_api *engine_sqlite_api;
+/* DBCLONE_PG_ADMIN, DBCLONE_MYSQL_ADMIN as bound; NULL when unset. */
+extern const char *engine_pg_admin, *engine_mysql_admin;
 
 /* The marker text of one clone; false if it has none or is gone. */
 bool engine_read_marker(const struct engine_ops *ops, void *admin,

@@ -12,11 +12,16 @@ enum fail_kind {
 	FAIL_BUSY,    /* out of disk or connections: may work elsewhere, later */
 	FAIL_REFUSED, /* privileges */
 	FAIL_GONE,    /* the server is down or the connection broke */
+	FAIL_OPTIONS, /* the client library rejects the connection options
+			 before reaching a server: the program's own connect
+			 fails the same way, in the library's words */
 };
 
 /* A failed operation: its kind and the one-line "dbclone:" text. */
 struct failure {
 	enum fail_kind kind;
+	int code; /* the engine's own result code for the program, when it
+		     has one (SQLite's); 0: none */
 	char why[1024];
 };
 

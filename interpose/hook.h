@@ -20,6 +20,7 @@ struct hook_call {
 	bool replace;       /* on success the handle leaves the clone it used */
 	const void *state;  /* the engine's state to keep with the handle */
 	size_t statelen;
+	struct spec spec;   /* filled by resolve: what reaches the source */
 	/* Set by the engine's resolve, make, call_real or call_refused: */
 	int code;             /* REFUSE: the result code for the program */
 	long tag;             /* REFUSE: kept with the refusal (conns.h) */

@@ -12,8 +12,6 @@
 #include "hook.h"
 #include "mariadb.h"
 #include "real.h"
-#include "servers.h"
-#include "wire.h"
 
 #define CR_UNKNOWN_ERROR_CODE 2000
 
@@ -91,122 +89,31 @@ static bool target_of_call(struct my_args *a)
 	return true;
 }
 
-/* ---- servers ----------------------------------------------------------- */
-
-static void server_id(const struct mysql_target *t, char *out, size_t outlen)
-{
-	const char *env_sock = getenv("MYSQL_UNIX_PORT");
-
-	snprintf(out, outlen, "host=%s port=%u socket=%s", t->host, t->port,
-		 t->socket[0] ? t->socket : env_sock ? env_sock : "");
-}
-
-static void fill_server(void *info, const void *arg)
-{
-	memcpy(info, arg, sizeof(struct mysql_target));
-}
-
-static void *open_admin(struct server *s, void *ctx, char *err, size_t errlen)
-{
-	(void)ctx;
-	return mysql_admin_connect(&libmariadb.api, (struct mysql_target *)s->info,
-				   config_get()->mysql_admin, err, errlen);
-}
-
-/* An admin connection idle past the server's wait_timeout, or cut by a
- * restart, is opened again. */
-static bool admin_usable(void *admin)
-{
-	return libmariadb.ping(admin) == 0;
-}
-
-static void close_admin(void *admin)
-{
-	libmariadb.api.close(admin);
-}
-
-static const struct admin_ops mysql_admin = {open_admin, admin_usable,
-					     close_admin, false};
-
 /* ---- the engine -------------------------------------------------------- */
 
-static bool drop_on(void *admin, void *clone, char *err, size_t errlen)
+/* The socket the client library would use: the call's, else
+ * MYSQL_UNIX_PORT's. */
+static const char *socket_of(const struct mysql_target *t)
 {
-	return mysql_drop(&libmariadb.api, admin, clone, err, errlen);
-}
-
-/* DROP DATABASE does not wait for other sessions: force changes nothing. */
-static bool drop_mariadb(void *server, const char *clone, bool force, char *err,
-			 size_t errlen)
-{
-	(void)force;
-	return server_run(server, &mysql_admin, NULL, drop_on, (void *)clone,
-			  err, errlen);
-}
-
-static void describe_mariadb(void *server, char *out, size_t outlen)
-{
-	const struct mysql_target *t =
-		(const struct mysql_target *)((struct server *)server)->info;
-
-	/* What the run's sweep needs to reach the server; no password. */
-	snprintf(out, outlen, "host=%s port=%u socket=%s user=%s", t->host,
-		 t->port, t->socket, t->user);
-}
-
-/* host, port, socket, user, password, database */
-static void spec_mariadb(struct hook_call *call, char *out, size_t outlen)
-{
-	struct my_args *a = call->args;
-	const struct mysql_target *t = &a->target;
 	const char *env_sock = getenv("MYSQL_UNIX_PORT");
-	char port[16];
 
-	snprintf(port, sizeof(port), "%u", t->port);
-	wire_append(out, outlen, t->host);
-	wire_append(out, outlen, port);
-	wire_append(out, outlen, t->socket[0] || !env_sock ? t->socket : env_sock);
-	wire_append(out, outlen, t->user);
-	wire_append(out, outlen, t->passwd);
-	wire_append(out, outlen, a->db);
+	return t->socket[0] || !env_sock ? t->socket : env_sock;
 }
 
-static bool clone_on(void *admin, void *arg, char *err, size_t errlen)
+/* The server (its socket as the client library resolves it), the
+ * account, the source. */
+static void spec_of(const struct my_args *a, struct spec *sp)
 {
-	struct clone_job *job = arg;
-	const struct my_args *a = job->args;
-	char why[300];
+	const struct mysql_target *t = &a->target;
 
-	if (!mysql_clone(&libmariadb.api, admin, a->db, job->clone, &job->marker,
-			 err, errlen))
-		return false;
-	/* An admin account cloned: the program's account must reach it. */
-	if (!config_get()->mysql_admin || !a->target.user[0] ||
-	    mysql_grant_clone(&libmariadb.api, admin, job->clone, a->target.user,
-			      err, errlen))
-		return true;
-	mysql_drop(&libmariadb.api, admin, job->clone, why, sizeof(why));
-	return false;
-}
-
-static bool make_mariadb(struct hook_call *call, unsigned long seq, char *name,
-			 size_t namelen, void **server, char *err, size_t errlen)
-{
-	struct my_args *a = call->args;
-	struct clone_job job = {.args = a, .clone = name};
-	char id[1200];
-
-	server_id(&a->target, id, sizeof(id));
-	snprintf(id + strlen(id), sizeof(id) - strlen(id), " user=%s",
-		 a->target.user);
-	*server = server_for(id, sizeof(a->target), fill_server, &a->target);
-	if (!*server || !clone_name(a->db, seq, MYSQL_NAME_MAX, name, namelen)) {
-		snprintf(err, errlen, "dbclone: cannot name a clone of \"%s\"",
-			 a->db);
-		return false;
-	}
-	marker_for_self(&job.marker, a->db);
-	return server_run(*server, &mysql_admin, call, clone_on, &job, err, errlen);
+	sp->ops = &engine_mysql;
+	snprintf(sp->mysql.host, sizeof(sp->mysql.host), "%s", t->host);
+	sp->mysql.port = t->port;
+	snprintf(sp->mysql.socket, sizeof(sp->mysql.socket), "%s", socket_of(t));
+	snprintf(sp->mysql.user, sizeof(sp->mysql.user), "%s", t->user);
+	snprintf(sp->mysql.password, sizeof(sp->mysql.password), "%s",
+		 t->passwd);
+	snprintf(sp->mysql.database, sizeof(sp->mysql.database), "%s", a->db);
 }
 
 static enum verdict resolve_mariadb(struct hook_call *call, struct source *src)
@@ -224,9 +131,9 @@ static enum verdict resolve_mariadb(struct hook_call *call, struct source *src)
 	if (!db || !*db || mysql_is_system_schema(db))
 		return PASS_THROUGH;
 	snprintf(src->name, sizeof(src->name), "%s", db);
-	server_id(&a->target, src->id, sizeof(src->id));
-	snprintf(src->id + strlen(src->id), sizeof(src->id) - strlen(src->id),
-		 " db=%s", db);
+	snprintf(src->id, sizeof(src->id), "host=%s port=%u socket=%s db=%s",
+		 a->target.host, a->target.port, socket_of(&a->target), db);
+	spec_of(a, &call->spec);
 	return USE_CLONE;
 }
 
@@ -256,8 +163,8 @@ static void refuse_mariadb(struct hook_call *call)
 }
 
 static const struct engine mariadb_engine = {
-	"mysql", ENGINE_MYSQL, resolve_mariadb, make_mariadb, drop_mariadb,
-	describe_mariadb, spec_mariadb, call_mariadb, refuse_mariadb, true,
+	&engine_mysql, ENGINE_MYSQL, resolve_mariadb, call_mariadb,
+	refuse_mariadb,
 };
 
 /* The one path of the three hooks: 0 when the call succeeds. A database

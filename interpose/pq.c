@@ -10,8 +10,6 @@
 #include "hook.h"
 #include "pg.h"
 #include "real.h"
-#include "servers.h"
-#include "wire.h"
 
 /* ---- the calls --------------------------------------------------------- */
 
@@ -72,124 +70,24 @@ static int finish(void *conn)
 	return 0;
 }
 
-/* ---- servers and their admin connections ------------------------------- */
-
-/* What a server's admin connection is opened with. */
-struct pg_server {
-	char where[1024];
-	struct pg_params params; /* the program's options, to reconnect */
-};
-
-static void fill_server(void *info, const void *arg)
-{
-	struct pg_server *ps = info;
-	const struct pq_args *a = arg;
-
-	pg_server_conninfo(&a->src, ps->where, sizeof(ps->where));
-	for (size_t i = 0; i < a->params.n; i++)
-		pg_params_set(&ps->params, a->params.keywords[i],
-			      a->params.values[i]);
-}
-
-static void *open_admin(struct server *s, void *ctx, char *err, size_t errlen)
-{
-	struct pg_server *ps = (struct pg_server *)s->info;
-	struct hook_call *call = ctx;
-
-	/* Options libpq rejects: the program's own call says so. */
-	return pg_admin_connect(&libpq.api, &ps->params, config_get()->pg_admin,
-				call ? &call->library_rejects : NULL, err,
-				errlen);
-}
-
-static bool admin_usable(void *admin)
-{
-	return libpq.api.status(admin) == CONNECTION_OK;
-}
-
-static void close_admin(void *admin)
-{
-	libpq.api.finish(admin);
-}
-
-static const struct admin_ops pg_admin = {open_admin, admin_usable,
-					  close_admin, true};
-
 /* ---- the engine -------------------------------------------------------- */
 
-struct pg_drop_args {
-	const char *clone;
-	bool force;
-};
-
-static bool drop_on(void *admin, void *arg, char *err, size_t errlen)
+/* The spec: the program's options, then the resolved server and user
+ * (later options win in a conninfo); the source; the role. */
+static void spec_of(const struct pq_args *a, struct spec *sp)
 {
-	struct pg_drop_args *d = arg;
+	char server[1024];
+	size_t n;
 
-	return pg_drop(&libpq.api, admin, d->clone, d->force, err, errlen);
-}
-
-static bool drop_pg(void *server, const char *clone, bool force, char *err,
-		    size_t errlen)
-{
-	return server_run(server, &pg_admin, NULL, drop_on,
-			  &(struct pg_drop_args){clone, force}, err, errlen);
-}
-
-static void describe_pg(void *server, char *out, size_t outlen)
-{
-	struct server *s = server;
-
-	snprintf(out, outlen, "%s", ((struct pg_server *)s->info)->where);
-}
-
-/* conninfo (the program's options, the resolved server and user),
- * database, role: what the run supervisor clones with. */
-static void spec_pg(struct hook_call *call, char *out, size_t outlen)
-{
-	struct pq_args *a = call->args;
-	char conninfo[4096], server[1024];
-
-	pg_params_conninfo(&a->params, conninfo, sizeof(conninfo));
+	sp->ops = &engine_pg;
+	pg_params_conninfo(&a->params, sp->pg.conninfo, sizeof(sp->pg.conninfo));
 	pg_server_conninfo(&a->src, server, sizeof(server));
-	/* Later options win in a conninfo: the resolved server and user. */
-	if (strlen(conninfo) + strlen(server) + 2 < sizeof(conninfo)) {
-		strcat(conninfo, " ");
-		strcat(conninfo, server);
-	}
-	wire_append(out, outlen, conninfo);
-	wire_append(out, outlen, a->src.dbname);
-	wire_append(out, outlen, a->src.user);
-}
-
-static bool clone_on(void *admin, void *arg, char *err, size_t errlen)
-{
-	struct clone_job *job = arg;
-	const struct pg_source *src = &((const struct pq_args *)job->args)->src;
-
-	return pg_clone(&libpq.api, admin, src->dbname, job->clone, src->user,
-			&job->marker, err, errlen);
-}
-
-static bool make_pg(struct hook_call *call, unsigned long seq, char *name,
-		    size_t namelen, void **server, char *err, size_t errlen)
-{
-	struct pq_args *a = call->args;
-	struct clone_job job = {.args = a, .clone = name};
-	char id[1024];
-
-	snprintf(id, sizeof(id), "%s user=%s", a->src.server, a->src.user);
-	if (!(*server = server_for(id, sizeof(struct pg_server), fill_server, a))) {
-		snprintf(err, errlen, "dbclone: out of memory");
-		return false;
-	}
-	if (!clone_name(a->src.dbname, seq, PG_NAME_MAX, name, namelen)) {
-		snprintf(err, errlen, "dbclone: cannot name a clone of \"%s\"",
-			 a->src.dbname);
-		return false;
-	}
-	marker_for_self(&job.marker, a->src.dbname);
-	return server_run(*server, &pg_admin, call, clone_on, &job, err, errlen);
+	n = strlen(sp->pg.conninfo);
+	if (n + strlen(server) + 2 < sizeof(sp->pg.conninfo))
+		snprintf(sp->pg.conninfo + n, sizeof(sp->pg.conninfo) - n, " %s",
+			 server);
+	snprintf(sp->pg.dbname, sizeof(sp->pg.dbname), "%s", a->src.dbname);
+	snprintf(sp->pg.role, sizeof(sp->pg.role), "%s", a->src.user);
 }
 
 /* The options flattened and resolved the way libpq would (PGDATABASE,
@@ -211,6 +109,7 @@ static enum verdict resolve_pg(struct hook_call *call, struct source *src)
 	snprintf(src->name, sizeof(src->name), "%s", a->src.dbname);
 	snprintf(src->id, sizeof(src->id), "%s dbname=%s", a->src.server,
 		 a->src.dbname);
+	spec_of(a, &call->spec);
 	return USE_CLONE;
 }
 
@@ -243,8 +142,7 @@ static void refuse_pq(struct hook_call *call)
 }
 
 static const struct engine pg_engine = {
-	"pg", ENGINE_PG, resolve_pg, make_pg, drop_pg, describe_pg, spec_pg,
-	call_pq, refuse_pq, true,
+	&engine_pg, ENGINE_PG, resolve_pg, call_pq, refuse_pq,
 };
 
 static PGconn *pq_connect(struct pq_args *a)

@@ -1,7 +1,10 @@
 /* The tables of real client-library functions (real.h), and their
- * binding, once per library. */
+ * binding, once per library: each table is handed to the engine table
+ * (backends/engine.h) as it is bound. */
 #include <pthread.h>
 
+#include "config.h"
+#include "engine.h"
 #include "real.h"
 
 struct real_libpq libpq;
@@ -40,6 +43,8 @@ static void bind_libpq(void)
 	};
 
 	bound_ok[REAL_LIBPQ] = bind_real_symbols(syms, "libpq");
+	if (bound_ok[REAL_LIBPQ])
+		engine_bind_pg(&libpq.api, config_get()->pg_admin);
 }
 
 static void bind_libsqlite3(void)
@@ -63,9 +68,10 @@ static void bind_libsqlite3(void)
 	};
 
 	bound_ok[REAL_LIBSQLITE3] = bind_real_symbols(syms, "libsqlite3");
-	if (bound_ok[REAL_LIBSQLITE3])
-		libsqlite3.uri_by_default =
-			libsqlite3.compileoption_used("USE_URI=1");
+	if (!bound_ok[REAL_LIBSQLITE3])
+		return;
+	libsqlite3.uri_by_default = libsqlite3.compileoption_used("USE_URI=1");
+	engine_bind_sqlite(&libsqlite3.api);
 }
 
 static void bind_libmariadb(void)
@@ -74,7 +80,6 @@ static void bind_libmariadb(void)
 		REAL_SYMBOL(libmariadb.select_db, "mysql_select_db"),
 		REAL_SYMBOL(libmariadb.change_user, "mysql_change_user"),
 		REAL_SYMBOL(libmariadb.api.err_no, "mysql_errno"),
-		REAL_SYMBOL(libmariadb.ping, "mysql_ping"),
 		REAL_SYMBOL(libmariadb.api.init, "mysql_init"),
 		REAL_SYMBOL(libmariadb.api.real_connect, "mysql_real_connect"),
 		REAL_SYMBOL(libmariadb.api.real_query, "mysql_real_query"),
@@ -92,6 +97,8 @@ static void bind_libmariadb(void)
 	};
 
 	bound_ok[REAL_LIBMARIADB] = bind_real_symbols(syms, "libmariadb");
+	if (bound_ok[REAL_LIBMARIADB])
+		engine_bind_mysql(&libmariadb.api, config_get()->mysql_admin);
 }
 
 bool real_bound(enum client_library lib)

@@ -39,7 +39,6 @@ struct real_libmariadb {
 	int (*select_db)(MYSQL *, const char *);
 	my_bool (*change_user)(MYSQL *, const char *, const char *,
 			       const char *);
-	int (*ping)(MYSQL *);
 };
 
 extern struct real_libpq libpq HIDDEN;

@@ -18,6 +18,7 @@
 #include "journal.h"
 #include "keys.h"
 #include "locks.h"
+#include "servers.h"
 #include "supervised.h"
 #include "wire.h"
 #include "log.h"
@@ -29,7 +30,7 @@ struct clone {
 	char *source;
 	char *key;
 	char name[512];
-	void *server;
+	struct server *server; /* where it was made (NULL: no server) */
 	pid_t owner;      /* the process that made it, and alone may drop it */
 	int conns;        /* tracked connections */
 	int held;         /* callers between clone_for_key and track/release */
@@ -190,7 +191,9 @@ static void drop_later(struct clone *list)
 	/* Cheap drops are done here and now. */
 	for (c = list, list = NULL; c; c = next) {
 		next = c->next;
-		if (c->engine->drop_in_background) {
+		/* A drop that costs a server round trip or more goes to
+		 * the dropper; files unlinked cost less than a thread. */
+		if (c->engine->ops->admin_open) {
 			c->next = list;
 			list = c;
 		} else {
@@ -301,18 +304,45 @@ static double now_ms(void)
  * dropped again: nothing is left half-supervised. */
 static bool report_made(struct hook_call *call, struct clone *c)
 {
-	const struct engine *e = call->engine;
-	char spec[WIRE_MAX] = "", err[512];
+	const struct engine_ops *ops = call->spec.ops;
+	char spec[WIRE_MAX] = "";
+	struct failure f;
 
 	if (!config_get()->socket)
 		return true;
-	e->spec(call, spec, sizeof(spec));
-	if (supervisor_made(e->name, c->name, now_ms() - c->started, spec,
+	spec_encode(&call->spec, spec, sizeof(spec));
+	if (supervisor_made(ops->name, c->name, now_ms() - c->started, spec,
 			    c->error, sizeof(c->error)))
 		return true;
-	if (!e->drop(c->server, c->name, true, err, sizeof(err)))
-		log_error("%s", err);
+	if (!server_drop(ops, c->server, c->name, &f))
+		log_error("%s", f.why);
 	return false;
+}
+
+/* Makes c through the engine table, and records it. A failure tells the
+ * call what the program gets: the client library's own error for options
+ * it rejects, the engine's own result code (SQLite's). */
+static bool made_here(struct hook_call *call, struct clone *c,
+		      unsigned long seq)
+{
+	const struct spec *sp = &call->spec;
+	struct failure f = {0};
+	char where[1024];
+
+	if (!server_clone(sp, seq, c->name, sizeof(c->name), &c->server, &f)) {
+		/* As long as a reason can be (truncated like the engine's). */
+		snprintf(c->error, sizeof(c->error), "%.*s",
+			 (int)sizeof(c->error) - 1, f.why);
+		call->library_rejects = f.kind == FAIL_OPTIONS;
+		if (f.code)
+			call->code = f.code;
+		return false;
+	}
+	/* In the journal first: a process killed while telling the
+	 * supervisor leaves it to the run's final sweep. */
+	sp->ops->describe(sp, where, sizeof(where));
+	journal_record(sp->ops->name, c->name, where);
+	return report_made(call, c);
 }
 
 static struct clone *make_clone(struct hook_call *call, const char *source,
@@ -320,7 +350,6 @@ static struct clone *make_clone(struct hook_call *call, const char *source,
 {
 	const struct engine *e = call->engine;
 	struct clone *c = calloc(1, sizeof(*c));
-	char where[1024];
 	bool ok;
 
 	if (!c || !(c->source = strdup(source)) || !(c->key = strdup(key))) {
@@ -339,15 +368,7 @@ static struct clone *make_clone(struct hook_call *call, const char *source,
 
 		/* Other threads wait on this clone, not on the lock. */
 		pthread_mutex_unlock(&lock);
-		ok = e->make(call, seq, c->name, sizeof(c->name), &c->server,
-			  c->error, sizeof(c->error));
-		if (ok) {
-			/* In the journal first: a process killed while telling
-			 * the supervisor leaves it to the run's final sweep. */
-			e->describe(c->server, where, sizeof(where));
-			journal_record(e->name, c->name, where);
-			ok = report_made(call, c);
-		}
+		ok = made_here(call, c, seq);
 		pthread_mutex_lock(&lock);
 	}
 	if (ok) {
@@ -389,7 +410,7 @@ static struct clone *clone_for_key(struct hook_call *call, const char *source,
 	pthread_mutex_unlock(&lock);
 	drop_later(ended.drop);
 	if (c)
-		log_info("%s %s -> %s", e->name, source, c->name);
+		log_info("%s %s -> %s", e->ops->name, source, c->name);
 	return c;
 }
 
@@ -404,7 +425,7 @@ static struct clone *clone_from_supervisor(struct hook_call *call,
 	char spec[WIRE_MAX] = "";
 	struct clone *c;
 
-	e->spec(call, spec, sizeof(spec));
+	spec_encode(&call->spec, spec, sizeof(spec));
 	if (!(c = calloc(1, sizeof(*c))) || !(c->source = strdup(source)) ||
 	    !(c->key = strdup(""))) {
 		if (c)
@@ -412,7 +433,7 @@ static struct clone *clone_from_supervisor(struct hook_call *call,
 		snprintf(err, errlen, "dbclone: out of memory");
 		return NULL;
 	}
-	if (!supervisor_clone(e->name, source, spec, c->name, sizeof(c->name),
+	if (!supervisor_clone(e->ops->name, source, spec, c->name, sizeof(c->name),
 			      busy, err, errlen)) {
 		free_clone(c);
 		return NULL;
@@ -421,7 +442,8 @@ static struct clone *clone_from_supervisor(struct hook_call *call,
 	c->state = READY;
 	c->ended = true; /* freed, not dropped, when its last connection goes */
 	c->held = 1;
-	log_info("%s %s -> %s (from the run supervisor)", e->name, source, c->name);
+	log_info("%s %s -> %s (from the run supervisor)", e->ops->name, source,
+		 c->name);
 	return c;
 }
 
@@ -435,7 +457,7 @@ struct clone *clone_for_source(struct hook_call *call, const char *name,
 
 	*refuse = false;
 	if (!config_allows(cfg, name)) {
-		log_trace("%s %s is excluded: passes through", e->name, name);
+		log_trace("%s %s is excluded: passes through", e->ops->name, name);
 		return NULL;
 	}
 	if (supervised()) {
@@ -504,23 +526,23 @@ struct clone *clone_detach(const void *conn)
 /* Drops a clone that is over, and frees it. */
 static void clone_drop(struct clone *c)
 {
-	char err[600];
-
-	/* Sessions of other processes (a forked child) may still use it at a
-	 * boundary; at exit, and with DBCLONE_STALE=terminate, they are cut. */
+	const struct engine_ops *ops = c->engine->ops;
+	struct failure f = {0};
 	bool ok;
 
-	/* The engine's admin connection is the library's, not the program's:
+	/* Sessions of other processes (a forked child) may still use it at a
+	 * boundary; at exit, and with DBCLONE_STALE=terminate, they are cut.
+	 * The engine's admin connection is the library's, not the program's:
 	 * the guard keeps the hooks out of it. */
 	hook_enter(c->engine);
-	ok = c->engine->drop(c->server, c->name, true, err, sizeof(err));
+	ok = server_drop(ops, c->server, c->name, &f);
 	hook_leave(c->engine);
 	if (ok) {
 		log_trace("dropped %s", c->name);
 		if (config_get()->socket)
-			supervisor_dropped(c->engine->name, c->name);
+			supervisor_dropped(ops->name, c->name);
 	} else
-		log_error("%s", err);
+		log_error("%s", f.why);
 	free_clone(c);
 }
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "bind.h"
+#include "engine.h"
 
 struct hook_call;
 struct source;
@@ -20,28 +21,17 @@ enum verdict {
 	REFUSE,       /* fail the call, saying why */
 };
 
-/* An engine as the library sees it: how a hook's call names a source, and
- * how a clone is made and dropped. */
+/* An engine as the library sees it: its entry in the engine table (which
+ * makes, drops and describes its clones), how a hook's call names a
+ * source, and how the real function is called. */
 struct engine {
-	const char *name; /* "pg", as in the run journal */
-	unsigned bit;     /* its DBCLONE_ENGINES bit */
-	/* The source the call names (src->name, src->leaf, src->id), or
-	 * PASS_THROUGH when it names none to clone (a maintenance database,
-	 * no schema), or REFUSE with call->why. */
+	const struct engine_ops *ops;
+	unsigned bit; /* its DBCLONE_ENGINES bit */
+	/* The source the call names (src->name, src->leaf, src->id) and the
+	 * spec that reaches it (call->spec), or PASS_THROUGH when it names
+	 * none to clone (a maintenance database, no schema), or REFUSE with
+	 * call->why. */
 	enum verdict (*resolve)(struct hook_call *call, struct source *src);
-	/* Makes a clone of the call's source: picks its name from seq
-	 * (unique in this process), fills *server with what drop() needs. */
-	bool (*make)(struct hook_call *call, unsigned long seq, char *name,
-		     size_t namelen, void **server, char *err, size_t errlen);
-	/* Drops a clone; force cuts the sessions still on it. */
-	bool (*drop)(void *server, const char *clone, bool force, char *err,
-		     size_t errlen);
-	/* Where the clone lives, for the run journal (a conninfo, a path). */
-	void (*describe)(void *server, char *out, size_t outlen);
-	/* What the run supervisor needs to reach the call's source (its
-	 * options, credentials included), as wire fields, each led by a tab
-	 * (wire_append). */
-	void (*spec)(struct hook_call *call, char *out, size_t outlen);
 	/* Calls the real function, as the program asked (clone NULL) or on
 	 * the clone; sets call->result to the handle then in use, NULL when
 	 * the call failed. */
@@ -49,10 +39,6 @@ struct engine {
 	/* Makes the failed handle a refused call gives the program, with the
 	 * client library's own calls; sets call->result (and call->tag). */
 	void (*call_refused)(struct hook_call *call);
-	/* A drop that costs a server round trip or more goes to the library's
-	 * dropper thread; a cheap one (files unlinked) is done at once, for
-	 * less than starting a thread would cost. */
-	bool drop_in_background;
 };
 
 struct clone;

@@ -1,5 +1,6 @@
 /* The servers this process clones on and their admin connections
- * (servers.h), shared by the engines that have servers. */
+ * (servers.h), one table for every engine that has servers. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,22 +8,33 @@
 #include "locks.h"
 #include "servers.h"
 
+struct server {
+	char key[4200];       /* the engine's name and admin_key */
+	struct spec spec;     /* the first that reached it: to reconnect */
+	void *admin;          /* the engine's admin connection, or NULL */
+	pthread_mutex_t lock; /* held while admin is in use */
+	struct server *next;
+};
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct server *servers;
 
-struct server *server_for(const char *id, size_t infolen,
-			  void (*fill)(void *info, const void *arg),
-			  const void *arg)
+/* The server sp reaches, created the first time; NULL when out of
+ * memory. */
+static struct server *server_for(const struct spec *sp)
 {
 	struct server *s;
+	char key[sizeof(s->key)];
+	size_t n = (size_t)snprintf(key, sizeof(key), "%s ", sp->ops->name);
 
+	sp->ops->admin_key(sp, key + n, sizeof(key) - n);
 	pthread_mutex_lock(&lock);
 	for (s = servers; s; s = s->next)
-		if (!strcmp(s->id, id))
+		if (!strcmp(s->key, key))
 			break;
-	if (!s && (s = calloc(1, sizeof(*s) + infolen))) {
-		snprintf(s->id, sizeof(s->id), "%s", id);
-		fill(s->info, arg);
+	if (!s && (s = calloc(1, sizeof(*s)))) {
+		snprintf(s->key, sizeof(s->key), "%s", key);
+		s->spec = *sp;
 		pthread_mutex_init(&s->lock, NULL);
 		s->next = servers;
 		servers = s;
@@ -31,26 +43,72 @@ struct server *server_for(const char *id, size_t infolen,
 	return s;
 }
 
-bool server_run(struct server *s, const struct admin_ops *ops, void *ctx,
-		bool (*op)(void *admin, void *arg, char *err, size_t errlen),
-		void *arg, char *err, size_t errlen)
+/* What runs on an admin connection: a clone or a drop. */
+struct admin_job {
+	const struct engine_ops *ops;
+	const struct spec *sp;
+	unsigned long seq;
+	const struct marker *marker;
+	const char *drop;
+	char *name;
+	size_t namelen;
+};
+
+static bool run_job(void *admin, const struct admin_job *j, struct failure *f)
 {
+	if (j->drop)
+		return j->ops->drop(admin, j->drop, f);
+	return j->ops->clone(admin, j->sp, NULL, j->seq, false, j->marker,
+			     j->name, j->namelen, f);
+}
+
+/* Runs j on the server's admin connection, under the server's lock,
+ * opening one when there is none or it is no longer alive. A job that
+ * failed because the connection broke while idle (server restart, idle
+ * timeout) is tried once more on a new one. */
+static bool server_run(struct server *s, const struct admin_job *j,
+		       struct failure *f)
+{
+	const struct engine_ops *ops = j->ops;
 	bool ok = false;
 
+	if (!s)
+		return run_job(NULL, j, f);
 	pthread_mutex_lock(&s->lock);
-	for (int tries = 0; tries < (ops->retry ? 2 : 1); tries++) {
-		if (s->admin && !ops->usable(s->admin)) {
-			ops->close(s->admin);
+	for (int tries = 0; tries < 2; tries++) {
+		if (s->admin && !ops->admin_alive(s->admin)) {
+			ops->admin_close(s->admin);
 			s->admin = NULL;
 		}
-		if (!s->admin && !(s->admin = ops->open(s, ctx, err, errlen)))
+		if (!s->admin && !ops->admin_open(&s->spec, &s->admin, f))
 			break;
-		ok = op(s->admin, arg, err, errlen);
-		if (ok || !ops->retry || ops->usable(s->admin))
+		ok = run_job(s->admin, j, f);
+		if (ok || ops->admin_alive(s->admin))
 			break;
 	}
 	pthread_mutex_unlock(&s->lock);
 	return ok;
+}
+
+bool server_clone(const struct spec *sp, unsigned long seq, char *name,
+		  size_t namelen, struct server **server, struct failure *f)
+{
+	struct marker m;
+	struct admin_job j = {.ops = sp->ops, .sp = sp, .seq = seq,
+			      .marker = &m, .name = name, .namelen = namelen};
+
+	*server = NULL;
+	if (sp->ops->admin_open && !(*server = server_for(sp)))
+		return fail(f, FAIL_BUSY, "dbclone: out of memory");
+	marker_for_self(&m, sp->ops->source(sp));
+	return server_run(*server, &j, f);
+}
+
+bool server_drop(const struct engine_ops *ops, struct server *server,
+		 const char *name, struct failure *f)
+{
+	return server_run(server, &(struct admin_job){.ops = ops, .drop = name},
+			  f);
 }
 
 /* After fork the child shares the parent's admin sockets: it must never

@@ -12,7 +12,6 @@
 #include "hook.h"
 #include "real.h"
 #include "sqlite.h"
-#include "wire.h"
 
 /* ---- the calls --------------------------------------------------------- */
 
@@ -57,40 +56,6 @@ static int close_db_v2(void *db)
 
 /* ---- the engine -------------------------------------------------------- */
 
-static bool drop_sqlite(void *server, const char *clone, bool force, char *err,
-			size_t errlen)
-{
-	(void)server;
-	(void)force;
-	return sqlite_drop(clone, err, errlen);
-}
-
-static void describe_sqlite(void *server, char *out, size_t outlen)
-{
-	(void)server;
-	snprintf(out, outlen, "file");
-}
-
-static void spec_sqlite(struct hook_call *call, char *out, size_t outlen)
-{
-	wire_append(out, outlen, ((struct sq_args *)call->args)->src.path);
-}
-
-static bool make_sqlite(struct hook_call *call, unsigned long seq, char *name,
-			size_t namelen, void **server, char *err, size_t errlen)
-{
-	struct sq_args *a = call->args;
-	struct marker m;
-	char dir[PATH_MAX];
-
-	*server = NULL;
-	if (!sqlite_clone_dir(true, dir, sizeof(dir), err, errlen))
-		return false;
-	marker_for_self(&m, a->src.path);
-	return sqlite_clone(&libsqlite3.api, &a->src, dir, seq, &m, name, namelen,
-			    &call->code, err, errlen);
-}
-
 /* A file that exists (not :memory:, not a new file), made absolute. */
 static enum verdict resolve_sqlite(struct hook_call *call, struct source *src)
 {
@@ -103,6 +68,9 @@ static enum verdict resolve_sqlite(struct hook_call *call, struct source *src)
 	snprintf(src->id, sizeof(src->id), "%s", a->src.path);
 	base = strrchr(src->name, '/');
 	src->leaf = base ? base + 1 : src->name;
+	call->spec.ops = &engine_sqlite;
+	snprintf(call->spec.sqlite.path, sizeof(call->spec.sqlite.path), "%s",
+		 a->src.path);
 	return USE_CLONE;
 }
 
@@ -135,8 +103,7 @@ static void refuse_sqlite(struct hook_call *call)
 }
 
 static const struct engine sqlite_engine = {
-	"sqlite", ENGINE_SQLITE, resolve_sqlite, make_sqlite, drop_sqlite,
-	describe_sqlite, spec_sqlite, call_sqlite, refuse_sqlite, false,
+	&engine_sqlite, ENGINE_SQLITE, resolve_sqlite, call_sqlite, refuse_sqlite,
 };
 
 static int sqlite_open(struct sq_args *a)

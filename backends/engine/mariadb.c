@@ -172,18 +172,6 @@ MYSQL *mysql_admin_open(const struct mysql_api *api,
 	return conn;
 }
 
-MYSQL *mysql_admin_connect(const struct mysql_api *api,
-			   const struct mysql_target *t, const char *admin,
-			   char *err, size_t errlen)
-{
-	struct failure f = {0};
-	MYSQL *conn = mysql_admin_open(api, t, admin, &f);
-
-	if (!conn)
-		snprintf(err, errlen, "%s", f.why);
-	return conn;
-}
-
 bool mysql_write_marker(const struct mysql_api *api, MYSQL *admin,
 			const char *clone, const struct marker *m,
 			struct failure *f)
@@ -650,18 +638,6 @@ bool mysql_copy(const struct mysql_api *api, MYSQL *admin, const char *source,
 	}
 	free_copy(&c);
 	return ok;
-}
-
-bool mysql_clone(const struct mysql_api *api, MYSQL *admin, const char *source,
-		 const char *clone, const struct marker *m, char *err,
-		 size_t errlen)
-{
-	struct failure f = {0};
-
-	if (mysql_copy(api, admin, source, clone, m, &f))
-		return true;
-	snprintf(err, errlen, "%s", f.why);
-	return false;
 }
 
 /* Runs, for every account with a row in table (mysql.user or mysql.db)

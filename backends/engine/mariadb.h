@@ -50,12 +50,8 @@ bool mysql_is_system_schema(const char *db);
 
 /* An admin connection (multi-statement) to the target's server, as
  * DBCLONE_MYSQL_ADMIN says ("user=root password=x host=... port=...
- * socket=...", unset parts from the target) or as the target's account. */
-MYSQL *mysql_admin_connect(const struct mysql_api *api,
-			   const struct mysql_target *t, const char *admin,
-			   char *err, size_t errlen);
-
-/* mysql_admin_connect with the failure's kind (its error number). */
+ * socket=...", unset parts from the target) or as the target's account;
+ * NULL with f filled (its kind from the error number). */
 MYSQL *mysql_admin_open(const struct mysql_api *api,
 			const struct mysql_target *t, const char *admin,
 			struct failure *f);
@@ -65,18 +61,13 @@ bool mysql_write_marker(const struct mysql_api *api, MYSQL *admin,
 			const char *clone, const struct marker *m,
 			struct failure *f);
 
-/* mysql_clone with the failure's kind. */
-bool mysql_copy(const struct mysql_api *api, MYSQL *admin, const char *source,
-		const char *clone, const struct marker *m, struct failure *f);
-
 /* Copies schema source into a new schema clone inside the server: same
  * character set and collation, a marker COMMENT; every table from SHOW
  * CREATE TABLE, its rows (generated columns left out) with checks off;
  * sequences with their values; views, triggers, routines and events with
- * references to the source rewritten. Nothing is left on failure. */
-bool mysql_clone(const struct mysql_api *api, MYSQL *admin, const char *source,
-		 const char *clone, const struct marker *m, char *err,
-		 size_t errlen);
+ * references to the source rewritten. Nothing is left on failure (f). */
+bool mysql_copy(const struct mysql_api *api, MYSQL *admin, const char *source,
+		const char *clone, const struct marker *m, struct failure *f);
 
 /* When an admin account cloned (DBCLONE_MYSQL_ADMIN), the program's
  * account (every host entry of user) gets all privileges on the clone. */

@@ -55,8 +55,7 @@ static bool my_open(const struct spec *sp, void **admin, struct failure *f)
 	snprintf(t.socket, sizeof(t.socket), "%s", sp->mysql.socket);
 	snprintf(t.user, sizeof(t.user), "%s", sp->mysql.user);
 	snprintf(t.passwd, sizeof(t.passwd), "%s", sp->mysql.password);
-	*admin = mysql_admin_open(engine_mysql_api, &t,
-				  getenv("DBCLONE_MYSQL_ADMIN"), f);
+	*admin = mysql_admin_open(engine_mysql_api, &t, engine_mysql_admin, f);
 	return *admin != NULL;
 }
 
@@ -90,7 +89,7 @@ static bool my_clone(void *admin, const struct spec *sp, const char *from,
 		return false;
 	/* The server reads a schema's options at its first use: the copy's
 	 * USE did that, ahead of the test's first connect. */
-	if (golden || !getenv("DBCLONE_MYSQL_ADMIN") || !sp->mysql.user[0] ||
+	if (golden || !engine_mysql_admin || !sp->mysql.user[0] ||
 	    mysql_grant_clone(api, admin, name, sp->mysql.user, f->why,
 			      sizeof(f->why)))
 		return true;

@@ -687,7 +687,7 @@ static bool create_and_follow(const struct pg_api *api, PGconn *admin,
 	strbuf_free(&follow);
 	/* No half-made clone is ever left. */
 	if (!done)
-		pg_drop(api, admin, clone, true, why, sizeof(why));
+		pg_drop(api, admin, clone, why, sizeof(why));
 	return done;
 }
 
@@ -718,18 +718,6 @@ bool pg_copy(const struct pg_api *api, PGconn *admin, const char *source,
 	if (q.owner)
 		api->freemem(q.owner);
 	return done;
-}
-
-bool pg_clone(const struct pg_api *api, PGconn *admin, const char *source,
-	      const char *clone, const char *owner, const struct marker *m,
-	      char *err, size_t errlen)
-{
-	struct failure f = {0};
-
-	if (pg_copy(api, admin, source, clone, owner, m, &f))
-		return true;
-	snprintf(err, errlen, "%s", f.why);
-	return false;
 }
 
 /* "ALTER DATABASE name WITH|SET ... what" or "COMMENT ON DATABASE name IS
@@ -811,8 +799,9 @@ void pg_connect_command(const struct pg_api *api, const char *conninfo,
 }
 
 bool pg_drop(const struct pg_api *api, PGconn *admin, const char *clone,
-	     bool force, char *err, size_t errlen)
+	     char *err, size_t errlen)
 {
+	bool with_force;
 	char *q = api->escapeIdentifier(admin, clone, strlen(clone));
 	struct strbuf sql = {0};
 	PGresult *res;
@@ -822,16 +811,17 @@ bool pg_drop(const struct pg_api *api, PGconn *admin, const char *clone,
 		snprintf(err, errlen, "dbclone: cannot quote \"%s\"", clone);
 		return false;
 	}
-	if (force && api->serverVersion(admin) < 130000) {
+	/* Before PostgreSQL 13, DROP DATABASE has no FORCE. */
+	if (!(with_force = api->serverVersion(admin) >= 130000)) {
 		const char *params[] = {clone};
 
 		api->clear(run(api, admin,
 			       "SELECT pg_terminate_backend(pid) FROM "
 			       "pg_catalog.pg_stat_activity WHERE datname = $1 "
 			       "AND pid <> pg_backend_pid()", 1, params));
-		force = false;
 	}
-	sql_add(&sql, "DROP DATABASE IF EXISTS ", q, force ? " WITH (FORCE)" : "");
+	sql_add(&sql, "DROP DATABASE IF EXISTS ", q,
+		with_force ? " WITH (FORCE)" : "");
 	res = run(api, admin, sql.s, 0, NULL);
 	/* A golden copy is a template, which DROP DATABASE refuses (42809):
 	 * only then is it made an ordinary database, and dropped again. */

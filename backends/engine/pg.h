@@ -92,12 +92,8 @@ PGconn *pg_admin_connect(const struct pg_api *api, const struct pg_params *p,
 
 /* CREATE DATABASE clone TEMPLATE source OWNER owner, then the settings,
  * grants and the marker comment that CREATE DATABASE does not copy. On any
- * failure nothing is left behind and err holds a one-line "dbclone:" text. */
-bool pg_clone(const struct pg_api *api, PGconn *admin, const char *source,
-	      const char *clone, const char *owner, const struct marker *m,
-	      char *err, size_t errlen);
-
-/* pg_clone with the failure's kind (from its SQLSTATE). */
+ * failure nothing is left behind and f holds a one-line "dbclone:" text
+ * and the kind (from its SQLSTATE). */
 bool pg_copy(const struct pg_api *api, PGconn *admin, const char *source,
 	     const char *clone, const char *owner, const struct marker *m,
 	     struct failure *f);
@@ -120,9 +116,10 @@ void pg_warm(const struct pg_api *api, const char *conninfo, const char *name);
 void pg_connect_command(const struct pg_api *api, const char *conninfo,
 			const char *name, char *out, size_t outlen);
 
-/* DROP DATABASE IF EXISTS; force cuts its sessions first. */
+/* DROP DATABASE IF EXISTS, its sessions cut first (WITH (FORCE), or
+ * pg_terminate_backend before PostgreSQL 13). */
 bool pg_drop(const struct pg_api *api, PGconn *admin, const char *clone,
-	     bool force, char *err, size_t errlen);
+	     char *err, size_t errlen);
 
 /* Calls fn for every database whose name starts with dbclone_, with its
  * comment. */

@@ -44,16 +44,18 @@ static bool pg_server_named(void)
 static bool pg_open(const struct spec *sp, void **admin, struct failure *f)
 {
 	struct pg_params p = {0};
+	bool bad = false;
 
 	if (!pg_params_from_conninfo(engine_pg_api, &p, sp->pg.conninfo))
 		/* The options may hold a password: never repeated here. */
 		return fail(f, FAIL_INVALID, "dbclone: the connection options "
 			    "cannot be parsed; give a conninfo such as "
 			    "\"host=/run/postgresql port=5432\"");
-	/* libpq keeps no SQLSTATE for a failed connect: gone. */
-	f->kind = FAIL_GONE;
-	*admin = pg_admin_connect(engine_pg_api, &p, getenv("DBCLONE_PG_ADMIN"),
-				  NULL, f->why, sizeof(f->why));
+	*admin = pg_admin_connect(engine_pg_api, &p, engine_pg_admin, &bad,
+				  f->why, sizeof(f->why));
+	/* libpq keeps no SQLSTATE for a failed connect: gone, unless libpq
+	 * itself rejected an option value. */
+	f->kind = bad ? FAIL_OPTIONS : FAIL_GONE;
 	pg_params_free(&p);
 	return *admin != NULL;
 }
@@ -89,7 +91,7 @@ static bool pg_clone_op(void *admin, const struct spec *sp, const char *from,
 	snprintf(why, sizeof(why), "%s", f->why);
 	fail(f, f->kind, "dbclone: cannot make golden copy %s a template: %.900s",
 	     name, why);
-	pg_drop(engine_pg_api, admin, name, true, why, sizeof(why));
+	pg_drop(engine_pg_api, admin, name, why, sizeof(why));
 	return false;
 }
 
@@ -102,7 +104,7 @@ static void pg_warm_op(void *admin, const struct spec *sp, const char *name)
 static bool pg_drop_op(void *admin, const char *name, struct failure *f)
 {
 	f->kind = FAIL_INVALID;
-	return pg_drop(engine_pg_api, admin, name, true, f->why, sizeof(f->why));
+	return pg_drop(engine_pg_api, admin, name, f->why, sizeof(f->why));
 }
 
 static bool pg_list_op(void *admin, engine_list_fn fn, void *ctx,

@@ -52,6 +52,7 @@ static bool sq_clone(void *admin, const struct spec *sp, const char *from,
 			 &code, f->why, sizeof(f->why)))
 		return true;
 	f->kind = fail_kind_sqlite(code);
+	f->code = code;
 	return false;
 }
 

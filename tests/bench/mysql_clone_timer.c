@@ -19,14 +19,15 @@ int main(int argc, char **argv)
 {
 	struct mysql_target t = {.user = "root"};
 	char err[1024], name[80];
+	struct failure f = {0};
 	struct marker m;
 	MYSQL *admin;
 
 	if (argc != 3)
 		return 2;
-	admin = mysql_admin_connect(&api, &t, NULL, err, sizeof(err));
+	admin = mysql_admin_open(&api, &t, NULL, &f);
 	if (!admin) {
-		fprintf(stderr, "%s\n", err);
+		fprintf(stderr, "%s\n", f.why);
 		return 1;
 	}
 	marker_for_self(&m, argv[1]);
@@ -35,8 +36,8 @@ int main(int argc, char **argv)
 
 		clone_name(argv[1], (unsigned long)i, MYSQL_NAME_MAX, name, sizeof(name));
 		clock_gettime(CLOCK_MONOTONIC, &a);
-		if (!mysql_clone(&api, admin, argv[1], name, &m, err, sizeof(err))) {
-			fprintf(stderr, "%s\n", err);
+		if (!mysql_copy(&api, admin, argv[1], name, &m, &f)) {
+			fprintf(stderr, "%s\n", f.why);
 			return 1;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &b);
