@@ -19,5 +19,6 @@ void registry_at_fork(enum fork_phase phase) HIDDEN;   /* clones, dropper */
 void conns_at_fork(enum fork_phase phase) HIDDEN;      /* connection table */
 void servers_at_fork(enum fork_phase phase) HIDDEN;    /* admin connections */
 void supervised_at_fork(enum fork_phase phase) HIDDEN; /* run socket */
+void sqlite_vfs_at_fork(enum fork_phase phase) HIDDEN; /* VFS shim files */
 
 #endif
