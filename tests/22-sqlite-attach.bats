@@ -119,3 +119,46 @@ except sqlite3.Error as e:
   assert_equal "$(file_checksum "$BATS_TEST_TMPDIR/junk.db")" "$before"
   assert_no_sqlite_clones
 }
+
+# Every file in DBCLONE_DIR with its mode, listed by the program while its
+# copies are open and written: the copies, -wal, -shm, -journal, markers.
+modes_while_open() {
+  cat > "$BATS_TEST_TMPDIR/modes.py" <<EOF_PY
+import os, sqlite3
+c = sqlite3.connect("$SRC", isolation_level=None)
+c.execute("ATTACH '$OTHER' AS aux")
+c.execute("BEGIN")
+c.execute("INSERT INTO t (v) VALUES ('w')")
+c.execute("INSERT INTO aux.o (v) VALUES ('j')")
+d = os.environ["DBCLONE_DIR"]
+for n in sorted(os.listdir(d)):
+    print(oct(os.stat(os.path.join(d, n)).st_mode & 0o7777)[2:], n)
+c.execute("COMMIT")
+EOF_PY
+  (umask 000; "$@" "$PY" "$BATS_TEST_TMPDIR/modes.py")
+}
+
+@test "every copy file is 0600 (backup API of a WAL source with frames, -wal, -shm, -journal, marker), with umask 000 and DBCLONE_DIR mode 1777" {
+  # A WAL source whose writer died with its commits still in the -wal file:
+  # its copy is made by SQLite's backup API.
+  "$PY" -c "
+import os, sqlite3
+c = sqlite3.connect('$SRC', isolation_level=None)
+c.execute('PRAGMA journal_mode=WAL'); c.execute('PRAGMA wal_autocheckpoint=0')
+c.execute(\"INSERT INTO t VALUES (10, 'wal')\")
+os._exit(0)"
+  [ "$(stat -c %s "$SRC-wal")" -gt 0 ] || fail "the -wal file is empty: the test would not test anything"
+  mkdir -m 1777 "$DBCLONE_DIR"
+  chmod 1777 "$DBCLONE_DIR"
+  for how in preloaded "$DBCLONE run --"; do
+    run modes_while_open $how
+    assert_success
+    for ext in .sqlite .sqlite-wal .sqlite-shm .sqlite.dbclone; do
+      assert_line --regexp "^[0-7]+ dbclone_app_db_\S+$ext$"
+    done
+    assert_line --regexp "^[0-7]+ dbclone_other_db_\S+\.sqlite-journal$"
+    run bash -c 'grep -E "^[0-7]+ dbclone_" | grep -vc "^600 "' <<< "$output" # every file is 0600
+    assert_output 0
+  done
+  assert_no_sqlite_clones
+}
