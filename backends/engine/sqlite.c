@@ -110,7 +110,9 @@ void sqlite_rewrite(const struct sqlite_source *src, const char *clone,
 		snprintf(out, outlen, "%s", clone);
 		return;
 	}
-	n = (size_t)snprintf(out, outlen, "file:");
+	/* An absolute path gets an empty authority: "file:" and "//x/..."
+	 * would read x as a host. */
+	n = (size_t)snprintf(out, outlen, clone[0] == '/' ? "file://" : "file:");
 	for (const unsigned char *c = (const unsigned char *)clone;
 	     *c && n + 4 < outlen; c++) {
 		if (isalnum(*c) || strchr("/-_.~", *c))
