@@ -50,6 +50,9 @@ ASAN_OPTIONS=detect_leaks=0:exitcode=99 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   bats --formatter tap tests/[1-9]*.bats | tee -a "$results" || status=1
 
+echo "# the thread, fork and boundary tests under ThreadSanitizer"
+scripts/tsan.sh | tee -a "$results" || status=1
+
 passed=$(grep -c '^ok ' "$results" || true)
 failed=$(grep -c '^not ok ' "$results" || true)
 echo "bats: $passed passed, $failed failed"
