@@ -23,6 +23,16 @@ static void (*const in_order[])(enum fork_phase) = {
 };
 #define N_MODULES (sizeof(in_order) / sizeof(in_order[0]))
 
+void fork_one_lock(pthread_mutex_t *lock, enum fork_phase phase)
+{
+	if (phase == FORK_PREPARE)
+		pthread_mutex_lock(lock);
+	else if (phase == FORK_PARENT)
+		pthread_mutex_unlock(lock);
+	else
+		pthread_mutex_init(lock, NULL);
+}
+
 static void prepare(void)
 {
 	for (size_t i = 0; i < N_MODULES; i++)

@@ -109,12 +109,7 @@ static const sqlite3_io_methods *tracking(const sqlite3_io_methods *orig,
 
 void sqlite_vfs_at_fork(enum fork_phase phase)
 {
-	if (phase == FORK_PREPARE)
-		pthread_mutex_lock(&lock);
-	else if (phase == FORK_PARENT)
-		pthread_mutex_unlock(&lock);
-	else
-		pthread_mutex_init(&lock, NULL);
+	fork_one_lock(&lock, phase);
 }
 
 /* ---- the two calls that redirect --------------------------------------- */

@@ -57,12 +57,14 @@ static bool open_socket(char *err, size_t errlen)
 	/* Another user's run directory is closed to this user: a permission
 	 * problem, not a run that is over. */
 	if (stat(path, &st) != 0) {
+		int e = errno;
+
 		snprintf(err, errlen, "dbclone: cannot reach DBCLONE_SOCKET %s "
 			 "(%s)%s; run the program as the run's user, or unset "
-			 "DBCLONE_SOCKET", path, strerror(errno),
-			 errno == EACCES || errno == EPERM ? ": a permission "
-			 "problem: another user's run, or a directory you may "
-			 "not enter" : "");
+			 "DBCLONE_SOCKET", path, strerror(e),
+			 e == EACCES || e == EPERM ? ": a permission problem: "
+			 "another user's run, or a directory you may not enter"
+			 : "");
 		return false;
 	}
 	if (st.st_uid != geteuid()) {

@@ -40,15 +40,24 @@ EOF_PY
 
 teardown() { :; }
 
-@test "ATTACH of a second file under LD_PRELOAD: read and written in the key's copy, the real file unchanged, the copy dropped with the key" {
+# attach_isolated COMMAND...: attach.py under COMMAND (the library or a
+# run) over keys a and b: each key reads and writes its own copy of
+# $OTHER, key a's copy is gone once b has begun, $OTHER is unchanged and
+# nothing is left.
+attach_isolated() {
+  local before
   before=$(file_checksum "$OTHER")
-  run preloaded "$PY" "$BATS_TEST_TMPDIR/attach.py" "$SRC" "$OTHER" a,b
+  run "$@" "$PY" "$BATS_TEST_TMPDIR/attach.py" "$SRC" "$OTHER" a,b
   assert_success
   assert_line --index 0 --regexp "^a one,a dbclone_other_db_\S+\.sqlite True$"
   assert_line --index 1 "after b dropped"
   assert_line --index 2 --regexp "^b one,b dbclone_other_db_\S+\.sqlite True$"
   assert_equal "$(file_checksum "$OTHER")" "$before"
   assert_no_sqlite_clones
+}
+
+@test "ATTACH of a second file under LD_PRELOAD: read and written in the key's copy, the real file unchanged, the copy dropped with the key" {
+  attach_isolated preloaded
 }
 
 @test "ATTACH through a file: URI (mode=ro too) reaches the same copy as a plain path" {
@@ -76,14 +85,7 @@ except sqlite3.OperationalError as e:
 }
 
 @test "ATTACH under dbclone run: the key's copy of the attached file, dropped with the key and at the end" {
-  before=$(file_checksum "$OTHER")
-  run "$DBCLONE" run -- "$PY" "$BATS_TEST_TMPDIR/attach.py" "$SRC" "$OTHER" a,b
-  assert_success
-  assert_line --index 0 --regexp "^a one,a dbclone_other_db_\S+\.sqlite True$"
-  assert_line --index 1 "after b dropped"
-  assert_line --index 2 --regexp "^b one,b dbclone_other_db_\S+\.sqlite True$"
-  assert_equal "$(file_checksum "$OTHER")" "$before"
-  assert_no_sqlite_clones
+  attach_isolated "$DBCLONE" run --
 }
 
 @test "ATTACH keeps the main database's rules: excluded and not-yet-existing files are the real ones" {
