@@ -23,7 +23,7 @@ HEADERS := $(wildcard backends/*.h backends/engine/*.h interpose/*.h cli/*.h)
 # name): it binds to the copies the program loaded.
 LIB_LDFLAGS := -shared -Wl,-z,defs -Wl,--as-needed -ldl -lpthread
 
-.PHONY: all clean check demo bench install asan test-clients unit
+.PHONY: all clean check demo bench install asan test-clients unit fuzz fuzz-build tsan
 all: build/libdbclone.so build/dbclone
 
 build/libdbclone.so: $(LIB_SRC) $(HEADERS)
@@ -44,6 +44,16 @@ build/ubsan/libdbclone.so: $(LIB_SRC) $(HEADERS)
 	@mkdir -p build/ubsan
 	$(CC) $(ALL_CFLAGS) -fsanitize=undefined -fno-sanitize-recover=undefined -Iinterpose -o $@ $(LIB_SRC) -shared -ldl -lpthread
 asan: build/asan/libdbclone.so build/ubsan/libdbclone.so
+# ThreadSanitizer, gcc's runtime (clang-14's crashes python3 here), for
+# the thread, fork and boundary tests (scripts/tsan.sh). bind.c is left
+# uninstrumented: the runtime calls the dlsym hook while it sets itself up,
+# before instrumented code may run.
+build/tsan/bind.o: interpose/bind.c $(HEADERS)
+	@mkdir -p build/tsan
+	$(CC) $(ALL_CFLAGS) -Iinterpose -c -o $@ $<
+build/tsan/libdbclone.so: $(LIB_SRC) $(HEADERS) build/tsan/bind.o
+	$(CC) $(ALL_CFLAGS) -fsanitize=thread -fno-omit-frame-pointer -Iinterpose -o $@ $(filter-out interpose/bind.c,$(LIB_SRC)) build/tsan/bind.o -shared -ldl -lpthread
+tsan: build/tsan/libdbclone.so
 
 # Small C programs the tests run under the library.
 CLIENTS := $(patsubst tests/clients/%.c,build/tests/%,$(filter-out tests/clients/%_plugin.c,$(wildcard tests/clients/*.c)))
@@ -105,3 +115,24 @@ install: all
 
 clean:
 	rm -rf build
+
+# libFuzzer targets for dbclone's parsers of outside input (tests/fuzz/):
+# clang, with ASan and UBSan. `make fuzz` runs each FUZZ_SECONDS (60);
+# scripts/check.sh runs each about 10 s. A crash found is fixed and its
+# input kept in tests/fuzz/corpus/<target>/, which every run replays.
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
+FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -Ibackends -Ibackends/engine -Iinterpose \
+	-I$(PG_INCLUDE) $(MARIADB_INCLUDE) -DPG_SYSCONFDIR='"$(PG_SYSCONFDIR)"'
+# A target that includes an engine's file for its static helpers links
+# every other backend file.
+fuzz_backends = $(filter-out $(patsubst %,backends/engine/%.c,$(patsubst %_quote,%,$(patsubst %_path,%,$(1)))),$(BACKEND_SRC))
+build/fuzz/config: FUZZ_EXTRA = interpose/config.c
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BACKEND_SRC) $(HEADERS)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_EXTRA) $(call fuzz_backends,$*) -lpq -lsqlite3 -lmariadb
+fuzz-build: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
+fuzz: fuzz-build
+	scripts/fuzz.sh $(FUZZ_SECONDS)

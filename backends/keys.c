@@ -16,7 +16,7 @@ struct key_record {
 /* A test name of at most outlen - 1 bytes: as it is when it fits, else
  * its head and a digest of the whole, so that two long names that share a
  * head stay two keys. */
-static void test_name(const char *test, char *out, size_t outlen)
+void key_test_name(const char *test, char *out, size_t outlen)
 {
 	size_t n = strlen(test);
 	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
@@ -35,9 +35,9 @@ void key_format(char *out, size_t outlen, const char *test,
 		const char *signals, unsigned epoch)
 {
 	if (test && test[0]) {
-		char name[500];
+		char name[KEY_TEST_MAX];
 
-		test_name(test, name, sizeof(name));
+		key_test_name(test, name, sizeof(name));
 		snprintf(out, outlen, "t:%s#%.20s", name, signals);
 	} else {
 		snprintf(out, outlen, "e%u#%.20s", epoch, signals);

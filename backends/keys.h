@@ -17,6 +17,8 @@
 #include <stddef.h>
 
 #define KEY_MAX 600
+/* The longest test name a key holds as it is (see key_test_name). */
+#define KEY_TEST_MAX 500
 
 /* A process, as the keys see it. */
 struct key_user {
@@ -45,6 +47,12 @@ typedef void key_over_fn(const char *key, void *ctx);
  * process has seen (at most 20 characters of it are kept). */
 void key_format(char *out, size_t outlen, const char *test,
 		const char *signals, unsigned epoch);
+
+/* The test name a key holds (outlen: KEY_TEST_MAX): test as it is when
+ * shorter, else its head and a digest of the whole. key_format gives the
+ * same key for a test and for its key_test_name, so that a request can
+ * carry this instead of a test name of any length. */
+void key_test_name(const char *test, char *out, size_t outlen);
 
 /* A process starts (its current key: none). */
 void keys_join(struct keys *ks, struct key_user *u);

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -107,7 +108,10 @@ static const char *const state_names[] = {"made", "intent", "kept"};
 
 int marker_format(const struct marker *m, char *out, size_t outlen)
 {
-	if (m->state == MARKER_MADE && !m->layer[0])
+	/* v1 read "run=kept-R" as kept: a made clone of a run so named is
+	 * written as v2, or it would read back as kept. */
+	if (m->state == MARKER_MADE && !m->layer[0] &&
+	    strncmp(m->run, "kept-", 5) != 0)
 		return snprintf(out, outlen,
 				"dbclone v1 host=%s pid=%ld run=%s created=%lld "
 				"source=%s", m->host, (long)m->pid, m->run,
@@ -196,7 +200,7 @@ bool marker_parse(const char *text, struct marker *m)
 		return false;
 	m->version = text[9] - '0';
 	/* The source comes last and may hold spaces, even " run=". */
-	if (!(src = strstr(text, " source=")) ||
+	if (!(src = strstr(text, " source=")) || src - text < 11 ||
 	    (size_t)(src - text) >= sizeof(head))
 		return false;
 	memcpy(head, text + 11, (size_t)(src - text - 11));
@@ -250,21 +254,23 @@ bool marker_owner_gone(const struct marker *m)
 bool parse_duration(const char *text, long *seconds)
 {
 	char *end;
-	long v;
+	long v, unit;
 
 	if (!text || !isdigit((unsigned char)*text))
 		return false;
+	errno = 0;
 	v = strtol(text, &end, 10);
 	switch (*end) {
 	case '\0':
-	case 's': break;
-	case 'm': v *= 60; break;
-	case 'h': v *= 3600; break;
-	case 'd': v *= 86400; break;
+	case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
 	default: return false;
 	}
-	if (*end && end[1])
+	/* Too long a time is malformed, not a wrapped-around one. */
+	if ((*end && end[1]) || errno == ERANGE || v > LONG_MAX / unit)
 		return false;
-	*seconds = v;
+	*seconds = v * unit;
 	return true;
 }

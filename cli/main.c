@@ -104,7 +104,7 @@ static const char usage[] =
 "  DBCLONE_TEST        test key: a new value at a connect is a boundary\n"
 "  DBCLONE_SIGNAL      boundary signal: USR2 (default), USR1, HUP, WINCH,\n"
 "                      URG, a real-time signal number, or none\n"
-"  DBCLONE_DISABLE     1: pass every connect through untouched\n"
+"  DBCLONE_DISABLE     1 (yes, true, on): pass every connect through untouched\n"
 "  DBCLONE_ENGINES     engines to intercept: pg, sqlite, mysql (default: all)\n"
 "  DBCLONE_INCLUDE     comma-separated globs: clone only matching sources\n"
 "  DBCLONE_EXCLUDE     comma-separated globs: never clone matching sources\n"

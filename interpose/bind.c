@@ -32,10 +32,23 @@ static void *libc_symbol(const char *name)
 static pthread_once_t dl_bound = PTHREAD_ONCE_INIT;
 static Dl_info self; /* this library, as the loader knows it */
 
+/* libc's dlsym and dlopen, looked up by whichever thread needs them first
+ * (each finds the same), without pthread_once: the dlsym hook is called
+ * by a sanitizer runtime while it sets itself up (ThreadSanitizer looks
+ * up what it intercepts with dlsym(RTLD_NEXT)), before its own
+ * pthread_once interceptor can run. */
+static void bind_libc_dl(void)
+{
+	if (!__atomic_load_n(&real_dlsym, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&real_dlsym, (dlsym_fn)libc_symbol("dlsym"),
+				 __ATOMIC_RELEASE);
+	if (!__atomic_load_n(&real_dlopen, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&real_dlopen, (dlopen_fn)libc_symbol("dlopen"),
+				 __ATOMIC_RELEASE);
+}
+
 static void bind_dl_once(void)
 {
-	real_dlsym = (dlsym_fn)libc_symbol("dlsym");
-	real_dlopen = (dlopen_fn)libc_symbol("dlopen");
 	dladdr((void *)bind_dl_once, &self);
 }
 
@@ -44,6 +57,7 @@ static void bind_dl_once(void)
  * library's constructor). */
 static void bind_dl(void)
 {
+	bind_libc_dl();
 	pthread_once(&dl_bound, bind_dl_once);
 }
 
@@ -139,7 +153,7 @@ HOOK void *dlsym(void *handle, const char *name)
 {
 	void *hook;
 
-	bind_dl();
+	bind_libc_dl();
 	/* A lookup in a client library's own handle (ctypes, psycopg 3) gets
 	 * the hook; RTLD_DEFAULT finds the hook anyway, and RTLD_NEXT is a
 	 * wrapper asking for what is behind it. */
@@ -151,7 +165,7 @@ HOOK void *dlsym(void *handle, const char *name)
 
 HOOK void *dlopen(const char *file, int flags)
 {
-	bind_dl();
+	bind_libc_dl();
 	/* RTLD_DEEPBIND would bind the object to its own client library,
 	 * past the hooks. */
 	return real_dlopen(file, flags & ~RTLD_DEEPBIND);

@@ -14,25 +14,37 @@ static struct config cfg;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char error_text[512];
 
-static void invalid(const char *var, const char *value, const char *fix)
+/* One parse: where values come from, where the result and the first
+ * error go. */
+struct parse {
+	struct config *cfg;
+	config_lookup_fn *lookup;
+	void *ctx;
+	char *error;
+	size_t errlen;
+};
+
+static void invalid(struct parse *p, const char *var, const char *value,
+		    const char *fix)
 {
-	if (cfg.error)
+	if (p->cfg->error)
 		return;
-	snprintf(error_text, sizeof(error_text),
-		 "dbclone: %s=\"%s\" is not valid; %s", var, value, fix);
-	cfg.error = error_text;
+	snprintf(p->error, p->errlen, "dbclone: %s=\"%s\" is not valid; %s",
+		 var, value, fix);
+	p->cfg->error = p->error;
 }
 
-static const char *env(const char *var)
+static const char *env(struct parse *p, const char *var)
 {
-	const char *v = getenv(var);
+	const char *v = p->lookup(var, p->ctx);
 
 	return v && *v ? v : NULL;
 }
 
-static bool parse_bool(const char *var, bool fallback)
+/* The values the error text names, and no others. */
+static bool parse_bool(struct parse *p, const char *var, bool fallback)
 {
-	const char *v = env(var);
+	const char *v = env(p, var);
 
 	if (!v)
 		return fallback;
@@ -42,30 +54,32 @@ static bool parse_bool(const char *var, bool fallback)
 	if (!strcmp(v, "0") || !strcasecmp(v, "no") || !strcasecmp(v, "false") ||
 	    !strcasecmp(v, "off"))
 		return false;
-	invalid(var, v, "use 1 or 0");
+	invalid(p, var, v, "use 1, yes, true or on; or 0, no, false or off");
 	return fallback;
 }
 
-/* Splits a comma-separated list; NULL when the variable is unset. */
+/* Splits a comma-separated list, in one block (the pointers, then the
+ * copy they point into): one free() frees it. NULL when unset. */
 static char **split_list(const char *value)
 {
 	char **list, *copy, *tok, *save = NULL;
-	size_t n = 0;
+	size_t n = 0, len;
 
 	if (!value)
 		return NULL;
-	copy = strdup(value);
-	list = calloc(strlen(value) + 2, sizeof(char *));
-	if (!copy || !list)
+	len = strlen(value);
+	list = calloc(1, (len + 2) * sizeof(char *) + len + 1);
+	if (!list)
 		abort();
+	copy = memcpy((char *)(list + len + 2), value, len + 1);
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 		list[n++] = tok;
 	return list;
 }
 
-static unsigned parse_engines(void)
+static unsigned parse_engines(struct parse *p)
 {
-	const char *v = env("DBCLONE_ENGINES");
+	const char *v = env(p, "DBCLONE_ENGINES");
 	char *copy, *name, *save = NULL;
 	unsigned bits = 0;
 
@@ -86,56 +100,85 @@ static unsigned parse_engines(void)
 	}
 	free(copy);
 	if (!bits || bits >> 31)
-		invalid("DBCLONE_ENGINES", v,
+		invalid(p, "DBCLONE_ENGINES", v,
 			"use a comma-separated list of pg, sqlite, mysql");
 	return bits & (ENGINE_PG | ENGINE_SQLITE | ENGINE_MYSQL);
 }
 
-static int parse_signal(void)
+static int parse_signal(struct parse *p)
 {
-	const char *v = env("DBCLONE_SIGNAL");
+	const char *v = env(p, "DBCLONE_SIGNAL");
 	int sig = boundary_signal_from(v);
 
 	if (sig >= 0)
 		return sig;
-	invalid("DBCLONE_SIGNAL", v, SIGNAL_NAMES_HELP);
+	invalid(p, "DBCLONE_SIGNAL", v, SIGNAL_NAMES_HELP);
 	return SIGUSR2;
+}
+
+/* A value out of a list of words, or the first of them when unset. */
+static int parse_word(struct parse *p, const char *var, const char *const *words,
+		      const char *fix)
+{
+	const char *v = env(p, var);
+
+	if (!v)
+		return 0;
+	for (int i = 0; words[i]; i++)
+		if (!strcmp(v, words[i]))
+			return i;
+	invalid(p, var, v, fix);
+	return 0;
+}
+
+void config_parse(struct config *c, config_lookup_fn *lookup, void *ctx,
+		  char *error, size_t errlen)
+{
+	static const char *const stale[] = {"wait", "terminate", NULL};
+	static const char *const on_error[] = {"fail", "passthrough", NULL};
+	struct parse p = {c, lookup, ctx, error, errlen};
+	const char *v;
+
+	memset(c, 0, sizeof(*c));
+	c->debuglevel = 1;
+	if ((v = env(&p, "DBCLONE_DEBUGLEVEL"))) {
+		if (strlen(v) == 1 && v[0] >= '0' && v[0] <= '3')
+			c->debuglevel = v[0] - '0';
+		else
+			invalid(&p, "DBCLONE_DEBUGLEVEL", v, "use 0, 1, 2 or 3");
+	}
+	c->log_path = env(&p, "DBCLONE_LOG");
+	c->disable = parse_bool(&p, "DBCLONE_DISABLE", false);
+	c->engines = parse_engines(&p);
+	c->include = split_list(env(&p, "DBCLONE_INCLUDE"));
+	c->exclude = split_list(env(&p, "DBCLONE_EXCLUDE"));
+	c->pg_admin = env(&p, "DBCLONE_PG_ADMIN");
+	c->mysql_admin = env(&p, "DBCLONE_MYSQL_ADMIN");
+	c->socket = env(&p, "DBCLONE_SOCKET");
+	c->per_process = parse_bool(&p, "DBCLONE_PER_PROCESS", false);
+	c->stale = parse_word(&p, "DBCLONE_STALE", stale, "use wait or terminate") ?
+		STALE_TERMINATE : STALE_WAIT;
+	c->passthrough_on_error = parse_word(&p, "DBCLONE_ON_ERROR", on_error,
+					     "use fail or passthrough") == 1;
+	c->boundary_signal = parse_signal(&p);
+}
+
+void config_free(struct config *c)
+{
+	free(c->include);
+	free(c->exclude);
+	c->include = c->exclude = NULL;
+}
+
+static const char *from_environment(const char *var, void *ctx)
+{
+	(void)ctx;
+	return getenv(var);
 }
 
 static void load(void)
 {
-	const char *v;
-
-	cfg.debuglevel = 1;
-	if ((v = env("DBCLONE_DEBUGLEVEL"))) {
-		if (strlen(v) == 1 && v[0] >= '0' && v[0] <= '3')
-			cfg.debuglevel = v[0] - '0';
-		else
-			invalid("DBCLONE_DEBUGLEVEL", v, "use 0, 1, 2 or 3");
-	}
-	cfg.log_path = env("DBCLONE_LOG");
-	cfg.disable = parse_bool("DBCLONE_DISABLE", false);
-	cfg.engines = parse_engines();
-	cfg.include = split_list(env("DBCLONE_INCLUDE"));
-	cfg.exclude = split_list(env("DBCLONE_EXCLUDE"));
-	cfg.pg_admin = env("DBCLONE_PG_ADMIN");
-	cfg.mysql_admin = env("DBCLONE_MYSQL_ADMIN");
-	cfg.socket = env("DBCLONE_SOCKET");
-	cfg.per_process = parse_bool("DBCLONE_PER_PROCESS", false);
-	cfg.stale = STALE_WAIT;
-	if ((v = env("DBCLONE_STALE"))) {
-		if (!strcmp(v, "terminate"))
-			cfg.stale = STALE_TERMINATE;
-		else if (strcmp(v, "wait"))
-			invalid("DBCLONE_STALE", v, "use wait or terminate");
-	}
-	if ((v = env("DBCLONE_ON_ERROR"))) {
-		if (!strcmp(v, "passthrough"))
-			cfg.passthrough_on_error = true;
-		else if (strcmp(v, "fail"))
-			invalid("DBCLONE_ON_ERROR", v, "use fail or passthrough");
-	}
-	cfg.boundary_signal = parse_signal();
+	config_parse(&cfg, from_environment, NULL, error_text, sizeof(error_text));
 }
 
 const struct config *config_get(void)

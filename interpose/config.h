@@ -4,6 +4,7 @@
 #define DBCLONE_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum engine_bit { ENGINE_PG = 1, ENGINE_SQLITE = 2, ENGINE_MYSQL = 4 };
 enum stale_mode { STALE_WAIT, STALE_TERMINATE };
@@ -28,6 +29,17 @@ struct config {
 };
 
 const struct config *config_get(void) __attribute__((visibility("hidden")));
+
+/* Where config_parse reads a variable's value (NULL: unset). */
+typedef const char *config_lookup_fn(const char *var, void *ctx);
+
+/* The parse behind config_get, callable alone (a fuzz target): fills *cfg
+ * from lookup; the first invalid value's "dbclone:" line goes to error
+ * and cfg->error. Values point into what lookup returned; config_free
+ * frees the lists. */
+void config_parse(struct config *cfg, config_lookup_fn *lookup, void *ctx,
+		  char *error, size_t errlen) __attribute__((visibility("hidden")));
+void config_free(struct config *cfg) __attribute__((visibility("hidden")));
 
 /* Does DBCLONE_INCLUDE / DBCLONE_EXCLUDE allow cloning source? */
 bool config_allows(const struct config *cfg, const char *source)

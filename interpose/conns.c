@@ -236,10 +236,5 @@ void conns_forget(const void *handle)
 
 void conns_at_fork(enum fork_phase phase)
 {
-	if (phase == FORK_PREPARE)
-		pthread_mutex_lock(&lock);
-	else if (phase == FORK_PARENT)
-		pthread_mutex_unlock(&lock);
-	else
-		pthread_mutex_init(&lock, NULL);
+	fork_one_lock(&lock, phase);
 }

@@ -8,8 +8,8 @@
 /* The order is that of the nesting: the registry's lock is held while the
  * connection table is updated, and never taken under another; the table's,
  * the servers', an admin connection's (held while its server answers) and
- * the run socket's (held while the supervisor answers) have nothing taken
- * under them. Taking the admin and socket locks makes a fork wait for a
+ * the run socket's (held while the supervisor answers) and the SQLite VFS
+ * shim's have nothing taken under them. Taking the admin and socket locks makes a fork wait for a
  * clone, drop or request in flight in another thread (the dropper is
  * waited for first): the child never inherits a client library caught in
  * the middle of a call on a connection it cannot use. A clone another
@@ -19,8 +19,19 @@ static void (*const in_order[])(enum fork_phase) = {
 	conns_at_fork,
 	servers_at_fork,
 	supervised_at_fork,
+	sqlite_vfs_at_fork,
 };
 #define N_MODULES (sizeof(in_order) / sizeof(in_order[0]))
+
+void fork_one_lock(pthread_mutex_t *lock, enum fork_phase phase)
+{
+	if (phase == FORK_PREPARE)
+		pthread_mutex_lock(lock);
+	else if (phase == FORK_PARENT)
+		pthread_mutex_unlock(lock);
+	else
+		pthread_mutex_init(lock, NULL);
+}
 
 static void prepare(void)
 {

@@ -4,6 +4,8 @@
 #ifndef DBCLONE_LOCKS_H
 #define DBCLONE_LOCKS_H
 
+#include <pthread.h>
+
 #include "bind.h"
 
 enum fork_phase {
@@ -19,5 +21,9 @@ void registry_at_fork(enum fork_phase phase) HIDDEN;   /* clones, dropper */
 void conns_at_fork(enum fork_phase phase) HIDDEN;      /* connection table */
 void servers_at_fork(enum fork_phase phase) HIDDEN;    /* admin connections */
 void supervised_at_fork(enum fork_phase phase) HIDDEN; /* run socket */
+void sqlite_vfs_at_fork(enum fork_phase phase) HIDDEN; /* VFS shim files */
+
+/* What a module with one lock does in each phase. */
+void fork_one_lock(pthread_mutex_t *lock, enum fork_phase phase) HIDDEN;
 
 #endif

@@ -12,10 +12,12 @@
 #include "hook.h"
 #include "real.h"
 #include "sqlite.h"
+#include "sqlite_vfs.h"
 
 /* ---- the calls --------------------------------------------------------- */
 
-enum sq_kind { OPEN, OPEN16, OPEN_V2 };
+/* ATTACHED: a file SQLite opens by itself (sqlite_vfs.c), named by path. */
+enum sq_kind { OPEN, OPEN16, OPEN_V2, ATTACHED };
 
 struct sq_args {
 	enum sq_kind kind;
@@ -27,6 +29,9 @@ struct sq_args {
 	bool uri; /* a file: URI (SQLITE_OPEN_URI, or SQLite's default) */
 	struct sqlite_source src;
 	int rc; /* what the program gets */
+	char *out; /* ATTACHED: the path to open, and its handle */
+	size_t outlen;
+	const void *ticket;
 };
 
 /* The program's own call, unchanged. */
@@ -39,6 +44,8 @@ static int libsqlite_open(const struct sq_args *a)
 		return libsqlite3.open16(a->filename, a->db);
 	case OPEN_V2:
 		return libsqlite3.api.open_v2(a->filename, a->db, a->flags, a->vfs);
+	case ATTACHED:
+		break;
 	}
 	return SQLITE_MISUSE;
 }
@@ -80,6 +87,13 @@ static void call_sqlite(struct hook_call *call, const char *clone)
 	struct sq_args *a = call->args;
 	char name[PATH_MAX + 1200];
 
+	if (a->kind == ATTACHED) {
+		a->rc = !clone ? SQLITE_NOTFOUND :
+			(size_t)snprintf(a->out, a->outlen, "%s", clone) < a->outlen ?
+			SQLITE_OK : SQLITE_CANTOPEN;
+		call->result = a->rc == SQLITE_OK ? a->ticket : NULL;
+		return;
+	}
 	if (clone) {
 		sqlite_rewrite(&a->src, clone, name, sizeof(name));
 		a->rc = libsqlite3.api.open_v2(name, a->db, a->flags |
@@ -96,6 +110,10 @@ static void refuse_sqlite(struct hook_call *call)
 {
 	struct sq_args *a = call->args;
 
+	if (a->kind == ATTACHED) {
+		a->rc = call->code;
+		return;
+	}
 	libsqlite3.api.open_v2("/dev/null/dbclone-refused", a->db,
 			       SQLITE_OPEN_READONLY, NULL);
 	a->rc = call->code;
@@ -108,7 +126,8 @@ static const struct engine sqlite_engine = {
 
 static int sqlite_open(struct sq_args *a)
 {
-	if (!real_bound(REAL_LIBSQLITE3)) {
+	/* Without the VFS shim an ATTACH would write to the real file. */
+	if (!real_bound(REAL_LIBSQLITE3) || !sqlite_vfs_ready()) {
 		*a->db = NULL;
 		return SQLITE_CANTOPEN;
 	}
@@ -116,6 +135,18 @@ static int sqlite_open(struct sq_args *a)
 	hook_run(&(struct hook_call){.engine = &sqlite_engine, .args = a,
 				     .code = SQLITE_CANTOPEN});
 	return a->rc;
+}
+
+int sqlite_attach_path(const char *name, const void *ticket, char *out,
+		       size_t outlen)
+{
+	struct sq_args a = {.kind = ATTACHED, .name = name, .out = out,
+			    .outlen = outlen, .ticket = ticket,
+			    .rc = SQLITE_NOTFOUND};
+
+	hook_run(&(struct hook_call){.engine = &sqlite_engine, .args = &a,
+				     .code = SQLITE_CANTOPEN});
+	return a.rc;
 }
 
 /* UTF-16 in the machine's byte order (as sqlite3_open16 takes it) to UTF-8. */

@@ -15,6 +15,7 @@
 
 #include "boundary.h"
 #include "config.h"
+#include "keys.h"
 #include "locks.h"
 #include "log.h"
 #include "wire.h"
@@ -47,10 +48,23 @@ static bool open_socket(char *err, size_t errlen)
 
 	if (sock >= 0)
 		return true;
-	if (stat(path, &st) != 0) {
+	if (stat(path, &st) != 0 && errno == ENOENT) {
 		snprintf(err, errlen, "dbclone: DBCLONE_SOCKET %s does not exist: "
 			 "the run that set it is over; run the program under "
 			 "dbclone run, or unset DBCLONE_SOCKET", path);
+		return false;
+	}
+	/* Another user's run directory is closed to this user: a permission
+	 * problem, not a run that is over. */
+	if (stat(path, &st) != 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "dbclone: cannot reach DBCLONE_SOCKET %s "
+			 "(%s)%s; run the program as the run's user, or unset "
+			 "DBCLONE_SOCKET", path, strerror(e),
+			 e == EACCES || e == EPERM ? ": a permission problem: "
+			 "another user's run, or a directory you may not enter"
+			 : "");
 		return false;
 	}
 	if (st.st_uid != geteuid()) {
@@ -134,13 +148,18 @@ bool supervisor_clone(const char *engine, const char *source, const char *spec,
 {
 	const char *test = getenv("DBCLONE_TEST");
 	char line[WIRE_MAX] = "", reply[WIRE_MAX], count[24], *f[WIRE_FIELDS];
+	char short_test[KEY_TEST_MAX] = "";
 	const char *kind;
 
 	*busy = false;
+	/* A test name of any length fits the line: the supervisor makes the
+	 * same key of its short form (keys.h). */
+	if (test)
+		key_test_name(test, short_test, sizeof(short_test));
 	snprintf(count, sizeof(count), "%u", boundary_signals());
 	wire_add(line, sizeof(line), "clone");
 	wire_add(line, sizeof(line), engine);
-	wire_add(line, sizeof(line), test ? test : "");
+	wire_add(line, sizeof(line), short_test);
 	wire_add(line, sizeof(line), count);
 	if (!wire_add(line, sizeof(line), source) ||
 	    !add_spec(line, sizeof(line), spec)) {

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # make check: install what the tests need, build, start throwaway servers,
-# run every test: unit tests, the bats suites, then the suites again with
-# the library built with AddressSanitizer and UBSan.
+# run every test: unit tests, the fuzz targets (10 s each), the bats
+# suites, then the suites again with the library built with
+# AddressSanitizer and UBSan, and the thread, fork and boundary tests with
+# the library built with ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 make -s all test-clients asan
 make -s unit
+# dbclone's parsers of outside input, under libFuzzer (tests/fuzz/).
+make -s fuzz-build
+scripts/fuzz.sh 10
 
 . scripts/lib.sh
 work=$(mktemp -d "$(server_base)/dbclone-check.XXXXXX")
@@ -44,6 +49,9 @@ PATH=$PWD/tests/sanitizer/bin:$PATH \
 ASAN_OPTIONS=detect_leaks=0:exitcode=99 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   bats --formatter tap tests/[1-9]*.bats | tee -a "$results" || status=1
+
+echo "# the thread, fork and boundary tests under ThreadSanitizer"
+scripts/tsan.sh | tee -a "$results" || status=1
 
 passed=$(grep -c '^ok ' "$results" || true)
 failed=$(grep -c '^not ok ' "$results" || true)

@@ -91,7 +91,7 @@ DBCLONE_DEBUGLEVEL|9|use 0, 1, 2 or 3
 DBCLONE_SIGNAL|FOO|use USR1, USR2, HUP, WINCH, URG, a real-time signal number, or none
 DBCLONE_ENGINES|oracle|use a comma-separated list of pg, sqlite, mysql
 DBCLONE_ENGINES|,|use a comma-separated list of pg, sqlite, mysql
-DBCLONE_DISABLE|maybe|use 1 or 0
+DBCLONE_DISABLE|maybe|use 1, yes, true or on; or 0, no, false or off
 EOF_VARS
   assert_equal "$(sql "$src" "SELECT count(*) FROM t")" 3
   assert_no_clones

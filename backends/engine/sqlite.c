@@ -110,7 +110,9 @@ void sqlite_rewrite(const struct sqlite_source *src, const char *clone,
 		snprintf(out, outlen, "%s", clone);
 		return;
 	}
-	n = (size_t)snprintf(out, outlen, "file:");
+	/* An absolute path gets an empty authority: "file:" and "//x/..."
+	 * would read x as a host. */
+	n = (size_t)snprintf(out, outlen, clone[0] == '/' ? "file://" : "file:");
 	for (const unsigned char *c = (const unsigned char *)clone;
 	     *c && n + 4 < outlen; c++) {
 		if (isalnum(*c) || strchr("/-_.~", *c))
@@ -188,6 +190,21 @@ static bool has_content(const char *path, const char *suffix)
 	return stat(side, &st) == 0 && st.st_size > 0;
 }
 
+/* A new file of ours, mode 0600 whatever the umask (which may take bits
+ * off, never add them back): copies and markers hold the source's data. */
+static int create_private(const char *path, int flags)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0600), e;
+
+	if (fd >= 0 && fchmod(fd, 0600) != 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 /* A file's bytes, by reflink where the file system shares extents, else
  * copy_file_range. Returns 0, or the errno; ENOTSUP means "use another
  * way", not a failure. */
@@ -198,7 +215,7 @@ static int copy_bytes(const char *from, const char *to)
 
 	if (in < 0)
 		return errno;
-	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	out = create_private(to, O_EXCL);
 	if (out < 0) {
 		rc = errno;
 		close(in);
@@ -250,9 +267,19 @@ static int backup_copy(const struct sqlite_api *api, sqlite3 *from,
 {
 	sqlite3 *dst = NULL;
 	sqlite3_backup *b;
-	int rc = api->open_v2(to, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-			      NULL);
+	int fd, rc;
 
+	/* Made here, 0600 whatever the umask: SQLite would create it 0644 less
+	 * the umask, and gives its -wal, -shm and -journal the mode of the
+	 * database file. An empty file is an empty database to SQLite. */
+	fd = create_private(to, O_EXCL);
+	if (fd < 0 || close(fd) != 0) {
+		int e = errno;
+
+		snprintf(why, whylen, "%s", strerror(e));
+		return e == ENOSPC || e == EDQUOT ? SQLITE_FULL : SQLITE_CANTOPEN;
+	}
+	rc = api->open_v2(to, &dst, SQLITE_OPEN_READWRITE, NULL);
 	if (rc == SQLITE_OK) {
 		b = api->backup_init(dst, "main", from, "main");
 		if (!b) {
@@ -275,7 +302,7 @@ static bool write_marker(const char *clone, const struct marker *m)
 	bool ok;
 
 	snprintf(path, sizeof(path), "%s%s", clone, MARKER_SUFFIX);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = create_private(path, O_EXCL);
 	if (fd < 0)
 		return false;
 	ok = write(fd, text, (size_t)n) == n;
@@ -389,7 +416,7 @@ bool sqlite_write_marker(const char *clone, const struct marker *m)
 	 * one, never half of one. */
 	snprintf(path, sizeof(path), "%s%s", clone, MARKER_SUFFIX);
 	snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = create_private(tmp, O_TRUNC);
 	if (fd < 0)
 		return false;
 	ok = write(fd, text, (size_t)n) == n;
