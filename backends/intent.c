@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "journal.h"
 #include "sqlite.h"
 #include "testhook.h"
 
@@ -272,8 +273,11 @@ bool intent_clone(void *admin, const struct spec *sp, const char *from,
 		return false;
 	}
 	test_phase("made", name);
-	/* A name that is not the intent's would be a bug in the engine's
-	 * clone_name: the intent then stays, and nothing is lost. */
+	/* Under a run, in the run's journal before the intent goes: a kill
+	 * between the two leaves it to the run's final sweep. A name that is
+	 * not the intent's would be a bug in the engine's clone_name: the
+	 * intent then stays, and nothing is lost. */
+	journal_record(ops->name, name, in.where);
 	if (!strcmp(name, in.name))
 		intent_remove(&in);
 	return true;

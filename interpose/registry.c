@@ -15,7 +15,6 @@
 #include "config.h"
 #include "conns.h"
 #include "hook.h"
-#include "journal.h"
 #include "keys.h"
 #include "locks.h"
 #include "servers.h"
@@ -327,7 +326,6 @@ static bool made_here(struct hook_call *call, struct clone *c,
 {
 	const struct spec *sp = &call->spec;
 	struct failure f = {0};
-	char where[1024];
 
 	if (!server_clone(sp, seq, c->name, sizeof(c->name), &c->server, &f)) {
 		/* As long as a reason can be (truncated like the engine's). */
@@ -338,10 +336,8 @@ static bool made_here(struct hook_call *call, struct clone *c,
 			call->code = f.code;
 		return false;
 	}
-	/* In the journal first: a process killed while telling the
-	 * supervisor leaves it to the run's final sweep. */
-	sp->ops->describe(sp, where, sizeof(where));
-	journal_record(sp->ops->name, c->name, where);
+	/* In the run's journal already (intent_clone): a process killed
+	 * while telling the supervisor leaves it to the run's final sweep. */
 	return report_made(call, c);
 }
 
