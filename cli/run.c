@@ -265,11 +265,16 @@ static bool start_command(char **cmd)
 	return true;
 }
 
-/* The intents of this run whose owner is gone: a process killed while
- * it cloned. */
+/* The intents of this run whose owner is gone (a process killed while it
+ * cloned), or is the supervisor, all of whose work is over (a clone that
+ * failed while its server was down). */
 static const char *dead_of_run(const struct intent *in, void *ctx)
 {
-	return strcmp(in->owner.run, ctx) ? NULL : intent_owner_gone(in, NULL);
+	if (strcmp(in->owner.run, ctx))
+		return NULL;
+	if (in->owner.pid == getpid())
+		return "its run is over";
+	return intent_owner_gone(in, NULL);
 }
 
 /* At the end of the run: what its processes left, by journal and by

@@ -233,6 +233,72 @@ static void stop_dropper(void)
 	pthread_mutex_unlock(&lock);
 }
 
+/* ---- drops that failed ------------------------------------------------ */
+
+/* A drop that failed (the server restarting, out of connections) waits
+ * here, under the lock, and is retried at exit: for at most
+ * EXIT_RETRY_MS, then recorded as drop pending for the next run and gc. */
+#define EXIT_RETRY_MS 2000
+static struct clone *failed_drops;
+
+static double now_ms(void);
+
+static void drop_failed(struct clone *c)
+{
+	pthread_mutex_lock(&lock);
+	c->next = failed_drops;
+	failed_drops = c;
+	pthread_mutex_unlock(&lock);
+}
+
+/* One try of every failed drop; true when none is left. */
+static bool retry_failed_drops(bool last)
+{
+	struct clone *c, *next;
+
+	pthread_mutex_lock(&lock);
+	c = failed_drops;
+	failed_drops = NULL;
+	pthread_mutex_unlock(&lock);
+	for (; c; c = next) {
+		const struct engine *e = c->engine;
+		const struct engine_ops *ops = e->ops;
+		struct failure f = {0};
+
+		next = c->next;
+		hook_enter(e);
+		if (server_drop(ops, c->server, c->name, &f)) {
+			log_warn("dropped %s on a later try", c->name);
+			if (config_get()->socket)
+				supervisor_dropped(ops->name, c->name);
+		} else if (!last) {
+			drop_failed(c);
+			c = NULL;
+		} else {
+			log_error("%s; recorded for the next run and dbclone gc",
+				  f.why);
+			server_drop_pending(ops, c->server, c->name);
+		}
+		hook_leave(e);
+		if (c)
+			free_clone(c);
+	}
+	return !failed_drops;
+}
+
+/* At exit: backoff from 100 ms, within EXIT_RETRY_MS. */
+static void retry_at_exit(void)
+{
+	double end = now_ms() + EXIT_RETRY_MS;
+	long wait = 100;
+
+	while (!retry_failed_drops(false) && now_ms() + wait < end) {
+		usleep((useconds_t)wait * 1000);
+		wait *= 2;
+	}
+	retry_failed_drops(true);
+}
+
 static void teardown(int status, void *arg)
 {
 	struct clone *mine = NULL, *c, *next;
@@ -252,6 +318,7 @@ static void teardown(int status, void *arg)
 	}
 	pthread_mutex_unlock(&lock);
 	drop_list(mine);
+	retry_at_exit();
 }
 
 static void register_teardown(void)
@@ -537,8 +604,11 @@ static void clone_drop(struct clone *c)
 		log_trace("dropped %s", c->name);
 		if (config_get()->socket)
 			supervisor_dropped(ops->name, c->name);
-	} else
-		log_error("%s", f.why);
+	} else {
+		log_error("%s; retrying at exit", f.why);
+		drop_failed(c);
+		return;
+	}
 	free_clone(c);
 }
 
@@ -566,6 +636,11 @@ void registry_at_fork(enum fork_phase phase)
 				unlink_clone(c);
 				free_clone(c);
 			}
+		}
+		/* The parent's failed drops are the parent's to retry. */
+		for (c = failed_drops, failed_drops = NULL; c; c = next) {
+			next = c->next;
+			free_clone(c);
 		}
 		break;
 	}

@@ -120,6 +120,14 @@ bool server_drop(const struct engine_ops *ops, struct server *server,
 	return ok;
 }
 
+void server_drop_pending(const struct engine_ops *ops, struct server *server,
+			 const char *name)
+{
+	struct spec none = {.ops = ops};
+
+	intent_drop_pending(server ? &server->spec : &none, name);
+}
+
 /* After fork the child shares the parent's admin sockets: it must never
  * speak on them, not even to close them. It opens its own when needed. */
 void servers_at_fork(enum fork_phase phase)
