@@ -246,9 +246,14 @@ static bool intent_for(struct intent *in, const struct spec *sp,
 		       unsigned long seq, const struct marker *m,
 		       struct failure *f)
 {
+	char dir[PATH_MAX];
+
 	memset(in, 0, sizeof(*in));
 	in->ops = sp->ops;
 	in->owner = *m;
+	/* An unusable DBCLONE_DIR is said as such, before anything else. */
+	if (!intent_dir(true, dir, sizeof(dir), f))
+		return false;
 	if (!sp->ops->clone_name(sp, seq, in->name, sizeof(in->name)))
 		return fail(f, FAIL_INVALID, "dbclone: no room for a clone name");
 	sp->ops->describe(sp, in->where, sizeof(in->where));

@@ -56,8 +56,7 @@ static bool same_server(const struct journaled *a, const struct journaled *b)
 }
 
 /* The clones of one server in the journal: those that still exist and
- * whose marker names run (NULL: whose owner is gone) are dropped. One
- * admin connection. */
+ * whose marker names run are dropped. One admin connection. */
 static int sweep_server(struct journal_lines *j, const struct journaled *first,
 			const char *run)
 {
@@ -82,7 +81,7 @@ static int sweep_server(struct journal_lines *j, const struct journaled *first,
 		e->done = true;
 		if (!engine_read_marker(ops, admin, e->clone, text, sizeof(text)) ||
 		    !marker_parse(text, &m) || m.state == MARKER_KEPT ||
-		    (run ? strcmp(m.run, run) != 0 : !marker_owner_gone(&m)))
+		    strcmp(m.run, run))
 			continue;
 		if (ops->drop(admin, e->clone, &f))
 			dropped++;
@@ -203,8 +202,11 @@ int sweep_stale_runs(bool dry_run, bool tell)
 		if (tell)
 			printf("%s run directory %s (its supervisor is gone)\n",
 			       dry_run ? "would remove" : "removed", dir);
+		/* What its journal names is marked with dead owners, or
+		 * intended by them: the sweeps by marker and intent drop it,
+		 * and say so. */
 		if (!dry_run)
-			sweep_run_dir(dir, NULL);
+			remove_run_dir(dir);
 		removed++;
 	}
 	closedir(d);

@@ -7,8 +7,8 @@
 #include <stdbool.h>
 
 /* Drops the clones a run directory's journal names that still exist and
- * whose marker names run (NULL: whose owner is gone), then removes the
- * directory and what it holds. Returns how many were dropped. */
+ * whose marker names run, then removes the directory and what it holds.
+ * Returns how many were dropped. */
 int sweep_run_dir(const char *dir, const char *run);
 
 /* Writes the run directory's owner record (the supervisor: this
@@ -16,8 +16,10 @@ int sweep_run_dir(const char *dir, const char *run);
 void run_dir_owner(const char *dir);
 
 /* The run directories (dbclone-run-* in TMPDIR, this user's) whose
- * supervisor is gone: each is swept (sweep_run_dir) and removed, or with
- * dry_run only named. tell: print a line per directory. Returns how many. */
+ * supervisor is gone: each is removed (what its journal names is marked,
+ * or intended, by dead owners: the sweeps by marker and intent drop it),
+ * or with dry_run only named. tell: print a line per directory. Returns
+ * how many. */
 int sweep_stale_runs(bool dry_run, bool tell);
 
 #endif

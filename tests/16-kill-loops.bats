@@ -33,7 +33,7 @@ teardown() {
 phase_of() {
   local p
   p=$(awk -v pid="$1" '$1 == pid { last = $2 } END { print last }' \
-        "$DBCLONE_TEST_PHASES" 2>/dev/null)
+        "$DBCLONE_TEST_PHASES" 2>/dev/null || true)
   case $p in
     ''|intent) echo before-create ;;
     create) echo during-create ;;
