@@ -44,6 +44,11 @@ struct engine_ops {
 	void (*admin_close)(void *admin);
 	void (*admin_key)(const struct spec *sp, char *out, size_t outlen);
 
+	/* The name clone() gives the clone of sp made after seq (SQLite: its
+	 * path in DBCLONE_DIR), known before the clone exists: its intent
+	 * (intent.h) names it. False when it does not fit. */
+	bool (*clone_name)(const struct spec *sp, unsigned long seq, char *name,
+			   size_t namelen);
 	/* Copies from (a clone or golden; NULL: the source) into a new clone
 	 * named after seq, with marker m; a golden is frozen (PostgreSQL: a
 	 * template nobody may connect to). Nothing is left on failure. */
@@ -54,6 +59,12 @@ struct engine_ops {
 	 * (PostgreSQL's first connect builds the catalog caches). */
 	void (*warm)(void *admin, const struct spec *sp, const char *name);
 	bool (*drop)(void *admin, const char *name, struct failure *f);
+	/* Before a clone known only by its intent is dropped: ends the
+	 * server's sessions still running a statement that creates it (a
+	 * killed client's CREATE DATABASE goes on without it) and waits for
+	 * them. NULL when the drop waits for them itself (MariaDB's metadata
+	 * locks) or there is no server. */
+	void (*end_creators)(void *admin, const char *name);
 	bool (*list)(void *admin, engine_list_fn fn, void *ctx,
 		     struct failure *f);
 	/* NULL: engine_read_marker finds it in the list. */

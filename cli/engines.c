@@ -1,6 +1,8 @@
 /* The run supervisor's engine work, through the engine table, with a
  * cache of admin connections per thread. */
 #include "engines.h"
+#include "intent.h"
+#include "testhook.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -97,7 +99,7 @@ bool engine_copy(const struct spec *sp, const char *from, unsigned long seq,
 	last_failure = FAIL_NONE;
 	marker_for_self(&m, spec_source(sp));
 	if (!admin_for(sp, &admin, &f) ||
-	    !sp->ops->clone(admin, sp, from, seq, golden, &m, name, namelen, &f))
+	    !intent_clone(admin, sp, from, seq, golden, &m, name, namelen, &f))
 		return failed(&f, err, errlen);
 	if (!golden && sp->ops->warm)
 		sp->ops->warm(admin, sp, name);
@@ -111,21 +113,43 @@ bool engine_drop(const struct spec *sp, const char *name, char *err,
 	void *admin;
 
 	last_failure = FAIL_NONE;
+	test_phase("drop", name);
 	if (!admin_for(sp, &admin, &f) || !sp->ops->drop(admin, name, &f))
 		return failed(&f, err, errlen);
+	test_phase("dropped", name);
 	return true;
+}
+
+/* The intents of one server (engine and description) whose owner is
+ * gone. */
+struct of_server {
+	const struct engine_ops *ops;
+	char where[1024];
+};
+
+static const char *dead_on_server(const struct intent *in, void *ctx)
+{
+	const struct of_server *s = ctx;
+
+	if (in->ops != s->ops || strcmp(in->where, s->where))
+		return NULL;
+	return intent_owner_gone(in, NULL);
 }
 
 int engine_sweep_dead(const struct spec *sp)
 {
+	struct of_server server = {.ops = sp->ops};
 	struct failure f = {0};
 	void *admin;
-	int dropped;
+	int dropped, marked;
 
+	/* Intents first: a clone killed before its marker is found by name. */
+	sp->ops->describe(sp, server.where, sizeof(server.where));
+	dropped = intent_sweep(dead_on_server, NULL, &server);
 	if (!admin_for(sp, &admin, &f))
-		return 0;
-	dropped = engine_sweep(sp->ops, admin, engine_owner_gone, NULL, NULL, &f);
-	return dropped < 0 ? 0 : dropped;
+		return dropped;
+	marked = engine_sweep(sp->ops, admin, engine_owner_gone, NULL, NULL, &f);
+	return dropped + (marked < 0 ? 0 : marked);
 }
 
 void engine_connect_command(const struct spec *sp, const char *name, char *out,

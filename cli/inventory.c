@@ -1,6 +1,6 @@
 /* dbclone ls and dbclone gc: what clones exist, and dropping the ones whose
- * owner is gone. Only a database named dbclone_* that carries a marker is
- * ever dropped. */
+ * owner is gone. Only a database named dbclone_* that carries a marker, or
+ * that an intent of a gone owner names, is ever dropped. */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -13,6 +13,8 @@
 
 #include "dbclone.h"
 #include "engine.h"
+#include "intent.h"
+#include "leftovers.h"
 
 static void format_age(time_t created, char *out, size_t outlen)
 {
@@ -182,6 +184,26 @@ static const char *why_collect(const char *name, const struct marker *m,
 	return why;
 }
 
+/* An intent is another host's when its owner is: only its age counts,
+ * as for that host's clones. */
+static const char *why_intent(const struct intent *in, void *ctx)
+{
+	struct collect *c = ctx;
+	const char *why = intent_owner_gone(in, NULL);
+
+	if (!why && c->o->older_than >= 0 &&
+	    time(NULL) - in->owner.created > c->o->older_than) {
+		snprintf(c->buf, sizeof(c->buf), "older than %lds", c->o->older_than);
+		why = c->buf;
+	}
+	if (why && c->o->dry_run) {
+		printf("would drop %s %s, if it was made (%s)\n", in->ops->name,
+		       in->name, why);
+		return NULL;
+	}
+	return why;
+}
+
 static void report_drop(const struct engine_ops *ops, const char *name,
 			const char *why, const char *err, void *ctx)
 {
@@ -205,6 +227,12 @@ int cmd_gc(int argc, char **argv)
 	if (!parse_options("gc", argc, argv, &o, true))
 		return 2;
 	ok = open_servers(&o, &s);
+	if (ok) {
+		/* Dead supervisors' directories, then what dead owners meant
+		 * to make (marked or not), then what is marked. */
+		sweep_stale_runs(o.dry_run, true);
+		intent_sweep(why_intent, report_drop, &c);
+	}
 	for (int i = 0; ok && engines[i]; i++) {
 		struct failure f = {0};
 

@@ -88,8 +88,9 @@ static const char usage[] =
 "        their servers.\n"
 "  gc [--dry-run] [--older-than DURATION] [--pg CONNINFO]\n"
 "        drop clones whose owner process is gone (same host) or older than\n"
-"        DURATION (30s, 10m, 2h, 1d); never a database without dbclone's\n"
-"        marker.\n"
+"        DURATION (30s, 10m, 2h, 1d), and what such owners' intents name\n"
+"        (DBCLONE_DIR/intents); remove dead runs' directories; never a\n"
+"        database without dbclone's marker or a dead owner's intent.\n"
 "  doctor [PROGRAM]\n"
 "        check the library, and whether PROGRAM can be intercepted.\n"
 "  version\n"
@@ -127,6 +128,9 @@ static const char usage[] =
 "  DBCLONE_POOL        ready clones per source in a shared run (default:\n"
 "                      the number of cores)\n"
 "  DBCLONE_KEEP        never (default), failed or always: as run --keep\n"
+"Test-only, never outside tests: DBCLONE_TEST_PHASES (a file each process\n"
+"logs its clones' phases to), DBCLONE_TEST_DELAY_AFTER_CREATE_MS (a sleep\n"
+"between a clone's creation and its marker).\n"
 "Set by `dbclone run` for its processes: DBCLONE_RUN, DBCLONE_RUN_DIR,\n"
 "DBCLONE_SOCKET (the supervisor), DBCLONE_PER_PROCESS (--per-process).\n";
 

@@ -1,5 +1,6 @@
 /* The run's goldens, its pools of ready clones, and background drops. */
 #include "supervisor_state.h"
+#include "retry.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,10 +62,8 @@ void drop_now(struct doomed *d)
 {
 	while (d) {
 		struct doomed *next = d->next;
-		char err[1024];
 
-		if (!engine_drop(&d->spec, d->name, err, sizeof(err)))
-			fprintf(stderr, "%s\n", err);
+		drop_or_retry(&d->spec, d->name);
 		free(d);
 		d = next;
 	}
@@ -87,6 +86,31 @@ static bool pool_empty(void)
 		if (o->golden[0] && !o->broken && !o->npool)
 			return true;
 	return false;
+}
+
+/* Idle, with failed drops queued: tries those due, or waits until the
+ * next is (or other work comes). False when none is queued. Under the
+ * lock. */
+static bool wait_for_retry(void)
+{
+	double due = retry_next_due(), wait = due - now_ms();
+	struct timespec until;
+
+	if (!due)
+		return false;
+	if (wait <= 0) {
+		pthread_mutex_unlock(&sv.lock);
+		retry_due();
+		pthread_mutex_lock(&sv.lock);
+		return true;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += (time_t)(wait / 1e3);
+	until.tv_nsec += (long)((wait - (long)(wait / 1e3) * 1e3) * 1e6);
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_cond_timedwait(&sv.wake, &sv.lock, &until);
+	return true;
 }
 
 void *pool_thread(void *arg)
@@ -140,7 +164,7 @@ void *pool_thread(void *arg)
 				o->broken = true;
 			}
 			o->filling--;
-		} else {
+		} else if (!wait_for_retry()) {
 			pthread_cond_wait(&sv.wake, &sv.lock);
 		}
 	}

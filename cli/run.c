@@ -16,7 +16,8 @@
 
 #include "dbclone.h"
 #include "engine.h"
-#include "journal.h"
+#include "intent.h"
+#include "leftovers.h"
 #include "signals.h"
 #include "supervisor.h"
 
@@ -60,105 +61,6 @@ bool cli_find_library(char *out, size_t outlen)
 	}
 	(void)outlen;
 	return false;
-}
-
-/* What the journal names, grouped by server: one admin connection and
- * one list per server. */
-struct journaled {
-	const struct engine_ops *ops;
-	char clone[PATH_MAX];
-	char where[1024];
-	bool done;
-};
-
-struct journal_lines {
-	struct journaled *items;
-	size_t n, cap;
-};
-
-static void note_line(const char *engine, const char *clone, const char *where,
-		      void *ctx)
-{
-	struct journal_lines *j = ctx;
-	const struct engine_ops *ops = engine_by_name(engine);
-
-	if (!ops)
-		return;
-	if (j->n == j->cap) {
-		j->cap = j->cap ? j->cap * 2 : 16;
-		if (!(j->items = realloc(j->items, j->cap * sizeof(*j->items))))
-			abort();
-	}
-	j->items[j->n].ops = ops;
-	j->items[j->n].done = false;
-	snprintf(j->items[j->n].clone, sizeof(j->items[j->n].clone), "%s", clone);
-	snprintf(j->items[j->n].where, sizeof(j->items[j->n].where), "%s", where);
-	j->n++;
-}
-
-static bool same_server(const struct journaled *a, const struct journaled *b)
-{
-	return a->ops == b->ops && !strcmp(a->where, b->where);
-}
-
-/* The clones of one server in the journal: those that still exist and
- * whose marker names this run are dropped. One admin connection. */
-static int sweep_server(struct journal_lines *j, const struct journaled *first,
-			const char *run)
-{
-	const struct engine_ops *ops = first->ops;
-	struct failure f = {0};
-	struct spec sp;
-	void *admin = NULL;
-	int dropped = 0;
-
-	if (!ops->from_description(&sp, first->where) ||
-	    (ops->admin_open && !ops->admin_open(&sp, &admin, &f))) {
-		fprintf(stderr, "%s\n", f.why);
-		return 0;
-	}
-	for (size_t i = 0; i < j->n; i++) {
-		struct journaled *e = &j->items[i];
-		char text[MARKER_MAX];
-		struct marker m;
-
-		if (e->done || !same_server(e, first))
-			continue;
-		e->done = true;
-		if (!engine_read_marker(ops, admin, e->clone, text, sizeof(text)) ||
-		    !marker_parse(text, &m) || m.state == MARKER_KEPT ||
-		    strcmp(m.run, run))
-			continue;
-		if (ops->drop(admin, e->clone, &f))
-			dropped++;
-		else
-			fprintf(stderr, "%s\n", f.why);
-	}
-	if (admin)
-		ops->admin_close(admin);
-	return dropped;
-}
-
-/* A clone recorded in the journal that still exists belongs to a process
- * that never reached its exit handler. Its marker must name this run. */
-static void sweep_run(const char *dir, const char *run)
-{
-	struct journal_lines j = {0};
-	char path[PATH_MAX + 16];
-	int dropped = 0;
-
-	journal_read(dir, note_line, &j);
-	for (size_t i = 0; i < j.n; i++)
-		if (!j.items[i].done)
-			dropped += sweep_server(&j, &j.items[i], run);
-	free(j.items);
-	if (dropped)
-		fprintf(stderr, "dbclone: dropped %d clone(s) that processes of "
-			"this run left behind (killed before their exit)\n",
-			dropped);
-	snprintf(path, sizeof(path), "%s/journal", dir);
-	unlink(path);
-	rmdir(dir);
 }
 
 /* The pool size: --pool, else DBCLONE_POOL, else the number of cores;
@@ -300,6 +202,7 @@ static int prepare_run(const struct run_args *r, char *run, size_t runlen,
 			tmp && *tmp ? tmp : "/tmp", strerror(errno));
 		return -1;
 	}
+	run_dir_owner(dir);
 	old = getenv("LD_PRELOAD");
 	if (asprintf(&preload, "%s%s%s", lib, old && *old ? ":" : "",
 		     old ? old : "") < 0)
@@ -362,6 +265,31 @@ static bool start_command(char **cmd)
 	return true;
 }
 
+/* The intents of this run whose owner is gone (a process killed while it
+ * cloned), or is the supervisor, all of whose work is over (a clone that
+ * failed while its server was down). */
+static const char *dead_of_run(const struct intent *in, void *ctx)
+{
+	if (strcmp(in->owner.run, ctx))
+		return NULL;
+	if (in->owner.pid == getpid())
+		return "its run is over";
+	return intent_owner_gone(in, NULL);
+}
+
+/* At the end of the run: what its processes left, by journal and by
+ * intent. */
+static void sweep_run(const char *dir, char *run)
+{
+	int dropped = sweep_run_dir(dir, run) +
+		      intent_sweep(dead_of_run, NULL, run);
+
+	if (dropped)
+		fprintf(stderr, "dbclone: dropped %d clone(s) that processes of "
+			"this run left behind (killed before their exit)\n",
+			dropped);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	char run[256], dir[PATH_MAX], sock_path[PATH_MAX + 16];
@@ -370,6 +298,8 @@ int cmd_run(int argc, char **argv)
 
 	if (!parse_run_args(argc, argv, &r))
 		return 2;
+	/* Dead runs' directories (and what their journals name) go first. */
+	sweep_stale_runs(false, false);
 	listen_fd = prepare_run(&r, run, sizeof(run), dir, sizeof(dir), sock_path,
 				sizeof(sock_path));
 	if (listen_fd < 0)

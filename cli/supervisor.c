@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "retry.h"
 #include "signals.h"
 #include "supervisor_state.h"
 
@@ -104,15 +105,13 @@ static void keep_last_key(void)
 static void drop_everything(void)
 {
 	struct doomed *all = sv.doomed;
-	char err[1024];
 
 	sv.doomed = NULL;
 	while (sv.handed) {
 		struct handed *h = sv.handed;
 
 		sv.handed = h->next;
-		if (!engine_drop(&h->origin->spec, h->name, err, sizeof(err)))
-			fprintf(stderr, "%s\n", err);
+		drop_or_retry(&h->origin->spec, h->name);
 		free(h);
 	}
 	drop_now(all);
@@ -126,13 +125,13 @@ static void drop_everything(void)
 
 		sv.origins = o->next;
 		for (int i = 0; i < o->npool; i++)
-			if (!engine_drop(&o->spec, o->pool[i], err, sizeof(err)))
-				fprintf(stderr, "%s\n", err);
-		if (o->golden[0] && !engine_drop(&o->spec, o->golden, err,
-						 sizeof(err)))
-			fprintf(stderr, "%s\n", err);
+			drop_or_retry(&o->spec, o->pool[i]);
+		if (o->golden[0])
+			drop_or_retry(&o->spec, o->golden);
 		free(o);
 	}
+	/* What failed (a server restarting) gets a bounded while more. */
+	retry_finish(RETRY_END_MS);
 }
 
 /* The supervisor could not start: CMD still runs to its end, its

@@ -15,7 +15,6 @@
 #include "config.h"
 #include "conns.h"
 #include "hook.h"
-#include "journal.h"
 #include "keys.h"
 #include "locks.h"
 #include "servers.h"
@@ -234,6 +233,72 @@ static void stop_dropper(void)
 	pthread_mutex_unlock(&lock);
 }
 
+/* ---- drops that failed ------------------------------------------------ */
+
+/* A drop that failed (the server restarting, out of connections) waits
+ * here, under the lock, and is retried at exit: for at most
+ * EXIT_RETRY_MS, then recorded as drop pending for the next run and gc. */
+#define EXIT_RETRY_MS 2000
+static struct clone *failed_drops;
+
+static double now_ms(void);
+
+static void drop_failed(struct clone *c)
+{
+	pthread_mutex_lock(&lock);
+	c->next = failed_drops;
+	failed_drops = c;
+	pthread_mutex_unlock(&lock);
+}
+
+/* One try of every failed drop; true when none is left. */
+static bool retry_failed_drops(bool last)
+{
+	struct clone *c, *next;
+
+	pthread_mutex_lock(&lock);
+	c = failed_drops;
+	failed_drops = NULL;
+	pthread_mutex_unlock(&lock);
+	for (; c; c = next) {
+		const struct engine *e = c->engine;
+		const struct engine_ops *ops = e->ops;
+		struct failure f = {0};
+
+		next = c->next;
+		hook_enter(e);
+		if (server_drop(ops, c->server, c->name, &f)) {
+			log_warn("dropped %s on a later try", c->name);
+			if (config_get()->socket)
+				supervisor_dropped(ops->name, c->name);
+		} else if (!last) {
+			drop_failed(c);
+			c = NULL;
+		} else {
+			log_error("%s; recorded for the next run and dbclone gc",
+				  f.why);
+			server_drop_pending(ops, c->server, c->name);
+		}
+		hook_leave(e);
+		if (c)
+			free_clone(c);
+	}
+	return !failed_drops;
+}
+
+/* At exit: backoff from 100 ms, within EXIT_RETRY_MS. */
+static void retry_at_exit(void)
+{
+	double end = now_ms() + EXIT_RETRY_MS;
+	long wait = 100;
+
+	while (!retry_failed_drops(false) && now_ms() + wait < end) {
+		usleep((useconds_t)wait * 1000);
+		wait *= 2;
+	}
+	retry_failed_drops(true);
+}
+
 static void teardown(int status, void *arg)
 {
 	struct clone *mine = NULL, *c, *next;
@@ -253,6 +318,7 @@ static void teardown(int status, void *arg)
 	}
 	pthread_mutex_unlock(&lock);
 	drop_list(mine);
+	retry_at_exit();
 }
 
 static void register_teardown(void)
@@ -327,7 +393,6 @@ static bool made_here(struct hook_call *call, struct clone *c,
 {
 	const struct spec *sp = &call->spec;
 	struct failure f = {0};
-	char where[1024];
 
 	if (!server_clone(sp, seq, c->name, sizeof(c->name), &c->server, &f)) {
 		/* As long as a reason can be (truncated like the engine's). */
@@ -338,10 +403,8 @@ static bool made_here(struct hook_call *call, struct clone *c,
 			call->code = f.code;
 		return false;
 	}
-	/* In the journal first: a process killed while telling the
-	 * supervisor leaves it to the run's final sweep. */
-	sp->ops->describe(sp, where, sizeof(where));
-	journal_record(sp->ops->name, c->name, where);
+	/* In the run's journal already (intent_clone): a process killed
+	 * while telling the supervisor leaves it to the run's final sweep. */
 	return report_made(call, c);
 }
 
@@ -541,8 +604,11 @@ static void clone_drop(struct clone *c)
 		log_trace("dropped %s", c->name);
 		if (config_get()->socket)
 			supervisor_dropped(ops->name, c->name);
-	} else
-		log_error("%s", f.why);
+	} else {
+		log_error("%s; retrying at exit", f.why);
+		drop_failed(c);
+		return;
+	}
 	free_clone(c);
 }
 
@@ -570,6 +636,11 @@ void registry_at_fork(enum fork_phase phase)
 				unlink_clone(c);
 				free_clone(c);
 			}
+		}
+		/* The parent's failed drops are the parent's to retry. */
+		for (c = failed_drops, failed_drops = NULL; c; c = next) {
+			next = c->next;
+			free_clone(c);
 		}
 		break;
 	}

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "intent.h"
 #include "locks.h"
+#include "testhook.h"
 #include "servers.h"
 
 struct server {
@@ -58,8 +60,10 @@ static bool run_job(void *admin, const struct admin_job *j, struct failure *f)
 {
 	if (j->drop)
 		return j->ops->drop(admin, j->drop, f);
-	return j->ops->clone(admin, j->sp, NULL, j->seq, false, j->marker,
-			     j->name, j->namelen, f);
+	/* The intent first: a kill at any moment leaves a clone proven
+	 * dbclone's. */
+	return intent_clone(admin, j->sp, NULL, j->seq, false, j->marker,
+			    j->name, j->namelen, f);
 }
 
 /* Runs j on the server's admin connection, under the server's lock,
@@ -107,8 +111,21 @@ bool server_clone(const struct spec *sp, unsigned long seq, char *name,
 bool server_drop(const struct engine_ops *ops, struct server *server,
 		 const char *name, struct failure *f)
 {
-	return server_run(server, &(struct admin_job){.ops = ops, .drop = name},
-			  f);
+	bool ok;
+
+	test_phase("drop", name);
+	ok = server_run(server, &(struct admin_job){.ops = ops, .drop = name}, f);
+	if (ok)
+		test_phase("dropped", name);
+	return ok;
+}
+
+void server_drop_pending(const struct engine_ops *ops, struct server *server,
+			 const char *name)
+{
+	struct spec none = {.ops = ops};
+
+	intent_drop_pending(server ? &server->spec : &none, name);
 }
 
 /* After fork the child shares the parent's admin sockets: it must never

@@ -24,4 +24,9 @@ bool server_clone(const struct spec *sp, unsigned long seq, char *name,
 bool server_drop(const struct engine_ops *ops, struct server *server,
 		 const char *name, struct failure *f) HIDDEN;
 
+/* A drop that failed for good: recorded as drop pending (intent.h), for
+ * the next run and gc. */
+void server_drop_pending(const struct engine_ops *ops, struct server *server,
+			 const char *name) HIDDEN;
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "strbuf.h"
+#include "testhook.h"
 
 bool mysql_is_system_schema(const char *db)
 {
@@ -534,10 +535,14 @@ static bool create_schema(struct copy *c, const struct marker *m)
 	add_ident(&q, c->clone);
 	strbuf_addf(&q, " CHARACTER SET %s COLLATE %s COMMENT ", row[0], row[1]);
 	add_literal(c->api, c->admin, &q, marker);
+	/* The marker is made with the schema: no window without it. */
+	test_phase("create", c->clone);
 	ok = run_batch(c->api, c->admin, q.s);
 	strbuf_free(&q);
 	if (!ok)
 		say(c->f, c->api, c->admin, "create databases", c->source, c->account);
+	else
+		test_phase("created", c->clone);
 	return ok;
 }
 

@@ -76,6 +76,12 @@ static void my_key(const struct spec *sp, char *out, size_t outlen)
 		 sp->mysql.socket, sp->mysql.user);
 }
 
+static bool my_clone_name(const struct spec *sp, unsigned long seq,
+			  char *name, size_t namelen)
+{
+	return clone_name(sp->mysql.database, seq, MYSQL_NAME_MAX, name, namelen);
+}
+
 static bool my_clone(void *admin, const struct spec *sp, const char *from,
 		     unsigned long seq, bool golden, const struct marker *m,
 		     char *name, size_t namelen, struct failure *f)
@@ -83,7 +89,7 @@ static bool my_clone(void *admin, const struct spec *sp, const char *from,
 	const struct mysql_api *api = engine_mysql_api;
 	char why[300];
 
-	if (!clone_name(sp->mysql.database, seq, MYSQL_NAME_MAX, name, namelen))
+	if (!my_clone_name(sp, seq, name, namelen))
 		return fail(f, FAIL_INVALID, "dbclone: no room for a clone name");
 	if (!mysql_copy(api, admin, from ? from : sp->mysql.database, name, m, f))
 		return false;
@@ -143,6 +149,7 @@ const struct engine_ops engine_mysql = {
 	.admin_alive = my_alive,
 	.admin_close = my_close,
 	.admin_key = my_key,
+	.clone_name = my_clone_name,
 	.clone = my_clone,
 	.drop = my_drop,
 	.list = my_list,

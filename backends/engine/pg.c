@@ -1,6 +1,7 @@
 /* PostgreSQL: resolve a source, clone, freeze, warm, drop, list, mark. */
 #include "pg.h"
 #include "strbuf.h"
+#include "testhook.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -668,6 +669,7 @@ static bool create_and_follow(const struct pg_api *api, PGconn *admin,
 
 	sql_add(&create, "CREATE DATABASE ", q->clone, " TEMPLATE ");
 	sql_add(&create, q->source, " OWNER ", q->owner);
+	test_phase("create", clone);
 	res = run(api, admin, create.s, 0, NULL);
 	if (!ok(api, res))
 		say_create_failed(api, admin, res, source, clone, owner, q, f);
@@ -675,6 +677,8 @@ static bool create_and_follow(const struct pg_api *api, PGconn *admin,
 	strbuf_free(&create);
 	if (f->kind)
 		return false;
+	/* Made, not yet marked: only its intent says it is dbclone's. */
+	test_phase("created", clone);
 	marker_format(m, marker, sizeof(marker));
 	if (build_followup(api, admin, oid, q->clone, marker, &follow, f->why,
 			   sizeof(f->why)))
@@ -846,6 +850,29 @@ bool pg_drop(const struct pg_api *api, PGconn *admin, const char *clone,
 	api->freemem(q);
 	strbuf_free(&sql);
 	return done;
+}
+
+void pg_end_creators(const struct pg_api *api, PGconn *admin,
+		     const char *clone)
+{
+	char *q = api->escapeIdentifier(admin, clone, strlen(clone));
+	const char *params[1];
+
+	if (!q)
+		return;
+	/* Sessions whose statement names it (a killed owner's CREATE
+	 * DATABASE, its settings): ended, and waited for (PostgreSQL 14 and
+	 * later wait inside pg_terminate_backend). Needs the role that
+	 * created it, or a superuser, to see and end them. */
+	params[0] = q;
+	api->clear(run(api, admin, api->serverVersion(admin) >= 140000 ?
+		"SELECT pg_catalog.pg_terminate_backend(pid, 10000) FROM "
+		"pg_catalog.pg_stat_activity WHERE pid <> pg_backend_pid() AND "
+		"state <> 'idle' AND strpos(query, $1) > 0" :
+		"SELECT pg_catalog.pg_terminate_backend(pid) FROM "
+		"pg_catalog.pg_stat_activity WHERE pid <> pg_backend_pid() AND "
+		"state <> 'idle' AND strpos(query, $1) > 0", 1, params));
+	api->freemem(q);
 }
 
 bool pg_list(const struct pg_api *api, PGconn *admin, clone_list_fn fn,

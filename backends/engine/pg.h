@@ -118,6 +118,11 @@ void pg_connect_command(const struct pg_api *api, const char *conninfo,
 
 /* DROP DATABASE IF EXISTS, its sessions cut first (WITH (FORCE), or
  * pg_terminate_backend before PostgreSQL 13). */
+/* Ends (and waits for) the server's sessions still running a statement
+ * that names clone: a killed owner's CREATE DATABASE goes on without it. */
+void pg_end_creators(const struct pg_api *api, PGconn *admin,
+		     const char *clone);
+
 bool pg_drop(const struct pg_api *api, PGconn *admin, const char *clone,
 	     char *err, size_t errlen);
 

@@ -75,13 +75,19 @@ static void pg_key(const struct spec *sp, char *out, size_t outlen)
 	snprintf(out, outlen, "%s", sp->pg.conninfo);
 }
 
+static bool pg_clone_name(const struct spec *sp, unsigned long seq,
+			  char *name, size_t namelen)
+{
+	return clone_name(sp->pg.dbname, seq, PG_NAME_MAX, name, namelen);
+}
+
 static bool pg_clone_op(void *admin, const struct spec *sp, const char *from,
 			unsigned long seq, bool golden, const struct marker *m,
 			char *name, size_t namelen, struct failure *f)
 {
 	char why[sizeof(f->why)];
 
-	if (!clone_name(sp->pg.dbname, seq, PG_NAME_MAX, name, namelen))
+	if (!pg_clone_name(sp, seq, name, namelen))
 		return fail(f, FAIL_INVALID, "dbclone: no room for a clone name");
 	if (!pg_copy(engine_pg_api, admin, from ? from : sp->pg.dbname, name,
 		     sp->pg.role, m, f))
@@ -105,6 +111,11 @@ static bool pg_drop_op(void *admin, const char *name, struct failure *f)
 {
 	f->kind = FAIL_INVALID;
 	return pg_drop(engine_pg_api, admin, name, f->why, sizeof(f->why));
+}
+
+static void pg_end_creators_op(void *admin, const char *name)
+{
+	pg_end_creators(engine_pg_api, admin, name);
 }
 
 static bool pg_list_op(void *admin, engine_list_fn fn, void *ctx,
@@ -138,9 +149,11 @@ const struct engine_ops engine_pg = {
 	.admin_alive = pg_alive,
 	.admin_close = pg_close,
 	.admin_key = pg_key,
+	.clone_name = pg_clone_name,
 	.clone = pg_clone_op,
 	.warm = pg_warm_op,
 	.drop = pg_drop_op,
+	.end_creators = pg_end_creators_op,
 	.list = pg_list_op,
 	.write_marker = pg_mark,
 	.connect_command = pg_command,

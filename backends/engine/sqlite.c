@@ -1,5 +1,6 @@
 /* SQLite: resolve a source file, copy it, drop, list, mark. */
 #include "sqlite.h"
+#include "testhook.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -318,12 +319,22 @@ static void say_full(const char *dir, const char *source, char *err,
 		 "room", dir, source);
 }
 
+bool sqlite_clone_path(const char *dir, const char *source, unsigned long seq,
+		       char *out, size_t outlen)
+{
+	char name[128];
+
+	return clone_name(source, seq, 100, name, sizeof(name)) &&
+	       (size_t)snprintf(out, outlen, "%s/%s" CLONE_SUFFIX, dir, name) <
+		       outlen;
+}
+
 bool sqlite_clone(const struct sqlite_api *api, const struct sqlite_source *src,
 		  const char *dir, unsigned long seq, const struct marker *m,
 		  char *clone, size_t clonelen, int *code, char *err,
 		  size_t errlen)
 {
-	char name[128], why[300];
+	char why[300];
 	sqlite3 *rd = NULL;
 	char *msg = NULL;
 	int rc, copied;
@@ -332,8 +343,7 @@ bool sqlite_clone(const struct sqlite_api *api, const struct sqlite_source *src,
 	*code = SQLITE_CANTOPEN;
 	/* Named after the source the marker names, also when copying a
 	 * golden copy of it. */
-	if (!clone_name(m->source, seq, 100, name, sizeof(name)) ||
-	    (size_t)snprintf(clone, clonelen, "%s/%s" CLONE_SUFFIX, dir, name) >= clonelen) {
+	if (!sqlite_clone_path(dir, m->source, seq, clone, clonelen)) {
 		snprintf(err, errlen, "dbclone: DBCLONE_DIR %s is too long a path; "
 			 "set DBCLONE_DIR to a shorter one", dir);
 		return false;
@@ -369,6 +379,7 @@ bool sqlite_clone(const struct sqlite_api *api, const struct sqlite_source *src,
 	}
 
 	logical = has_content(src->path, "-wal") || has_content(src->path, "-journal");
+	test_phase("create", clone);
 	copied = logical ? ENOTSUP : copy_bytes(src->path, clone);
 	if (copied == ENOTSUP) {
 		rc = backup_copy(api, rd, clone, why, sizeof(why));
@@ -379,6 +390,8 @@ bool sqlite_clone(const struct sqlite_api *api, const struct sqlite_source *src,
 	api->exec(rd, "COMMIT", NULL, NULL, NULL);
 	api->close(rd);
 
+	if (!copied)
+		test_phase("created", clone);
 	if (!copied && !write_marker(clone, m))
 		copied = errno ? errno : EIO;
 	if (copied) {

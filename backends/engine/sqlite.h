@@ -49,6 +49,11 @@ void sqlite_rewrite(const struct sqlite_source *src, const char *clone,
 bool sqlite_clone_dir(bool create, char *out, size_t outlen, char *err,
 		      size_t errlen);
 
+/* The path sqlite_clone gives the copy of source made after seq in dir;
+ * false when it does not fit. */
+bool sqlite_clone_path(const char *dir, const char *source, unsigned long seq,
+		       char *out, size_t outlen);
+
 /* Copies src->path to dir/<name>.sqlite (reflink, else copy_file_range,
  * else the backup API; the backup API whenever the source has a WAL with
  * frames or a hot journal), under a read transaction on the source, and

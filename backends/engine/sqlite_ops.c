@@ -31,6 +31,15 @@ static bool sq_server_named(void)
 	return false;
 }
 
+static bool sq_clone_name(const struct spec *sp, unsigned long seq,
+			  char *name, size_t namelen)
+{
+	char dir[PATH_MAX], err[512];
+
+	return sqlite_clone_dir(true, dir, sizeof(dir), err, sizeof(err)) &&
+	       sqlite_clone_path(dir, sp->sqlite.path, seq, name, namelen);
+}
+
 static bool sq_clone(void *admin, const struct spec *sp, const char *from,
 		     unsigned long seq, bool golden, const struct marker *m,
 		     char *name, size_t namelen, struct failure *f)
@@ -103,6 +112,7 @@ const struct engine_ops engine_sqlite = {
 	.describe = sq_describe,
 	.from_description = sq_from_description,
 	.server_named = sq_server_named,
+	.clone_name = sq_clone_name,
 	.clone = sq_clone,
 	.drop = sq_drop,
 	.list = sq_list,
