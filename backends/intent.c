@@ -346,8 +346,13 @@ struct on_server {
 static void note_existing(const char *name, const char *marker, void *vctx)
 {
 	struct on_server *o = vctx;
+	struct marker m;
 
-	(void)marker;
+	/* A name is only a name: a clone that carries a live owner's (or a
+	 * kept) marker is not the dead owner's, whatever its intent says. */
+	if (marker && marker_parse(marker, &m) &&
+	    (m.state == MARKER_KEPT || !marker_owner_gone(&m)))
+		return;
 	for (size_t i = o->first; i < o->s->n; i++)
 		if (o->s->items[i].why[0] && !strcmp(o->s->items[i].in.name, name) &&
 		    same_server(&o->s->items[i].in, &o->s->items[o->first].in))

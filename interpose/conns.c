@@ -164,16 +164,6 @@ bool conns_refusal_code(const void *handle, int *code, long *tag)
 	return found;
 }
 
-void conns_set_refusal_tag(const void *handle, long tag)
-{
-	struct conn *e;
-
-	pthread_mutex_lock(&lock);
-	if ((e = find(handle, false)) && e->refused)
-		e->tag = tag;
-	pthread_mutex_unlock(&lock);
-}
-
 void conns_forget_refusal(const void *handle)
 {
 	struct conn *e;

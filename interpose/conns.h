@@ -31,7 +31,6 @@ const char *conns_refusal(const void *handle, bool newline) HIDDEN;
 /* True, with *code and *tag, for a handle that was refused. The tag is a
  * value the engine keeps with a refusal (its own error state then). */
 bool conns_refusal_code(const void *handle, int *code, long *tag) HIDDEN;
-void conns_set_refusal_tag(const void *handle, long tag) HIDDEN;
 void conns_forget_refusal(const void *handle) HIDDEN;
 
 /* ---- the engine's own state for a handle ------------------------------- */

@@ -70,9 +70,25 @@ static void pg_close(void *admin)
 	engine_pg_api->finish(admin);
 }
 
+/* One admin connection per server and role, whatever else the program's
+ * options say (dbname, application_name ...): a program that names many
+ * databases, or a new application_name per test, must not open an admin
+ * session for each. */
 static void pg_key(const struct spec *sp, char *out, size_t outlen)
 {
-	snprintf(out, outlen, "%s", sp->pg.conninfo);
+	static const char *const keep[] = {"host", "hostaddr", "port", "user"};
+	PQconninfoOption *opts = engine_pg_api->conninfoParse(sp->pg.conninfo, NULL);
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (PQconninfoOption *o = opts; o && o->keyword; o++)
+		for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+			if (o->val && !strcmp(o->keyword, keep[i]) && n < outlen)
+				n += (size_t)snprintf(out + n, outlen - n, "%s=%s ",
+						      keep[i], o->val);
+	if (!opts)
+		snprintf(out, outlen, "%s", sp->pg.conninfo);
+	engine_pg_api->conninfoFree(opts);
 }
 
 static bool pg_clone_name(const struct spec *sp, unsigned long seq,
