@@ -109,6 +109,8 @@ run_dir_socket() { # a run directory with its socket exists
   wait_until 10 test -e "$BATS_TEST_TMPDIR/dead"
   dead_dir=$(ls -d "$TMPDIR"/dbclone-run-* | grep -vxF "$live_dir")
   kill -9 -- "-$dead"
+  # Reaped: a zombie's pid still answers kill(pid, 0).
+  wait "$dead" 2>/dev/null || true
   run "$DBCLONE" gc --dry-run
   assert_output "would remove run directory $dead_dir (its supervisor is gone)"
   run "$DBCLONE" gc
@@ -117,6 +119,7 @@ run_dir_socket() { # a run directory with its socket exists
   [ ! -e "$dead_dir" ] || fail "$dead_dir is still there"
   assert_equal "$(ls -d "$TMPDIR"/dbclone-run-*)" "$live_dir"
   kill -9 -- "-$live"
+  wait "$live" 2>/dev/null || true
   run "$DBCLONE" run -- true
   assert_success
   assert_equal "$(ls -d "$TMPDIR"/dbclone-run-* 2>/dev/null)" ""
