@@ -132,11 +132,11 @@ print(s.makefile('rb').readline().decode().strip())"
   assert_success
   assert_line --regexp "^err.dbclone: process [0-9]+ speaks protocol 1 of the run supervisor, this run speaks 2: the library \(LD_PRELOAD\) and the dbclone command are of different versions"
   # A run that answers as version 1 did.
-  "$PY" -c "
-import socket, os
+  timeout 60 "$PY" -c "
+import socket
 s = socket.socket(socket.AF_UNIX); s.bind('$BATS_TEST_TMPDIR/old.sock'); s.listen(1)
 open('$BATS_TEST_TMPDIR/listening', 'w').close()
-c, _ = s.accept(); c.makefile('rb').readline(); c.sendall(b'ok\n'); c.recv(100)" &
+c, _ = s.accept(); c.makefile('rb').readline(); c.sendall(b'ok\n'); c.close()" 3>&- &
   wait_until 10 test -e "$BATS_TEST_TMPDIR/listening"
   DBCLONE_SOCKET=$BATS_TEST_TMPDIR/old.sock run timeout 10 env LD_PRELOAD="$LIB" psql -X -qtA -d "$src" -c "SELECT 1"
   assert_failure 2
