@@ -24,10 +24,18 @@ pg_ctl_test_server() {
   fi
 }
 
-# Starts it again with the options it had (saved by server_options).
+# Starts it again with the options it had (saved by server_options). The
+# server must not hold the descriptors of bats or of the run (bats waits
+# for every holder of its output before it ends).
 start_test_server() {
   pg_ctl_test_server status >/dev/null 2>&1 && return 0
-  pg_ctl_test_server -l "$DBCLONE_TEST_PG_DIR/server.log" -o "$(cat "$BATS_TEST_TMPDIR/pg.opts")" start >/dev/null
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done 2>/dev/null
+    pg_ctl_test_server -l "$DBCLONE_TEST_PG_DIR/server.log" -o "$(cat "$BATS_TEST_TMPDIR/pg.opts")" start </dev/null >/dev/null
+  )
 }
 
 # The options the server runs with, from postmaster.opts (without its
@@ -137,11 +145,12 @@ import socket
 s = socket.socket(socket.AF_UNIX); s.bind('$BATS_TEST_TMPDIR/old.sock'); s.listen(1)
 open('$BATS_TEST_TMPDIR/listening', 'w').close()
 c, _ = s.accept(); c.makefile('rb').readline(); c.sendall(b'ok\n'); c.close()" 3>&- &
+  server=$!
   wait_until 10 test -e "$BATS_TEST_TMPDIR/listening"
   DBCLONE_SOCKET=$BATS_TEST_TMPDIR/old.sock run timeout 10 env LD_PRELOAD="$LIB" psql -X -qtA -d "$src" -c "SELECT 1"
   assert_failure 2
   assert_line --regexp "^psql: error: dbclone: the run at DBCLONE_SOCKET \S+ speaks protocol 1, this library 2: the dbclone command and the library \(LD_PRELOAD\) are of different versions"
-  wait
+  wait "$server" # not a bare wait: that waits for bats' own process substitutions too
 }
 
 @test "16 threads connecting while another changes the key every 50 ms for 5 s: no connect fails, in a run and in one process" {
