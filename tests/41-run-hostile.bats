@@ -7,20 +7,23 @@ load test_helper
 bats_require_minimum_version 1.5.0
 
 teardown() {
+  # The restart test leaves the server as it found it, even when it fails.
+  [ -e "$BATS_TEST_TMPDIR/pg.opts" ] && start_test_server
   drop_leftovers
   drop_mysql_leftovers
 }
 
 CLIENT=$ROOT/tests/py/run_client.py
 
-# pg_ctl on the throwaway server (scripts/pg-server.sh), as its owner.
+# pg_ctl on the throwaway server (scripts/pg-server.sh), as its owner;
+# never with the library (or the sanitizer runtime) preloaded into it.
 pg_ctl_test_server() {
   local bindir
   bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u postgres -- "$bindir/pg_ctl" -D "$DBCLONE_TEST_PG_DIR/data" -w -t 60 "$@"
+    env -u LD_PRELOAD runuser -u postgres -- "$bindir/pg_ctl" -D "$DBCLONE_TEST_PG_DIR/data" -w -t 60 "$@"
   else
-    "$bindir/pg_ctl" -D "$DBCLONE_TEST_PG_DIR/data" -w -t 60 "$@"
+    env -u LD_PRELOAD "$bindir/pg_ctl" -D "$DBCLONE_TEST_PG_DIR/data" -w -t 60 "$@"
   fi
 }
 
