@@ -548,6 +548,26 @@ struct clone *clone_for_source(struct hook_call *call, const char *name,
 	return NULL;
 }
 
+struct clone *clone_again(struct hook_call *call, const struct clone *was)
+{
+	char err[1024];
+	struct clone *c;
+	bool busy;
+
+	/* A clone the run handed out (this process owns none of it) is
+	 * asked of the run again; one of this process's own, of its
+	 * registry. */
+	if (supervised() && !was->owner)
+		c = clone_from_supervisor(call, was->source, &busy, err,
+					  sizeof(err));
+	else
+		c = clone_for_key(call, was->source, err, sizeof(err));
+	if (c && strcmp(c->name, was->name))
+		log_info("%s %s was gone at connect: asked again, -> %s",
+			 call->engine->ops->name, was->name, c->name);
+	return c;
+}
+
 const char *clone_name_of(const struct clone *c)
 {
 	return c->name;

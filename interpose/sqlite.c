@@ -96,8 +96,15 @@ static void call_sqlite(struct hook_call *call, const char *clone)
 	}
 	if (clone) {
 		sqlite_rewrite(&a->src, clone, name, sizeof(name));
-		a->rc = libsqlite3.api.open_v2(name, a->db, a->flags |
-			(a->src.uri ? SQLITE_OPEN_URI : 0), a->vfs);
+		/* A clone exists once made: one gone must not come back as
+		 * an empty file. */
+		a->rc = libsqlite3.api.open_v2(name, a->db, (a->flags &
+			~SQLITE_OPEN_CREATE) | (a->src.uri ? SQLITE_OPEN_URI : 0),
+			a->vfs);
+		if ((call->clone_gone = (a->rc & 0xff) == SQLITE_CANTOPEN)) {
+			libsqlite3.api.close(*a->db);
+			*a->db = NULL;
+		}
 	} else {
 		a->rc = libsqlite_open(a);
 	}

@@ -76,11 +76,12 @@ teardown() {
   run "$DBCLONE" run --pool 2 -- sh -c "
     for w in 1 2 3 4; do
       DBCLONE_TEST=worker\$w $PY -c \"
-import psycopg2, time
+import os, psycopg2, time
 c = psycopg2.connect(dbname='$src'); c.autocommit = True; cur = c.cursor()
 cur.execute('INSERT INTO t VALUES (%s, %s)', (40 + \$w, 'w'))
 time.sleep(0.5)
-cur.execute('SELECT current_database(), count(*) FROM t'); print(*cur.fetchone())
+cur.execute('SELECT current_database(), count(*) FROM t')
+os.write(1, ('%s %s\\n' % cur.fetchone()).encode()) # one write: the workers end together
 \" &
     done
     wait"
