@@ -119,7 +119,8 @@ static void call_sqlite(struct hook_call *call, const char *clone)
 		a->rc = libsqlite3.api.open_v2(name, a->db, (a->flags &
 			~SQLITE_OPEN_CREATE) | (a->src.uri ? SQLITE_OPEN_URI : 0),
 			a->vfs);
-		if ((call->clone_gone = (a->rc & 0xff) == SQLITE_CANTOPEN)) {
+		if ((call->clone_gone = call->may_ask_again &&
+					(a->rc & 0xff) == SQLITE_CANTOPEN)) {
 			libsqlite3.api.close(*a->db);
 			*a->db = NULL;
 		}
