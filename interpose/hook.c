@@ -116,7 +116,9 @@ static void call_clone(struct hook_call *call)
 	struct clone *again;
 
 	call->clone_gone = false;
+	call->may_ask_again = true;
 	e->call_real(call, clone_name_of(call->clone));
+	call->may_ask_again = false;
 	if (!call->clone_gone)
 		return;
 	if ((again = clone_again(call, call->clone))) {

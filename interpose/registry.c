@@ -75,7 +75,10 @@ static void free_clone(struct clone *c)
  * drop it. Called with the lock held. */
 static struct clone *retire_if_idle(struct clone *c)
 {
-	if (!c->ended || c->conns > 0 || c->held > 0 || c->state != READY)
+	/* A thread still waiting for it to be made takes a hold when it
+	 * wakes: it is not idle. */
+	if (!c->ended || c->conns > 0 || c->held > 0 || c->waiters > 0 ||
+	    c->state != READY)
 		return NULL;
 	unlink_clone(c);
 	if (c->owner == getpid())

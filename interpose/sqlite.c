@@ -102,7 +102,8 @@ static void call_sqlite(struct hook_call *call, const char *clone)
 		 * The program's flags stay as they are: SQLite opens the
 		 * files a connection ATTACHes with them, so a clone opened
 		 * without SQLITE_OPEN_CREATE could attach no new file. */
-		if ((call->clone_gone = access(clone, F_OK) != 0)) {
+		if ((call->clone_gone = call->may_ask_again &&
+					access(clone, F_OK) != 0)) {
 			*a->db = NULL;
 			a->rc = SQLITE_CANTOPEN;
 		} else {
