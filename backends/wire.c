@@ -2,9 +2,11 @@
 #include "wire.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static bool add_field(char *line, size_t linelen, const char *field, bool tab)
@@ -115,5 +117,65 @@ bool wire_recv(int fd, char *line, size_t linelen)
 		}
 		if (n + 1 >= linelen)
 			return false; /* longer than the protocol allows */
+	}
+}
+
+static double monotonic_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* Takes the first line out of r into line, if r holds a whole one. */
+static bool take_line(struct wire_reader *r, char *line)
+{
+	char *nl = memchr(r->buf, '\n', r->len);
+	size_t n;
+
+	if (!nl)
+		return false;
+	n = (size_t)(nl - r->buf);
+	memcpy(line, r->buf, n);
+	line[n] = '\0';
+	r->len -= n + 1;
+	memmove(r->buf, nl + 1, r->len);
+	r->begun = monotonic_ms(); /* what follows began no later than now */
+	return true;
+}
+
+enum wire_read wire_read_line(int fd, struct wire_reader *r, char *line,
+			      int idle_ms, int stall_ms)
+{
+	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int wait = idle_ms;
+		ssize_t got;
+
+		if (take_line(r, line))
+			return WIRE_LINE;
+		if (r->len >= WIRE_MAX)
+			return WIRE_TOO_LONG;
+		if (r->len) {
+			double left = r->begun + stall_ms - monotonic_ms();
+
+			wait = left > 0 ? (int)left + 1 : 0;
+		}
+		got = poll(&pfd, 1, wait);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return WIRE_CLOSED;
+		if (got == 0)
+			return WIRE_STALLED;
+		got = read(fd, r->buf + r->len, WIRE_MAX - r->len);
+		if (got < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (got <= 0)
+			return WIRE_CLOSED;
+		if (!r->len)
+			r->begun = monotonic_ms();
+		r->len += (size_t)got;
 	}
 }

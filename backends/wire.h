@@ -1,8 +1,11 @@
 /* The run supervisor's protocol, over the Unix socket named in
- * DBCLONE_SOCKET: one request line, one reply line, fields separated by
- * tabs, each field percent-escaped (%, tab, newline).
+ * DBCLONE_SOCKET: request lines and reply lines, fields separated by tabs,
+ * each field percent-escaped (%, tab, newline), at most WIRE_MAX bytes.
  *
- *   hello <pid>                                   -> ok  (always first)
+ *   hello <pid> <version>                         -> ok <version>
+ *                                                    | err <why> (another
+ *                                                    version: both sides
+ *                                                    refuse, saying so)
  *   clone <engine> <test> <signals> <source> <spec fields...>
  *                                                 -> ok <clone> | err <why>
  *                                                    | busy <why> (out of
@@ -12,8 +15,27 @@
  *                                                    old epoch's clones are
  *                                                    dropped
  *   made <engine> <clone> <ms> <spec fields...>   -> ok  (a clone the process
- *                                                    made itself)
+ *                                                    made itself; err when
+ *                                                    its marker does not say
+ *                                                    so: never dropped then)
  *   dropped <engine> <clone>                      -> ok  (and dropped itself)
+ *
+ * The supervisor trusts no client: it reads each one on a thread of its
+ * own, holds at most WIRE_MAX bytes of it, drops one whose hello or line
+ * stalls half-way (WIRE_STALL_MS), and never one that is quiet between
+ * lines.
+ *
+ * Room to grow, kept by this version so that a later one needs no new
+ * hello: the supervisor reads a client's requests as a stream and answers
+ * them in order, so a client may send a request before it has read the
+ * answer to the one before (pipelining); and a reader takes the fields it
+ * knows and ignores any after them. That is how a process will claim a
+ * ready clone without waiting: a later `ok <clone> <next>` reserves a
+ * second ready clone <next> for the process; at its next boundary it sends
+ * `claim <engine> <source> <key> <next>` and connects to <next> at once,
+ * reading the claim's answer (ok, or err when the run moved on and dropped
+ * it, which the library's ask-again on a gone clone absorbs) before its
+ * next request. A change of what a field means changes WIRE_VERSION.
  */
 #ifndef DBCLONE_WIRE_H
 #define DBCLONE_WIRE_H
@@ -23,6 +45,12 @@
 
 #define WIRE_MAX 16384
 #define WIRE_FIELDS 16
+/* The protocol's version, in both sides' hello. 1 was the hello without
+ * one. */
+#define WIRE_VERSION 2
+/* A hello, or the rest of a line once begun, that takes longer is the
+ * peer's fault: the supervisor drops it. */
+#define WIRE_STALL_MS 5000
 
 /* Appends field to line (a tab before it unless line is empty). */
 bool wire_add(char *line, size_t linelen, const char *field);
@@ -40,5 +68,26 @@ int wire_split(char *line, char **fields);
  * side sends a line, then waits for the other's. */
 bool wire_send(int fd, const char *line);
 bool wire_recv(int fd, char *line, size_t linelen);
+
+/* Lines read from a peer that is not trusted: at most WIRE_MAX bytes of it
+ * are ever held, and a line begun must end within its time. */
+struct wire_reader {
+	char buf[WIRE_MAX + 1];
+	size_t len;
+	double begun; /* when (monotonic ms) the line in buf began */
+};
+
+enum wire_read {
+	WIRE_LINE,     /* a line, in line */
+	WIRE_CLOSED,   /* the peer closed (or the socket was shut down) */
+	WIRE_STALLED,  /* no line within the time */
+	WIRE_TOO_LONG, /* WIRE_MAX bytes and no newline */
+};
+
+/* The next line into line (WIRE_MAX + 1 bytes). idle_ms is how long to
+ * wait for a line to begin (-1: for ever), stall_ms how long a line may
+ * take from its first byte to its newline. */
+enum wire_read wire_read_line(int fd, struct wire_reader *r, char *line,
+			      int idle_ms, int stall_ms);
 
 #endif

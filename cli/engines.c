@@ -5,6 +5,7 @@
 #include "testhook.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *spec_source(const struct spec *sp)
@@ -81,6 +82,72 @@ static bool admin_for(const struct spec *sp, void **admin, struct failure *f)
 	return true;
 }
 
+/* Closes the cached admin connection admin (it broke). */
+static void forget(void *admin)
+{
+	for (int i = 0; i < CACHED; i++)
+		if (admin && cache[i].conn == admin) {
+			cache[i].ops->admin_close(admin);
+			cache[i].conn = NULL;
+		}
+}
+
+void engine_forget_admins(void)
+{
+	for (int i = 0; i < CACHED; i++)
+		if (cache[i].conn) {
+			cache[i].ops->admin_close(cache[i].conn);
+			cache[i].conn = NULL;
+		}
+}
+
+/* A server that cannot be reached is said to be down, in those words:
+ * the run's lines name the outage, not the step that met it. */
+static void say_down(const struct spec *sp, struct failure *f)
+{
+	char why[sizeof(f->why) + 200];
+	const char *inner = f->why;
+	size_t n;
+
+	if (f->kind != FAIL_GONE)
+		return;
+	if (!strncmp(inner, "dbclone: ", 9))
+		inner += 9;
+	snprintf(why, sizeof(why), "dbclone: the %s server of %s is down or "
+		 "unreachable (%s); the run goes on when it is back", sp->ops->name,
+		 spec_source(sp), inner);
+	n = strnlen(why, sizeof(f->why) - 1); /* cut to fit */
+	memcpy(f->why, why, n);
+	f->why[n] = '\0';
+}
+
+typedef bool admin_op(const struct spec *sp, void *admin, void *ctx,
+		      struct failure *f);
+
+/* Runs op on the admin connection for sp. A connection that broke under
+ * it (the server restarted since it was opened) is opened again, and op
+ * tried once more on the new one. */
+static bool on_admin(const struct spec *sp, admin_op *op, void *ctx,
+		     struct failure *f)
+{
+	void *admin;
+
+	for (int tries = 0;; tries++) {
+		*f = (struct failure){0};
+		if (!admin_for(sp, &admin, f))
+			break;
+		if (op(sp, admin, ctx, f))
+			return true;
+		if (!admin || tries || sp->ops->admin_alive(admin))
+			break;
+		forget(admin);
+	}
+	if (!f->kind && admin && !sp->ops->admin_alive(admin))
+		f->kind = FAIL_GONE;
+	say_down(sp, f);
+	return false;
+}
+
 static bool failed(const struct failure *f, char *err, size_t errlen)
 {
 	last_failure = f->kind ? f->kind : FAIL_INVALID;
@@ -88,36 +155,99 @@ static bool failed(const struct failure *f, char *err, size_t errlen)
 	return false;
 }
 
+struct copy_args {
+	const char *from;
+	unsigned long seq;
+	bool golden;
+	char *name;
+	size_t namelen;
+};
+
+static bool copy_on(const struct spec *sp, void *admin, void *ctx,
+		    struct failure *f)
+{
+	struct copy_args *a = ctx;
+	struct marker m;
+
+	marker_for_self(&m, spec_source(sp));
+	if (!intent_clone(admin, sp, a->from, a->seq, a->golden, &m, a->name,
+			  a->namelen, f))
+		return false;
+	if (!a->golden && sp->ops->warm)
+		sp->ops->warm(admin, sp, a->name);
+	return true;
+}
+
 bool engine_copy(const struct spec *sp, const char *from, unsigned long seq,
 		 bool golden, char *name, size_t namelen, char *err,
 		 size_t errlen)
 {
-	struct failure f = {0};
-	struct marker m;
-	void *admin;
+	struct copy_args a = {from, seq, golden, name, namelen};
+	struct failure f;
 
 	last_failure = FAIL_NONE;
-	marker_for_self(&m, spec_source(sp));
-	if (!admin_for(sp, &admin, &f) ||
-	    !intent_clone(admin, sp, from, seq, golden, &m, name, namelen, &f))
-		return failed(&f, err, errlen);
-	if (!golden && sp->ops->warm)
-		sp->ops->warm(admin, sp, name);
+	return on_admin(sp, copy_on, &a, &f) || failed(&f, err, errlen);
+}
+
+static bool drop_on(const struct spec *sp, void *admin, void *ctx,
+		    struct failure *f)
+{
+	test_phase("drop", ctx);
+	if (!sp->ops->drop(admin, ctx, f))
+		return false;
+	test_phase("dropped", ctx);
 	return true;
 }
 
 bool engine_drop(const struct spec *sp, const char *name, char *err,
 		 size_t errlen)
 {
-	struct failure f = {0};
-	void *admin;
+	struct failure f;
 
 	last_failure = FAIL_NONE;
-	test_phase("drop", name);
-	if (!admin_for(sp, &admin, &f) || !sp->ops->drop(admin, name, &f))
+	return on_admin(sp, drop_on, (void *)name, &f) || failed(&f, err, errlen);
+}
+
+/* What engine_made_by looks for in the engine's list. */
+struct made_by {
+	const char *name;
+	bool found;
+	struct marker m;
+};
+
+static void find_made(const char *name, const char *marker, void *ctx)
+{
+	struct made_by *w = ctx;
+
+	if (!w->found && !strcmp(name, w->name) && marker &&
+	    marker_parse(marker, &w->m))
+		w->found = true;
+}
+
+static bool list_on(const struct spec *sp, void *admin, void *ctx,
+		    struct failure *f)
+{
+	return sp->ops->list(admin, find_made, ctx, f);
+}
+
+bool engine_made_by(const struct spec *sp, const char *name, long pid,
+		    const char *run, char *err, size_t errlen)
+{
+	struct made_by w = {.name = name};
+	struct failure f;
+
+	if (!on_admin(sp, list_on, &w, &f))
 		return failed(&f, err, errlen);
-	test_phase("dropped", name);
-	return true;
+	if (w.found && w.m.pid == (pid_t)pid && run && !strcmp(w.m.run, run) &&
+	    (w.m.state == MARKER_MADE || w.m.state == MARKER_INTENT))
+		return true;
+	snprintf(err, errlen, "dbclone: process %ld reported %s %s as a clone it "
+		 "made, but %s; refused, and never dropped by the run", pid,
+		 sp->ops->name, name, !w.found ? "no clone of that name with "
+		 "dbclone's marker exists where the run keeps them" :
+		 "its marker names another process or run");
+	last_failure = FAIL_REFUSED;
+	return false;
 }
 
 /* The intents of one server (engine and description) whose owner is

@@ -23,6 +23,16 @@ bool engine_copy(const struct spec *sp, const char *from, unsigned long seq,
 bool engine_drop(const struct spec *sp, const char *name, char *err,
 		 size_t errlen);
 
+/* Is name a clone that process pid of this run (DBCLONE_RUN) made, by
+ * the marker the engine lists it with (SQLite: only what is in
+ * DBCLONE_DIR is listed)? False, with err, when it is not, or cannot be
+ * told. */
+bool engine_made_by(const struct spec *sp, const char *name, long pid,
+		    const char *run, char *err, size_t errlen);
+
+/* Closes the calling thread's admin connections (a thread that ends). */
+void engine_forget_admins(void);
+
 /* The kind of the calling thread's last failed engine_copy or
  * engine_drop (as errno is for a system call). */
 enum fail_kind engine_failure(void);

@@ -20,7 +20,7 @@
 static int next_of_run(const char *where)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	char path[PATH_MAX], reply[256];
+	char path[PATH_MAX], reply[1024], hello[64], ok[16];
 	struct stat st;
 	int fd;
 
@@ -43,15 +43,18 @@ static int next_of_run(const char *where)
 			close(fd);
 		return 1;
 	}
-	/* Every client says hello first; the answer to "next" comes once the
-	 * old epoch's clones are dropped. */
-	if (!wire_send(fd, "hello") || !wire_recv(fd, reply, sizeof(reply)) ||
-	    strcmp(reply, "ok") || !wire_send(fd, "next") ||
+	/* Every client says hello first, with the protocol's version; the
+	 * answer to "next" comes once the old epoch's clones are dropped. */
+	snprintf(hello, sizeof(hello), "hello\t%ld\t%d", (long)getpid(),
+		 WIRE_VERSION);
+	snprintf(ok, sizeof(ok), "ok\t%d", WIRE_VERSION);
+	if (!wire_send(fd, hello) || !wire_recv(fd, reply, sizeof(reply)) ||
+	    strcmp(reply, ok) || !wire_send(fd, "next") ||
 	    !wire_recv(fd, reply, sizeof(reply)) || strncmp(reply, "ok", 2)) {
 		char *f[WIRE_FIELDS];
 
 		/* The run's own reason, when it gave one. */
-		if (!strncmp(reply, "err\t", 4) && wire_split(reply, f) == 2)
+		if (!strncmp(reply, "err\t", 4) && wire_split(reply, f) >= 2)
 			fprintf(stderr, "%s\n", f[1]);
 		else
 			fprintf(stderr, "dbclone: the run at %s did not move on; "

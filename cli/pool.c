@@ -69,48 +69,138 @@ void drop_now(struct doomed *d)
 	}
 }
 
+/* Drops in the background; one that fails is retried by retry.c, the
+ * run's one retry queue. Called with the lock held. */
+static void drop_in_background(struct doomed *d)
+{
+	pthread_mutex_unlock(&sv.lock);
+	drop_now(d);
+	pthread_mutex_lock(&sv.lock);
+}
+
+/* Failed drops whose retry is due: tried now. False when none is. Under
+ * the lock. */
+static bool retry_if_due(double now)
+{
+	double due = retry_next_due();
+
+	if (!due || due > now)
+		return false;
+	pthread_mutex_unlock(&sv.lock);
+	retry_due();
+	pthread_mutex_lock(&sv.lock);
+	return true;
+}
+
+/* The sooner of two moments, where 0 is never. */
+static double sooner(double a, double b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
 /* ---- the pool thread --------------------------------------------------- */
 
-static struct origin *needs_fill(void)
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 3000
+
+static bool may_fill(const struct origin *o, double now)
+{
+	return o->golden[0] && o->retry_at <= now;
+}
+
+static struct origin *needs_fill(double now)
 {
 	for (struct origin *o = sv.origins; o; o = o->next)
-		if (o->golden[0] && !o->broken && o->npool + o->filling < sv.pool_size)
+		if (may_fill(o, now) && o->npool + o->filling < sv.pool_size)
 			return o;
 	return NULL;
 }
 
 /* A source whose pool has no ready clone, while its golden exists. */
-static bool pool_empty(void)
+static bool pool_empty(double now)
 {
 	for (struct origin *o = sv.origins; o; o = o->next)
-		if (o->golden[0] && !o->broken && !o->npool)
+		if (may_fill(o, now) && !o->npool)
 			return true;
 	return false;
 }
 
-/* Idle, with failed drops queued: tries those due, or waits until the
- * next is (or other work comes). False when none is queued. Under the
- * lock. */
-static bool wait_for_retry(void)
+/* The queued drops that are due, taken off the queue; *next is when the
+ * first of the others is (0: none). */
+static struct doomed *due_drops(double now, double *next)
 {
-	double due = retry_next_due(), wait = due - now_ms();
-	struct timespec until;
+	struct doomed *due = NULL, **d = &sv.doomed;
 
-	if (!due)
-		return false;
-	if (wait <= 0) {
-		pthread_mutex_unlock(&sv.lock);
-		retry_due();
-		pthread_mutex_lock(&sv.lock);
-		return true;
+	*next = 0;
+	while (*d) {
+		struct doomed *one = *d;
+
+		if (one->not_before > now) {
+			if (!*next || one->not_before < *next)
+				*next = one->not_before;
+			d = &one->next;
+			continue;
+		}
+		*d = one->next;
+		one->next = due;
+		due = one;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += (time_t)(wait / 1e3);
-	until.tv_nsec += (long)((wait - (long)(wait / 1e3) * 1e3) * 1e6);
-	until.tv_sec += until.tv_nsec / 1000000000L;
-	until.tv_nsec %= 1000000000L;
-	pthread_cond_timedwait(&sv.wake, &sv.lock, &until);
-	return true;
+	return due;
+}
+
+/* One ready clone more for o. A failure (the server down, restarting)
+ * does not stop the pool: it tries again after a pause that doubles, and
+ * says so once a spell. */
+static void fill_one(struct origin *o)
+{
+	char name[PATH_MAX], err[1024];
+	double ms;
+
+	o->filling++;
+	if (copy_unlocked(&o->spec, o->golden, false, name, &ms, err,
+			  sizeof(err))) {
+		snprintf(o->pool[o->npool], sizeof(o->pool[0]), "%s", name);
+		o->pool_ms[o->npool++] = ms;
+		if (o->backoff_ms)
+			fprintf(stderr, "dbclone: the pool of %s fills again\n",
+				spec_source(&o->spec));
+		o->backoff_ms = 0;
+	} else if (o->retry_at <= now_ms()) { /* one line, whichever thread */
+		if (!o->backoff_ms)
+			fprintf(stderr, "dbclone: the pool of %s cannot make clones "
+				"(%s); retrying, pausing up to %d s between tries\n",
+				spec_source(&o->spec), err, BACKOFF_MAX_MS / 1000);
+		o->backoff_ms = o->backoff_ms ? o->backoff_ms * 2 : BACKOFF_FIRST_MS;
+		if (o->backoff_ms > BACKOFF_MAX_MS)
+			o->backoff_ms = BACKOFF_MAX_MS;
+		o->retry_at = now_ms() + o->backoff_ms;
+	}
+	o->filling--;
+}
+
+/* Until the soonest of: a drop that comes due, a pool that may try again,
+ * a wake-up. */
+static void wait_for_work(double next_drop)
+{
+	double until = next_drop;
+	struct timespec ts;
+
+	for (struct origin *o = sv.origins; o; o = o->next)
+		if (o->golden[0] && o->retry_at > now_ms() && o->npool < sv.pool_size &&
+		    (!until || o->retry_at < until))
+			until = o->retry_at;
+	if (!until) {
+		pthread_cond_wait(&sv.wake, &sv.lock);
+		return;
+	}
+	until -= now_ms();
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (until > 0) {
+		ts.tv_nsec += (long)(until * 1e6) % 1000000000L;
+		ts.tv_sec += (time_t)(until / 1e3) + ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+	}
+	pthread_cond_timedwait(&sv.wake, &sv.lock, &ts);
 }
 
 void *pool_thread(void *arg)
@@ -120,52 +210,29 @@ void *pool_thread(void *arg)
 
 	pthread_mutex_lock(&sv.lock);
 	while (!sv.stopping) {
+		double now = now_ms(), next_drop;
+		double quiet = sv.last_handout + QUIET_MS - now;
 		struct origin *o;
-		double quiet = sv.last_handout + QUIET_MS - now_ms();
+		struct doomed *d;
 
-		if (!waited && quiet > 0 && (sv.doomed || needs_fill()) &&
-		    !pool_empty()) {
+		if (!waited && quiet > 0 && (sv.doomed || needs_fill(now)) &&
+		    !pool_empty(now)) {
 			/* The test that was just handed a clone is connecting to
 			 * it: drops and copies wait a moment rather than compete
 			 * with that connect for the cores. Once per piece of
 			 * work, and never when a pool is empty (a test may be
 			 * waiting for its clone). */
-			struct timespec until;
-
-			clock_gettime(CLOCK_MONOTONIC, &until);
-			until.tv_nsec += (long)(quiet * 1e6);
-			until.tv_sec += until.tv_nsec / 1000000000L;
-			until.tv_nsec %= 1000000000L;
-			pthread_cond_timedwait(&sv.wake, &sv.lock, &until);
+			wait_for_work(now + quiet);
 			waited = true;
 			continue;
 		}
 		waited = false;
-		if (sv.doomed) {
-			struct doomed *d = sv.doomed;
-
-			sv.doomed = NULL;
-			pthread_mutex_unlock(&sv.lock);
-			drop_now(d); /* drops happen in the background too */
-			pthread_mutex_lock(&sv.lock);
-		} else if ((o = needs_fill())) {
-			char name[PATH_MAX], err[1024];
-			double ms;
-
-			o->filling++;
-			if (copy_unlocked(&o->spec, o->golden, false, name, &ms, err,
-					  sizeof(err))) {
-				snprintf(o->pool[o->npool], sizeof(o->pool[0]), "%s", name);
-				o->pool_ms[o->npool++] = ms;
-			} else {
-				if (!o->broken) /* one line, whichever thread fails */
-					fprintf(stderr, "dbclone: the pool of %s stops: %s\n",
-						spec_source(&o->spec), err);
-				o->broken = true;
-			}
-			o->filling--;
-		} else if (!wait_for_retry()) {
-			pthread_cond_wait(&sv.wake, &sv.lock);
+		if ((d = due_drops(now, &next_drop))) {
+			drop_in_background(d);
+		} else if ((o = needs_fill(now))) {
+			fill_one(o);
+		} else if (!retry_if_due(now)) {
+			wait_for_work(sooner(next_drop, retry_next_due()));
 		}
 	}
 	pthread_mutex_unlock(&sv.lock);

@@ -1,12 +1,14 @@
-/* Serving the run's processes: hellos, requests, the keys they use. */
+/* Serving the run's processes, a thread each: hellos, requests, the keys
+ * they use. No process can stall another: each is read by its own thread,
+ * and copies are made with the lock let go. */
 #include "supervisor_state.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "wire.h"
@@ -21,7 +23,9 @@ static void key_over(const char *key, void *ctx)
 		struct handed *gone = *h;
 		struct doomed *d;
 
-		if (strcmp(gone->key, key)) {
+		if (strcmp(gone->key, key) || !gone->ready) {
+			/* One being copied is the copier's to drop. */
+			gone->over = gone->over || !strcmp(gone->key, key);
 			h = &gone->next;
 			continue;
 		}
@@ -29,6 +33,9 @@ static void key_over(const char *key, void *ctx)
 		if ((d = calloc(1, sizeof(*d)))) {
 			d->spec = gone->origin->spec;
 			snprintf(d->name, sizeof(d->name), "%s", gone->name);
+			/* A drop now (dbclone next) is asked for; one in the
+			 * background spares a process still connecting. */
+			d->not_before = now ? 0 : gone->handed_at + DROP_GRACE_MS;
 			d->next = now ? *now : sv.doomed;
 			*(now ? now : &sv.doomed) = d;
 		}
@@ -56,19 +63,80 @@ static void reply_err(int fd, const char *why)
 	wire_send(fd, line);
 }
 
-/* The clone handed out for key from o: the one it has, else a ready one
- * from the pool, else a new copy of the golden (with the lock released).
- * NULL with err filled when none can be had. */
-static struct handed *handed_for(struct origin *o, const char *key, char *err,
-				 size_t errlen)
+/* Waits for the other request that is making it (under the lock). */
+static void wait_a_moment(void)
 {
-	struct handed *h;
-	double ms;
+	pthread_cond_wait(&sv.wake, &sv.lock);
+}
 
-	for (h = sv.handed; h; h = h->next)
+/* A new entry for key from o, not yet ready (under the lock). */
+static struct handed *new_handed(struct origin *o, const char *key)
+{
+	struct handed *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->origin = o;
+	snprintf(h->key, sizeof(h->key), "%s", key);
+	h->next = sv.handed;
+	sv.handed = h;
+	return h;
+}
+
+static struct handed *find_handed(const struct origin *o, const char *key)
+{
+	for (struct handed *h = sv.handed; h; h = h->next)
 		if (h->origin == o && !strcmp(h->key, key))
 			return h;
-	if (!(h = calloc(1, sizeof(*h)))) {
+	return NULL;
+}
+
+/* Queues a drop for the pool threads (under the lock). */
+static void drop_soon(const struct spec *sp, const char *name,
+		      double not_before)
+{
+	struct doomed *d = calloc(1, sizeof(*d));
+
+	if (!d) {
+		fprintf(stderr, "dbclone: out of memory: clone %s stays until the "
+			"run ends\n", name);
+		return;
+	}
+	d->spec = *sp;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->not_before = not_before;
+	d->next = sv.doomed;
+	sv.doomed = d;
+	pthread_cond_broadcast(&sv.wake);
+}
+
+static void unlink_handed(struct handed *h)
+{
+	for (struct handed **q = &sv.handed; *q; q = &(*q)->next)
+		if (*q == h) {
+			*q = h->next;
+			break;
+		}
+}
+
+/* The clone handed out for key from o: the one it has, else a ready one
+ * from the pool, else a new copy of the golden (made with the lock let
+ * go; a second request for the same key waits for it, others go on).
+ * NULL with err filled when none can be had; *over when the key ended
+ * while it was copied (the run moved to its next epoch). */
+static struct handed *handed_for(struct origin *o, const char *key, bool *over,
+				 char *err, size_t errlen)
+{
+	char name[PATH_MAX];
+	struct handed *h;
+	double ms;
+	bool ok;
+
+	while ((h = find_handed(o, key)) && !h->ready)
+		wait_a_moment();
+	if (h)
+		return h;
+	if (!(h = new_handed(o, key))) {
 		snprintf(err, errlen, "dbclone: the run supervisor is out of memory");
 		return NULL;
 	}
@@ -76,27 +144,82 @@ static struct handed *handed_for(struct origin *o, const char *key, char *err,
 		o->npool--;
 		snprintf(h->name, sizeof(h->name), "%s", o->pool[o->npool]);
 		sv.hidden_ms += o->pool_ms[o->npool];
-	} else if (!copy_unlocked(&o->spec, o->golden, false, h->name, &ms,
-				  err, errlen)) {
-		free(h);
-		return NULL;
+		ok = true;
+	} else if ((ok = copy_unlocked(&o->spec, o->golden, false, name, &ms,
+				       err, errlen))) {
+		snprintf(h->name, sizeof(h->name), "%s", name);
 	}
-	h->origin = o;
-	snprintf(h->key, sizeof(h->key), "%s", key);
-	h->next = sv.handed;
-	sv.handed = h;
-	pthread_cond_broadcast(&sv.wake); /* refill */
-	return h;
+	pthread_cond_broadcast(&sv.wake); /* waiters; the pool refills */
+	if (ok && !h->over) {
+		h->ready = true;
+		return h;
+	}
+	unlink_handed(h);
+	if (ok) {
+		*over = true;
+		drop_soon(&o->spec, h->name, 0);
+		snprintf(err, errlen, "dbclone: the run kept moving to its next "
+			 "epoch while a clone was made for it; ask again");
+	}
+	free(h);
+	return NULL;
+}
+
+/* The golden of o, taken on the first use of its source by one request
+ * (others wait for it), after the sweep of what dead runs left. Under
+ * the lock; false with err filled when it cannot be had. */
+static bool golden_for(struct origin *o, char *err, size_t errlen)
+{
+	char golden[PATH_MAX];
+	int dropped = 0;
+	double ms;
+	bool ok;
+
+	while (o->golden_making)
+		wait_a_moment();
+	if (o->golden[0])
+		return true;
+	o->golden_making = true;
+	if (!o->swept) {
+		/* What an earlier run killed with kill -9 left goes first. */
+		o->swept = true;
+		pthread_mutex_unlock(&sv.lock);
+		dropped = engine_sweep_dead(&o->spec);
+		pthread_mutex_lock(&sv.lock);
+	}
+	if (dropped)
+		fprintf(stderr, "dbclone: dropped %d clone(s) that dead runs or "
+			"processes left (%s %s)\n", dropped, o->spec.ops->name,
+			spec_source(&o->spec));
+	/* Later changes to the source change no test, and nothing blocks on
+	 * it. */
+	if ((ok = copy_unlocked(&o->spec, NULL, true, golden, &ms, err, errlen)))
+		snprintf(o->golden, sizeof(o->golden), "%s", golden);
+	o->golden_making = false;
+	pthread_cond_broadcast(&sv.wake);
+	return ok;
+}
+
+/* The reply to a request that failed: busy (out of disk or connections:
+ * the process may still clone itself) or err. */
+static void reply_failure(int fd, const char *err)
+{
+	char line[WIRE_MAX] = "";
+
+	wire_add(line, sizeof(line), engine_failure() == FAIL_BUSY ? "busy" : "err");
+	wire_add(line, sizeof(line), err);
+	wire_send(fd, line);
 }
 
 /* clone <engine> <test> <signals> <source> <spec...> */
 static void handle_clone(struct proc *p, char **f, int n)
 {
 	char key[KEY_MAX], err[1024], line[WIRE_MAX] = "";
-	struct origin *o;
-	struct handed *h;
+	struct handed *h = NULL;
 	struct spec sp = {0};
-	double t0 = now_ms(), ms;
+	struct origin *o;
+	double t0 = now_ms();
+	bool over = true;
 
 	if (n < 6 || !spec_from_fields(&sp, f[1], f + 5, n - 5)) {
 		reply_err(p->fd, "dbclone: a malformed request reached the run "
@@ -104,65 +227,41 @@ static void handle_clone(struct proc *p, char **f, int n)
 		return;
 	}
 	pthread_mutex_lock(&sv.lock);
-	/* DBCLONE_TEST names the key; else the run's epoch does. */
-	key_format(key, sizeof(key), f[2], f[3], sv.keys.epoch);
-	if (!(o = origin_for(f[4], &sp)))
-		goto fail_oom;
-	if (!o->golden[0] && !o->swept) {
-		int dropped;
-
-		/* What an earlier run killed with kill -9 left goes first. */
-		o->swept = true;
+	snprintf(err, sizeof(err), "dbclone: the run supervisor is out of memory");
+	/* A key that ends while its clone is copied (dbclone next) is asked
+	 * for again, in the new epoch. */
+	for (int tries = 0; !h && over && tries < 3; tries++) {
+		over = false;
+		/* DBCLONE_TEST names the key; else the run's epoch does. */
+		key_format(key, sizeof(key), f[2], f[3], sv.keys.epoch);
+		if (!(o = origin_for(f[4], &sp)) || !golden_for(o, err, sizeof(err)))
+			break;
+		/* The key is this process's before its copy starts: no other
+		 * process's move can end it meanwhile. */
+		keys_use(&sv.keys, &p->user, key, key_over, NULL);
+		h = handed_for(o, key, &over, err, sizeof(err));
+	}
+	if (!h) {
 		pthread_mutex_unlock(&sv.lock);
-		dropped = engine_sweep_dead(&sp);
-		pthread_mutex_lock(&sv.lock);
-		if (dropped)
-			fprintf(stderr, "dbclone: dropped %d clone(s) that dead runs "
-				"or processes left (%s %s)\n", dropped, sp.ops->name,
-				spec_source(&sp));
+		reply_failure(p->fd, err);
+		return;
 	}
-	if (!o->golden[0]) {
-		/* The first use of a source takes the golden: later changes to
-		 * the source change no test, and nothing blocks on it. */
-		char golden[PATH_MAX];
-
-		if (!copy_unlocked(&o->spec, NULL, true, golden, &ms, err, sizeof(err)))
-			goto fail;
-		if (!o->golden[0])
-			snprintf(o->golden, sizeof(o->golden), "%s", golden);
-		pthread_cond_broadcast(&sv.wake);
-	}
-	if (!(h = handed_for(o, key, err, sizeof(err))))
-		goto fail;
-	keys_use(&sv.keys, &p->user, key, key_over, NULL);
 	wire_add(line, sizeof(line), "ok");
 	wire_add(line, sizeof(line), h->name);
-	sv.last_handout = now_ms();
+	sv.last_handout = h->handed_at = now_ms();
 	if (sv.nlatency < LATENCIES)
 		sv.latency[sv.nlatency++] = now_ms() - t0;
 	pthread_mutex_unlock(&sv.lock);
 	wire_send(p->fd, line);
-	return;
-fail_oom:
-	snprintf(err, sizeof(err), "dbclone: the run supervisor is out of memory");
-fail:
-	pthread_mutex_unlock(&sv.lock);
-	/* Out of disk or connections: the process may still clone itself. */
-	if (engine_failure() == FAIL_BUSY) {
-		char busy[WIRE_MAX] = "";
-
-		wire_add(busy, sizeof(busy), "busy");
-		wire_add(busy, sizeof(busy), err);
-		wire_send(p->fd, busy);
-		return;
-	}
-	reply_err(p->fd, err);
 }
 
-/* made <engine> <name> <ms> <spec...>: a process cloned for itself. */
+/* made <engine> <name> <ms> <spec...>: a process cloned for itself. It is
+ * taken at its word only when the clone's marker says that this process
+ * of this run made it: never does the run drop what is not a clone. */
 static void handle_made(struct proc *p, char **f, int n)
 {
 	struct doomed *d;
+	char err[1024];
 
 	if (!(d = calloc(1, sizeof(*d)))) {
 		reply_err(p->fd, "dbclone: the run supervisor is out of memory");
@@ -175,6 +274,13 @@ static void handle_made(struct proc *p, char **f, int n)
 		return;
 	}
 	snprintf(d->name, sizeof(d->name), "%s", f[2]);
+	if (!engine_made_by(&d->spec, d->name, p->pid, getenv("DBCLONE_RUN"),
+			    err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		free(d);
+		reply_err(p->fd, err);
+		return;
+	}
 	pthread_mutex_lock(&sv.lock);
 	d->next = p->made;
 	p->made = d;
@@ -216,6 +322,27 @@ unsigned next_epoch(void)
 	return epoch;
 }
 
+/* What a process made itself and did not drop (kill -9, exec, a crash)
+ * goes now, in the background. Under the lock. */
+static void drop_what_it_made(struct proc *p)
+{
+	struct doomed *last = p->made;
+	int count = 1;
+
+	if (!p->made)
+		return;
+	for (; last->next; last = last->next)
+		count++;
+	if (!sv.stopping)
+		fprintf(stderr, "dbclone: process %ld ended without dropping %d "
+			"clone(s) it made (%s %s%s); dropping them\n", p->pid, count,
+			p->made->spec.ops->name, p->made->name, count > 1 ? ", ..." : "");
+	last->next = sv.doomed;
+	sv.doomed = p->made;
+	p->made = NULL;
+	pthread_cond_broadcast(&sv.wake);
+}
+
 static void disconnect(struct proc *p)
 {
 	pthread_mutex_lock(&sv.lock);
@@ -227,39 +354,22 @@ static void disconnect(struct proc *p)
 	}
 	/* A process's exit alone does not end its key (the next process of
 	 * the same test may be about to start), unless a newer key exists. */
-	keys_leave(&sv.keys, &p->user, key_over, NULL);
-	/* What it made itself and did not drop (kill -9, exec, a crash)
-	 * goes now, in the background. */
-	if (p->made) {
-		struct doomed *last = p->made;
-		int count = 1;
-
-		for (; last->next; last = last->next)
-			count++;
-		fprintf(stderr, "dbclone: process %ld ended without dropping %d "
-			"clone(s) it made (%s %s%s); dropping them\n", p->pid, count,
-			p->made->spec.ops->name, p->made->name, count > 1 ? ", ..." : "");
-		last->next = sv.doomed;
-		sv.doomed = p->made;
-		p->made = NULL;
-		pthread_cond_broadcast(&sv.wake);
-	}
+	if (p->joined)
+		keys_leave(&sv.keys, &p->user, key_over, NULL);
+	drop_what_it_made(p);
+	if (--sv.nprocs == 0)
+		pthread_cond_broadcast(&sv.procs_done);
 	pthread_mutex_unlock(&sv.lock);
 	close(p->fd);
 	free(p);
 }
 
-void serve(struct proc *p)
+/* Answers one request of p. */
+static void serve(struct proc *p, char *line)
 {
-	char line[WIRE_MAX], reply[64], *f[WIRE_FIELDS];
-	int n;
+	char reply[64], *f[WIRE_FIELDS];
+	int n = wire_split(line, f);
 
-	if (!wire_recv(p->fd, line, sizeof(line))) {
-		disconnect(p);
-		return;
-	}
-	n = wire_split(line, f);
-	/* The acceptor thread has answered the hello already. */
 	if (!strcmp(f[0], "clone") && !sv.per_process) {
 		handle_clone(p, f, n);
 	} else if (!strcmp(f[0], "made")) {
@@ -278,50 +388,147 @@ void serve(struct proc *p)
 	}
 }
 
-/* Takes new clients and answers their hello at once, whatever the main
- * thread is busy with (a golden copy may take minutes): a client's hello
- * times out after a few seconds, its clone requests wait. */
+/* Why a process's socket is given up, said once on stderr: never for a
+ * socket that is quiet between requests (a library keeps it for its
+ * life), only for one that stalls in a line, or floods it. */
+static void say_dropped(struct proc *p, enum wire_read why, bool hello)
+{
+	char line[512];
+
+	if (why == WIRE_CLOSED)
+		return;
+	snprintf(line, sizeof(line), "dbclone: refused a client of the run "
+		 "(pid %ld): %s; its connection is closed", p->pid,
+		 why == WIRE_TOO_LONG ? "a line longer than the protocol allows" :
+		 hello ? "no hello within 5 s" : "a line begun and not ended "
+		 "within 5 s");
+	fprintf(stderr, "%s\n", line);
+	reply_err(p->fd, line);
+}
+
+/* The hello: "hello <pid> <version>", of this protocol's version. The
+ * other side is told when versions differ, and so is the run's log. */
+static bool hello(struct proc *p)
+{
+	char line[WIRE_MAX + 1], reply[64], *f[WIRE_FIELDS], why[512];
+	enum wire_read got = wire_read_line(p->fd, &p->in, line, WIRE_STALL_MS,
+					    WIRE_STALL_MS);
+	int n;
+
+	if (got != WIRE_LINE) {
+		say_dropped(p, got, true);
+		return false;
+	}
+	n = wire_split(line, f);
+	if (strcmp(f[0], "hello"))
+		snprintf(why, sizeof(why), "dbclone: process %ld sent no hello; not "
+			 "a dbclone library", p->pid);
+	else if (n < 3 || strtol(f[2], NULL, 10) != WIRE_VERSION)
+		snprintf(why, sizeof(why), "dbclone: process %ld speaks protocol %s "
+			 "of the run supervisor, this run speaks %d: the library "
+			 "(LD_PRELOAD) and the dbclone command are of different "
+			 "versions; run it with the library of the same build",
+			 p->pid, n < 3 ? "1" : f[2], WIRE_VERSION);
+	else
+		why[0] = '\0';
+	if (why[0]) {
+		fprintf(stderr, "%s\n", why);
+		reply_err(p->fd, why);
+		return false;
+	}
+	snprintf(reply, sizeof(reply), "ok\t%d", WIRE_VERSION);
+	return wire_send(p->fd, reply);
+}
+
+static void *proc_thread(void *arg)
+{
+	struct proc *p = arg;
+	char line[WIRE_MAX + 1];
+	enum wire_read got = WIRE_CLOSED;
+
+	if (hello(p)) {
+		pthread_mutex_lock(&sv.lock);
+		keys_join(&sv.keys, &p->user);
+		p->joined = true;
+		pthread_mutex_unlock(&sv.lock);
+		/* Quiet between requests for as long as it likes. */
+		while ((got = wire_read_line(p->fd, &p->in, line, -1,
+					     WIRE_STALL_MS)) == WIRE_LINE)
+			serve(p, line);
+		say_dropped(p, got, false);
+	}
+	disconnect(p);
+	engine_forget_admins();
+	return NULL;
+}
+
+/* A process, known from its socket: a thread of its own serves it. */
+static void take_proc(int fd)
+{
+	struct ucred cred = {0};
+	socklen_t len = sizeof(cred);
+	struct proc *p = calloc(1, sizeof(*p));
+	pthread_attr_t attr;
+	pthread_t t;
+	bool started;
+
+	if (!p) {
+		close(fd);
+		return;
+	}
+	p->fd = fd;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+		p->pid = cred.pid;
+	pthread_mutex_lock(&sv.lock);
+	p->next = sv.procs;
+	sv.procs = p;
+	sv.nprocs++;
+	pthread_mutex_unlock(&sv.lock);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	started = pthread_create(&t, &attr, proc_thread, p) == 0;
+	pthread_attr_destroy(&attr);
+	if (!started) {
+		fprintf(stderr, "dbclone: cannot start a thread for process %ld "
+			"(%s); its connects fail\n", p->pid, strerror(errno));
+		disconnect(p);
+	}
+}
+
 void *acceptor_thread(void *arg)
 {
 	int listen_fd = *(int *)arg;
+	sigset_t all;
 
+	/* Signals are the main thread's (the self-pipe), and so are the
+	 * threads this one starts, which inherit its mask. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
 	for (;;) {
 		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		struct timeval tv = {.tv_sec = 5};
-		char line[256];
-		struct proc *p;
-		unsigned char wake = 0;
+		bool stop;
 
-		if (fd < 0) {
-			bool stop;
-
-			pthread_mutex_lock(&sv.lock);
-			stop = sv.stopping;
-			pthread_mutex_unlock(&sv.lock);
-			if (stop)
-				return NULL;
-			if (errno != EINTR && errno != ECONNABORTED)
-				usleep(10000);
+		if (fd >= 0) {
+			take_proc(fd);
 			continue;
 		}
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		if (!wire_recv(fd, line, sizeof(line)) || strncmp(line, "hello", 5) ||
-		    !wire_send(fd, "ok") || !(p = calloc(1, sizeof(*p)))) {
-			close(fd);
-			continue;
-		}
-		tv.tv_sec = 0;
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		p->fd = fd;
-		p->pid = strtol(line + 5, NULL, 10);
 		pthread_mutex_lock(&sv.lock);
-		p->next = sv.procs;
-		sv.procs = p;
-		keys_join(&sv.keys, &p->user);
+		stop = sv.stopping;
 		pthread_mutex_unlock(&sv.lock);
-		/* A zero byte wakes the loop to poll the new client too. */
-		if (write(wake_fd[1], &wake, 1) < 0) {
-			/* the loop is gone */
-		}
+		if (stop)
+			return NULL;
+		if (errno != EINTR && errno != ECONNABORTED)
+			usleep(10000);
 	}
+}
+
+void end_procs(void)
+{
+	pthread_mutex_lock(&sv.lock);
+	/* Their threads read no more: each ends, as if its process had. */
+	for (struct proc *p = sv.procs; p; p = p->next)
+		shutdown(p->fd, SHUT_RDWR);
+	while (sv.nprocs)
+		pthread_cond_wait(&sv.procs_done, &sv.lock);
+	pthread_mutex_unlock(&sv.lock);
 }

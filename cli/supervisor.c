@@ -20,7 +20,8 @@
 #define POOL_THREADS 4
 
 struct supervisor_state sv = {.lock = PTHREAD_MUTEX_INITIALIZER,
-			      .wake = PTHREAD_COND_INITIALIZER};
+			      .wake = PTHREAD_COND_INITIALIZER,
+			      .procs_done = PTHREAD_COND_INITIALIZER};
 
 int wake_fd[2];
 
@@ -223,7 +224,7 @@ static void take_signals(pid_t child, int boundary)
 	/* The pipe is non-blocking: take every byte queued. */
 	while (read(wake_fd[0], &sig, 1) == 1) {
 		if (sig == 0 || sig == SIGCHLD)
-			continue; /* a new client; a child reaped above */
+			continue; /* a child reaped above */
 		if ((int)sig == boundary)
 			next_epoch();
 		else
@@ -231,48 +232,21 @@ static void take_signals(pid_t child, int boundary)
 	}
 }
 
-/* One poll over the self-pipe and every process; false when polling
- * failed. *status is CMD's wait status once it has ended (*running false). */
+/* One wait on the self-pipe (the processes have threads of their own);
+ * false when polling failed. *status is CMD's wait status once it has
+ * ended (*running false). */
 static bool serve_once(pid_t child, int boundary, int *status, bool *running)
 {
-	struct pollfd *fds;
-	struct proc **who;
-	nfds_t n = 1, cap = 1;
+	struct pollfd fd = {.fd = wake_fd[0], .events = POLLIN};
 
-	pthread_mutex_lock(&sv.lock);
-	for (struct proc *p = sv.procs; p; p = p->next)
-		cap++;
-	fds = calloc(cap, sizeof(*fds));
-	who = calloc(cap, sizeof(*who));
-	if (!fds || !who) {
-		pthread_mutex_unlock(&sv.lock);
-		free(fds);
-		free(who);
-		usleep(10000);
-		return true;
-	}
-	fds[0] = (struct pollfd){.fd = wake_fd[0], .events = POLLIN};
-	for (struct proc *p = sv.procs; p && n < cap; p = p->next) {
-		who[n] = p;
-		fds[n++] = (struct pollfd){.fd = p->fd, .events = POLLIN};
-	}
-	pthread_mutex_unlock(&sv.lock);
 	/* The timeout also catches a child that ended before the SIGCHLD
 	 * handler was in place. */
-	if (poll(fds, n, 500) < 0 && errno != EINTR) {
-		free(fds);
-		free(who);
+	if (poll(&fd, 1, 500) < 0 && errno != EINTR)
 		return false;
-	}
 	if (waitpid(child, status, WNOHANG) == child)
 		*running = false;
-	if (fds[0].revents & POLLIN)
+	if (fd.revents & POLLIN)
 		take_signals(child, boundary);
-	for (nfds_t i = 1; i < n; i++)
-		if (fds[i].revents & (POLLIN | POLLHUP | POLLERR))
-			serve(who[i]);
-	free(fds);
-	free(who);
 	return true;
 }
 
@@ -300,6 +274,7 @@ int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep,
 	stop_threads();
 	shutdown(listen_fd, SHUT_RDWR); /* wakes the acceptor's accept */
 	pthread_join(acceptor, NULL);
+	end_procs();
 	join_pool(pool, npool);
 	if (keep == KEEP_ALWAYS || (keep == KEEP_FAILED &&
 				    !(WIFEXITED(status) && WEXITSTATUS(status) == 0)))

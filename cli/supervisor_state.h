@@ -1,6 +1,8 @@
 /* The run supervisor's state, under one lock, and what its parts offer each
  * other: pool.c (goldens, pools of ready clones, drops), serve.c (the
- * processes: hellos, requests, their keys), supervisor.c (the top). */
+ * processes, one thread each: hellos, requests, their keys), supervisor.c
+ * (the top). Copies are made with the lock let go, so that requests for
+ * other sources and keys are served meanwhile. */
 #ifndef DBCLONE_SUPERVISOR_STATE_H
 #define DBCLONE_SUPERVISOR_STATE_H
 
@@ -11,6 +13,7 @@
 
 #include "engines.h"
 #include "keys.h"
+#include "wire.h"
 
 #define POOL_MAX 64
 #define LATENCIES 4096
@@ -23,8 +26,13 @@ struct origin {
 	char pool[POOL_MAX][PATH_MAX];
 	double pool_ms[POOL_MAX];
 	int npool, filling;
-	bool broken; /* the pool thread failed on it: no more tries */
+	bool golden_making; /* a request is taking the golden: wait for it */
 	bool swept;  /* dead runs' clones looked for */
+	/* The pool's copies fail (a server down or restarting): the next try
+	 * waits until retry_at (monotonic ms), backoff_ms doubling up to
+	 * a few seconds; the first failure of a spell is said on stderr. */
+	double retry_at;
+	int backoff_ms;
 	struct origin *next;
 };
 
@@ -33,6 +41,9 @@ struct handed {
 	struct origin *origin;
 	char key[KEY_MAX];
 	char name[PATH_MAX];
+	bool ready;       /* false while a request copies it: others wait */
+	bool over;        /* its key ended while it was being copied */
+	double handed_at; /* the last hand-out (now_ms) */
 	struct handed *next;
 };
 
@@ -40,15 +51,20 @@ struct handed {
 struct doomed {
 	struct spec spec;
 	char name[PATH_MAX];
+	double not_before; /* a clone handed out a moment ago: a process may
+			      be connecting to it still (now_ms) */
 	struct doomed *next;
 };
 
-/* A library instance, for the life of its socket. */
+/* A library instance, for the life of its socket, served by a thread of
+ * its own (only that thread reads or writes fd). */
 struct proc {
 	int fd;
-	long pid;
+	long pid;             /* from the socket (SO_PEERCRED), not its word */
+	bool joined;          /* its hello was answered: it has a key_user */
 	struct key_user user; /* its current key */
 	struct doomed *made; /* clones it made itself and has not dropped */
+	struct wire_reader in;
 	struct proc *next;
 };
 
@@ -64,6 +80,8 @@ struct supervisor_state {
 	int pool_size;
 	bool per_process; /* processes clone for themselves; it only watches */
 	bool stopping;
+	int nprocs; /* threads serving processes, for the end to wait for */
+	pthread_cond_t procs_done;
 	/* for the summary */
 	int made[3];
 	double clone_ms, hidden_ms;
@@ -74,8 +92,7 @@ struct supervisor_state {
 
 extern struct supervisor_state sv;
 
-/* The self-pipe that wakes the main loop: a signal number, or 0 for a new
- * process to poll. */
+/* The self-pipe that wakes the main loop: a signal number. */
 extern int wake_fd[2];
 
 /* pool.c */
@@ -92,11 +109,16 @@ void drop_now(struct doomed *d);
 /* Fills the pools and drops what is queued, in the background. */
 void *pool_thread(void *arg);
 
+/* A drop in the background waits this long after the clone's last
+ * hand-out: the process it went to may be connecting to it. */
+#define DROP_GRACE_MS 1000
+
 /* serve.c */
-/* Takes new processes and answers their hello. */
+/* Takes new processes, a thread each, which answers their hello and
+ * their requests until the socket closes. */
 void *acceptor_thread(void *arg);
-/* Answers one request of p (or forgets p when its socket closed). */
-void serve(struct proc *p);
+/* At the end: shuts every process's socket and waits for their threads. */
+void end_procs(void);
 /* `dbclone next` or the boundary signal: returns the new epoch once the
  * old epoch's clones are dropped. */
 unsigned next_epoch(void);

@@ -104,6 +104,31 @@ static void track(struct hook_call *call)
 		clone_release(was);
 }
 
+/* The call on the clone. A clone gone by the time the call reaches it
+ * (another thread of the process moved the key and it was dropped, with
+ * DBCLONE_STALE=terminate or by the run) is asked for again, once: the
+ * current key's clone, which the call then uses, unseen by the program.
+ * When the same clone comes back, the second call fails as the first did,
+ * with the real error. */
+static void call_clone(struct hook_call *call)
+{
+	const struct engine *e = call->engine;
+	struct clone *again;
+
+	call->clone_gone = false;
+	call->may_ask_again = true;
+	e->call_real(call, clone_name_of(call->clone));
+	call->may_ask_again = false;
+	if (!call->clone_gone)
+		return;
+	if ((again = clone_again(call, call->clone))) {
+		clone_release(call->clone);
+		call->clone = again;
+	}
+	call->clone_gone = false;
+	e->call_real(call, clone_name_of(call->clone));
+}
+
 void hook_run(struct hook_call *call)
 {
 	const struct engine *e = call->engine;
@@ -117,9 +142,10 @@ void hook_run(struct hook_call *call)
 	hook_enter(e);
 	if (v == REFUSE)
 		e->call_refused(call);
+	else if (v == USE_CLONE)
+		call_clone(call);
 	else
-		e->call_real(call, v == USE_CLONE ? clone_name_of(call->clone)
-						  : NULL);
+		e->call_real(call, NULL);
 	hook_leave(e);
 	saved = errno;
 	if (v == REFUSE && call->result)

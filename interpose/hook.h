@@ -27,6 +27,14 @@ struct hook_call {
 	bool library_rejects; /* the client library rejects the call's options
 				 itself: its own call says so, in its words */
 	const void *result;   /* the handle the real call left in use */
+	bool may_ask_again;   /* set by the pipeline before a call on a clone:
+				 a failure as on a gone clone may close its
+				 handle and say so in clone_gone */
+	bool clone_gone;      /* call_real on a clone: it failed as it does
+				 when the clone is gone (dropped between its
+				 hand-out and the connect), and its failed
+				 handle is closed: the pipeline asks for the
+				 key's clone again and calls once more */
 	/* Set by the pipeline: */
 	struct clone *clone;  /* USE_CLONE: the clone */
 	char why[1024];       /* REFUSE: the one-line reason, logged */

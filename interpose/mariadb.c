@@ -144,6 +144,9 @@ static void call_mariadb(struct hook_call *call, const char *clone)
 
 	a->rc = libmysql_call(a, clone ? clone : a->db);
 	call->result = a->rc == 0 ? a->mysql : NULL;
+	/* ER_BAD_DB_ERROR: the clone is gone; the handle may be used again. */
+	call->clone_gone = clone && call->may_ask_again && a->rc != 0 &&
+			   libmariadb.api.err_no(a->mysql) == 1049;
 }
 
 /* The reason holds while the handle's own error state is the one it had

@@ -122,6 +122,14 @@ static void call_pq(struct hook_call *call, const char *clone)
 		pg_params_set(&a->params, "dbname", clone);
 		a->conn = libpq_connect_with(a, pg_params_keywords(&a->params),
 					     pg_params_values(&a->params));
+		/* libpq keeps no SQLSTATE (3D000) of a failed connect: any
+		 * failure of a blocking connect may be a clone gone. */
+		if (a->conn && call->may_ask_again && !starts(a) &&
+		    libpq.api.status(a->conn) == CONNECTION_BAD) {
+			libpq.api.finish(a->conn);
+			a->conn = NULL;
+			call->clone_gone = true;
+		}
 	} else {
 		a->conn = libpq_connect(a);
 	}

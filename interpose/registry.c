@@ -75,7 +75,10 @@ static void free_clone(struct clone *c)
  * drop it. Called with the lock held. */
 static struct clone *retire_if_idle(struct clone *c)
 {
-	if (!c->ended || c->conns > 0 || c->held > 0 || c->state != READY)
+	/* A thread still waiting for it to be made takes a hold when it
+	 * wakes: it is not idle. */
+	if (!c->ended || c->conns > 0 || c->held > 0 || c->waiters > 0 ||
+	    c->state != READY)
 		return NULL;
 	unlink_clone(c);
 	if (c->owner == getpid())
@@ -546,6 +549,26 @@ struct clone *clone_for_source(struct hook_call *call, const char *name,
 	}
 	*refuse = true;
 	return NULL;
+}
+
+struct clone *clone_again(struct hook_call *call, const struct clone *was)
+{
+	char err[1024];
+	struct clone *c;
+	bool busy;
+
+	/* A clone the run handed out (this process owns none of it) is
+	 * asked of the run again; one of this process's own, of its
+	 * registry. */
+	if (supervised() && !was->owner)
+		c = clone_from_supervisor(call, was->source, &busy, err,
+					  sizeof(err));
+	else
+		c = clone_for_key(call, was->source, err, sizeof(err));
+	if (c && strcmp(c->name, was->name))
+		log_info("%s %s was gone at connect: asked again, -> %s",
+			 call->engine->ops->name, was->name, c->name);
+	return c;
 }
 
 const char *clone_name_of(const struct clone *c)

@@ -54,6 +54,11 @@ struct clone *clone_for_source(struct hook_call *call, const char *name,
 			       const char *source, bool *refuse, char *err,
 			       size_t errlen) HIDDEN;
 const char *clone_name_of(const struct clone *c) HIDDEN;
+
+/* The call on clone was (held) failed as if it were gone: the clone of
+ * its source under the key current now (held; was itself when it is
+ * still the one), or NULL when none can be had. */
+struct clone *clone_again(struct hook_call *call, const struct clone *was) HIDDEN;
 void clone_track(struct clone *c, const void *conn) HIDDEN;
 void clone_release(struct clone *c) HIDDEN;
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sqlite3.h>
 
 #include "bind.h"
@@ -96,8 +97,19 @@ static void call_sqlite(struct hook_call *call, const char *clone)
 	}
 	if (clone) {
 		sqlite_rewrite(&a->src, clone, name, sizeof(name));
-		a->rc = libsqlite3.api.open_v2(name, a->db, a->flags |
-			(a->src.uri ? SQLITE_OPEN_URI : 0), a->vfs);
+		/* A clone exists once made: one gone (dropped by the run
+		 * after a key change) must not come back as an empty file.
+		 * The program's flags stay as they are: SQLite opens the
+		 * files a connection ATTACHes with them, so a clone opened
+		 * without SQLITE_OPEN_CREATE could attach no new file. */
+		if ((call->clone_gone = call->may_ask_again &&
+					access(clone, F_OK) != 0)) {
+			*a->db = NULL;
+			a->rc = SQLITE_CANTOPEN;
+		} else {
+			a->rc = libsqlite3.api.open_v2(name, a->db, a->flags |
+				(a->src.uri ? SQLITE_OPEN_URI : 0), a->vfs);
+		}
 	} else {
 		a->rc = libsqlite_open(a);
 	}

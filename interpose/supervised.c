@@ -37,13 +37,44 @@ static void set_timeout(int fd, int seconds)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
+/* The hello, with the protocol's version: a supervisor of another
+ * version is refused, in words that say so (one of version 1 answers a
+ * bare "ok"; a later one "err" with its own words). */
+static bool say_hello(const char *path, char *err, size_t errlen)
+{
+	char hello[64], reply[1024], *f[WIRE_FIELDS];
+	int n;
+
+	snprintf(hello, sizeof(hello), "hello\t%ld\t%d", (long)getpid(),
+		 WIRE_VERSION);
+	if (!wire_send(sock, hello) || !wire_recv(sock, reply, sizeof(reply))) {
+		snprintf(err, errlen, "dbclone: DBCLONE_SOCKET %s does not answer "
+			 "as a dbclone run; unset DBCLONE_SOCKET", path);
+		return false;
+	}
+	n = wire_split(reply, f);
+	if (!strcmp(f[0], "ok") && n >= 2 && atoi(f[1]) == WIRE_VERSION)
+		return true;
+	if (!strcmp(f[0], "err") && n >= 2)
+		snprintf(err, errlen, "%s", f[1]);
+	else if (!strcmp(f[0], "ok"))
+		snprintf(err, errlen, "dbclone: the run at DBCLONE_SOCKET %s speaks "
+			 "protocol %s, this library %d: the dbclone command and the "
+			 "library (LD_PRELOAD) are of different versions; run it "
+			 "with the library of the same build", path,
+			 n >= 2 ? f[1] : "1", WIRE_VERSION);
+	else
+		snprintf(err, errlen, "dbclone: DBCLONE_SOCKET %s does not answer "
+			 "as a dbclone run; unset DBCLONE_SOCKET", path);
+	return false;
+}
+
 /* Called with the lock held. A socket of a dead run, or of another user,
  * is a clear error, never a hang. */
 static bool open_socket(char *err, size_t errlen)
 {
 	const char *path = config_get()->socket;
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	char hello[64], reply[256];
 	struct stat st;
 
 	if (sock >= 0)
@@ -82,13 +113,8 @@ static bool open_socket(char *err, size_t errlen)
 		goto fail;
 	}
 	set_timeout(sock, 5);
-	snprintf(hello, sizeof(hello), "hello\t%ld", (long)getpid());
-	if (!wire_send(sock, hello) || !wire_recv(sock, reply, sizeof(reply)) ||
-	    strcmp(reply, "ok")) {
-		snprintf(err, errlen, "dbclone: DBCLONE_SOCKET %s does not answer "
-			 "as a dbclone run; unset DBCLONE_SOCKET", path);
+	if (!say_hello(path, err, errlen))
 		goto fail;
-	}
 	/* Cloning may take a while: from now on, wait for it. */
 	set_timeout(sock, 0);
 	return true;
@@ -101,14 +127,15 @@ fail:
 
 /* One request. True when the answer is "ok <fields...>" (split into f,
  * pointing into reply); else err says why: the run's own reason (its
- * kind, "err" or "busy", in *kind), or why the run could not be asked. */
+ * kind, "err" or "busy", in *kind), or why the run could not be asked
+ * (*kind "")). */
 static bool ask(const char *line, char *reply, size_t replylen, char **f,
 		const char **kind, char *err, size_t errlen)
 {
 	bool sent = false;
 	int n;
 
-	*kind = "err";
+	*kind = ""; /* no answer */
 	pthread_mutex_lock(&lock);
 	if (open_socket(err, errlen)) {
 		sent = wire_send(sock, line) && wire_recv(sock, reply, replylen);
@@ -128,7 +155,7 @@ static bool ask(const char *line, char *reply, size_t replylen, char **f,
 	if (!strcmp(f[0], "ok"))
 		return true;
 	*kind = f[0];
-	snprintf(err, errlen, "%s", n == 2 ? f[1] :
+	snprintf(err, errlen, "%s", n >= 2 ? f[1] :
 		 "dbclone: the run supervisor sent a malformed reply");
 	return false;
 }
@@ -191,7 +218,14 @@ bool supervisor_made(const char *engine, const char *name, double ms,
 			 "for the run supervisor", name);
 		return false;
 	}
-	return ask(line, reply, sizeof(reply), f, &kind, err, errlen);
+	if (ask(line, reply, sizeof(reply), f, &kind, err, errlen))
+		return true;
+	/* The run answered, and will not drop the clone (its marker, or a
+	 * DBCLONE_DIR other than the run's, does not say it is this
+	 * process's): it stays this process's own, dropped at its exit. */
+	if (!strcmp(kind, "err"))
+		log_warn("%s -- clone %s stays this process's to drop", err, name);
+	return !strcmp(kind, "err");
 }
 
 void supervisor_dropped(const char *engine, const char *name)
