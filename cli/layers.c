@@ -15,6 +15,14 @@ static struct sv_layer *current_layer(struct origin *o, const char *setup_key)
 	return NULL;
 }
 
+/* Where a new epoch starts: the snapshot, pinned, or NULL (the golden). */
+static struct sv_layer *epoch_start(struct origin *o)
+{
+	if (o->base)
+		o->base->pins++;
+	return o->base;
+}
+
 static void unlink_layer(struct origin *o, struct sv_layer *l)
 {
 	for (struct sv_layer **q = &o->layers; *q; q = &(*q)->next)
@@ -93,7 +101,8 @@ void layers_end(const char *setup_key, struct doomed **now)
 
 		for (; l; l = next) {
 			next = l->next;
-			if (!l->retired && !strcmp(l->l.setup_key, setup_key))
+			if (!l->retired && !l->is_base &&
+			    !strcmp(l->l.setup_key, setup_key))
 				retire(o, l, now);
 		}
 	}
@@ -120,10 +129,15 @@ bool pool_take(struct origin *o, const struct sv_layer *l, char *name,
 static void say_cut(const struct origin *o, const char *setup,
 		    const char *key, const char *cut)
 {
-	fprintf(stderr, "dbclone: cut the session(s) still open on the setup "
-		"%s of %s so that test key \"%s\" starts from it: %s; close the "
-		"setup's connections before the first test\n", setup,
-		spec_source(&o->spec), key, cut);
+	if (key[0] == '(')
+		fprintf(stderr, "dbclone: cut the session(s) still open on the "
+			"setup %s of %s to take the snapshot: %s\n", setup,
+			spec_source(&o->spec), cut);
+	else
+		fprintf(stderr, "dbclone: cut the session(s) still open on the "
+			"setup %s of %s so that test key \"%s\" starts from it: %s; "
+			"close the setup's connections before the first test\n",
+			setup, spec_source(&o->spec), key, cut);
 }
 
 /* Takes the setup (named setup, with uses hand-outs): frozen in place
@@ -172,8 +186,12 @@ static struct sv_layer *take(struct origin *o, const char *setup_key,
 		free(l);
 		return NULL;
 	}
-	while ((old = current_layer(o, setup_key)))
-		retire(o, old, NULL);
+	for (struct sv_layer *next, *q = o->layers; (old = q); q = next) {
+		next = old->next;
+		if (!old->retired && !old->is_base &&
+		    !strcmp(old->l.setup_key, setup_key))
+			retire(o, old, NULL);
+	}
 	l->next = o->layers;
 	o->layers = l;
 	o->fill_layer = l;
@@ -221,7 +239,7 @@ static bool choose(struct origin *o, const char *setup_key, const char *key,
 			     stamp)) {
 	case LAYER_SOURCE:
 		layer_unpin(o, l);
-		*from = NULL;
+		*from = epoch_start(o);
 		return true;
 	case LAYER_USE:
 		*from = l;
@@ -236,20 +254,42 @@ static bool choose(struct origin *o, const char *setup_key, const char *key,
 	return true;
 }
 
+/* What key starts from: its base (DBCLONE_BASE) when that has a clone or
+ * a layer, else its setup. */
+static void parent_of(struct origin *o, const char *key, char *parent,
+		      size_t parentlen)
+{
+	const char *base = keys_base_of(&sv.keys, key);
+
+	for (struct handed *h = sv.handed; base[0] && h; h = h->next)
+		if (h->origin == o && !strcmp(h->key, base)) {
+			snprintf(parent, parentlen, "%s", base);
+			return;
+		}
+	if (base[0] && current_layer(o, base)) {
+		snprintf(parent, parentlen, "%s", base);
+		return;
+	}
+	keys_setup_of(&sv.keys, key, parent, parentlen);
+}
+
 bool layer_for_key(struct origin *o, const char *key, struct sv_layer **from,
 		   char *err, size_t errlen)
 {
 	char setup_key[KEY_MAX];
 	bool ok;
 
-	keys_setup_of(&sv.keys, key, setup_key, sizeof(setup_key));
 	while (o->layer_busy)
 		pthread_cond_wait(&sv.wake, &sv.lock);
+	/* A setup or base frozen in place goes on from its layer. */
+	if ((*from = current_layer(o, key))) {
+		(*from)->pins++;
+		return true;
+	}
+	parent_of(o, key, setup_key, sizeof(setup_key));
 	if (!strcmp(setup_key, key)) {
-		/* The setup itself: from its layer when it was frozen in
-		 * place (it goes on from there), else from the golden. */
-		if ((*from = current_layer(o, setup_key)))
-			(*from)->pins++;
+		/* The setup itself starts where its epoch does. */
+		*from = epoch_start(o);
 		return true;
 	}
 	o->layer_busy = true;
@@ -257,4 +297,74 @@ bool layer_for_key(struct origin *o, const char *key, struct sv_layer **from,
 	o->layer_busy = false;
 	pthread_cond_broadcast(&sv.wake);
 	return ok;
+}
+
+/* The current epoch's setup key of o (an epoch key with a clone or a
+ * layer); false when nothing connected to o in this epoch. */
+static bool epoch_setup(struct origin *o, char *key, size_t keylen)
+{
+	const struct handed *newest = NULL;
+	char setup[KEY_MAX];
+
+	for (const struct handed *h = sv.handed; h; h = h->next) {
+		keys_setup_of(&sv.keys, h->key, setup, sizeof(setup));
+		if (h->origin == o && !strcmp(setup, h->key) &&
+		    (!newest || h->handed_at > newest->handed_at))
+			newest = h;
+	}
+	if (newest) {
+		snprintf(key, keylen, "%s", newest->key);
+		return true;
+	}
+	for (const struct sv_layer *l = o->layers; l; l = l->next) {
+		keys_setup_of(&sv.keys, l->l.setup_key, setup, sizeof(setup));
+		if (!l->retired && !strcmp(setup, l->l.setup_key)) {
+			snprintf(key, keylen, "%s", l->l.setup_key);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* o's setup, taken (or its layer, when unchanged), becomes its base. */
+static bool snapshot_one(struct origin *o, char *err, size_t errlen)
+{
+	char setup_key[KEY_MAX];
+	struct sv_layer *l;
+	bool ok;
+
+	while (o->layer_busy)
+		pthread_cond_wait(&sv.wake, &sv.lock);
+	if (!epoch_setup(o, setup_key, sizeof(setup_key)))
+		return true; /* its state is its base's, or the source's */
+	o->layer_busy = true;
+	ok = choose(o, setup_key, "(snapshot)", &l, err, errlen);
+	o->layer_busy = false;
+	pthread_cond_broadcast(&sv.wake);
+	if (!ok)
+		return false;
+	if (l && l != o->base) {
+		struct sv_layer *old = o->base;
+
+		l->is_base = true;
+		o->base = l;
+		if (old) {
+			old->is_base = false;
+			retire(o, old, NULL);
+		}
+	}
+	layer_unpin(o, l);
+	return true;
+}
+
+int layers_snapshot(char *err, size_t errlen)
+{
+	int n = 0;
+
+	for (struct origin *o = sv.origins; o; o = o->next) {
+		if (!snapshot_one(o, err, errlen))
+			return -1;
+		n += o->base != NULL;
+	}
+	return n;
 }

@@ -171,7 +171,7 @@ static struct doomed *due_drops(double now, double *next)
  * doubles, and says so once a spell. */
 static void fill_one(struct origin *o)
 {
-	struct sv_layer *from = o->fill_layer;
+	struct sv_layer *from = o->fill_layer ? o->fill_layer : o->base;
 	char name[PATH_MAX], err[1024];
 	double ms;
 
@@ -180,7 +180,7 @@ static void fill_one(struct origin *o)
 		from->pins++;
 	if (copy_unlocked(&o->spec, from ? from->l.name : o->golden, 0, name,
 			  &ms, err, sizeof(err))) {
-		if (from != o->fill_layer) {
+		if (from != (o->fill_layer ? o->fill_layer : o->base)) {
 			/* Its layer was replaced meanwhile: no key wants it. */
 			drop_soon(&o->spec, name, 0);
 		} else {

@@ -41,9 +41,8 @@ static void key_over(const char *key, void *ctx)
 		}
 		free(gone);
 	}
-	/* An epoch key is a setup: the layers taken of it go with it. */
-	if (key[0] == 'e')
-		layers_end(key, now);
+	/* The layers taken of it (a setup's, a base's) go with it. */
+	layers_end(key, now);
 	pthread_cond_broadcast(&sv.wake);
 }
 
@@ -202,17 +201,17 @@ static void reply_failure(int fd, const char *err)
 	wire_send(fd, line);
 }
 
-/* clone <engine> <test> <signals> <source> <spec...> */
+/* clone <engine> <test> <signals> <base> <source> <spec...> */
 static void handle_clone(struct proc *p, char **f, int n)
 {
-	char key[KEY_MAX], err[1024], line[WIRE_MAX] = "";
+	char key[KEY_MAX], base[KEY_MAX] = "", err[1024], line[WIRE_MAX] = "";
 	struct handed *h = NULL;
 	struct spec sp = {0};
 	struct origin *o;
 	double t0 = now_ms();
 	bool over = true;
 
-	if (n < 6 || !spec_from_fields(&sp, f[1], f + 5, n - 5)) {
+	if (n < 7 || !spec_from_fields(&sp, f[1], f + 6, n - 6)) {
 		reply_err(p->fd, "dbclone: a malformed request reached the run "
 			  "supervisor; the library and the command differ in version");
 		return;
@@ -225,11 +224,13 @@ static void handle_clone(struct proc *p, char **f, int n)
 		over = false;
 		/* DBCLONE_TEST names the key; else the run's epoch does. */
 		key_format(key, sizeof(key), f[2], f[3], sv.keys.epoch);
-		if (!(o = origin_for(f[4], &sp)) || !golden_for(o, err, sizeof(err)))
+		if (f[4][0])
+			key_format(base, sizeof(base), f[4], f[3], sv.keys.epoch);
+		if (!(o = origin_for(f[5], &sp)) || !golden_for(o, err, sizeof(err)))
 			break;
 		/* The key is this process's before its copy starts: no other
 		 * process's move can end it meanwhile. */
-		keys_use(&sv.keys, &p->user, key, key_over, NULL);
+		keys_use_on(&sv.keys, &p->user, key, base, key_over, NULL);
 		h = handed_for(o, key, &over, err, sizeof(err));
 	}
 	if (!h) {
@@ -296,6 +297,23 @@ static void handle_dropped(struct proc *p, char **f, int n)
 	}
 	pthread_mutex_unlock(&sv.lock);
 	wire_send(p->fd, "ok");
+}
+
+/* dbclone snapshot: answered once every source's base is taken. */
+static void handle_snapshot(struct proc *p)
+{
+	char err[1024], reply[64];
+	int n;
+
+	pthread_mutex_lock(&sv.lock);
+	n = layers_snapshot(err, sizeof(err));
+	pthread_mutex_unlock(&sv.lock);
+	if (n < 0) {
+		reply_err(p->fd, err);
+		return;
+	}
+	snprintf(reply, sizeof(reply), "ok\t%d", n);
+	wire_send(p->fd, reply);
 }
 
 /* The run moves to its next epoch; returns once the old epoch's clones
@@ -374,6 +392,12 @@ static void serve(struct proc *p, char *line)
 	} else if (!strcmp(f[0], "next")) {
 		snprintf(reply, sizeof(reply), "ok\t%u", next_epoch());
 		wire_send(p->fd, reply);
+	} else if (!strcmp(f[0], "snapshot") && sv.per_process) {
+		reply_err(p->fd, "dbclone: a --per-process run has no epoch to take "
+			  "a snapshot of: each process keeps its own clones; use a "
+			  "shared run (leave out --per-process), or DBCLONE_BASE");
+	} else if (!strcmp(f[0], "snapshot")) {
+		handle_snapshot(p);
 	} else {
 		reply_err(p->fd, "dbclone: unknown request");
 	}

@@ -664,6 +664,19 @@ static bool choose_layer(struct hook_call *call, const char *source,
 	return true;
 }
 
+/* What key starts from: its base (DBCLONE_BASE) when that has a clone or
+ * a layer, else its setup. */
+static void parent_of(const struct engine *e, const char *source,
+		      const char *key, char *parent, size_t parentlen)
+{
+	const char *base = keys_base_of(&keys, key);
+
+	if (base[0] && (find(e, source, base) || find_kind(e, source, base, true)))
+		snprintf(parent, parentlen, "%s", base);
+	else
+		keys_setup_of(&keys, key, parent, parentlen);
+}
+
 /* What a new clone for key starts from (held, NULL: the source); false
  * with err when the setup cannot be taken. Under the lock. */
 static bool start_from(struct hook_call *call, const char *source,
@@ -674,16 +687,16 @@ static bool start_from(struct hook_call *call, const char *source,
 	bool ok;
 
 	*from = NULL;
-	keys_setup_of(&keys, key, setup_key, sizeof(setup_key));
 	while (layer_busy)
 		pthread_cond_wait(&made, &lock);
-	if (!strcmp(setup_key, key)) {
-		/* The setup itself goes on from its layer when it was frozen
-		 * in place, else starts from the source. */
-		if ((*from = find_kind(call->engine, source, key, true)))
-			(*from)->held++;
+	/* A setup or base frozen in place goes on from its layer. */
+	if ((*from = find_kind(call->engine, source, key, true))) {
+		(*from)->held++;
 		return true;
 	}
+	parent_of(call->engine, source, key, setup_key, sizeof(setup_key));
+	if (!strcmp(setup_key, key))
+		return true; /* the setup itself starts from the source */
 	layer_busy = true;
 	ok = choose_layer(call, source, setup_key, from, ended, err, errlen);
 	layer_busy = false;
@@ -698,12 +711,13 @@ static struct clone *clone_for_key(struct hook_call *call, const char *source,
 {
 	const struct engine *e = call->engine;
 	struct clone *c, *from;
-	char key[KEY_MAX];
+	char key[KEY_MAX], base[KEY_MAX];
 	struct ended ended = { key, NULL };
 
 	boundary_key(key, sizeof(key));
+	boundary_base_key(base, sizeof(base));
 	pthread_mutex_lock(&lock);
-	keys_use(&keys, &self, key, key_over, &ended);
+	keys_use_on(&keys, &self, key, base, key_over, &ended);
 	if ((c = find(e, source, key))) {
 		c->uses++;
 		c = wait_for(c, err, errlen);

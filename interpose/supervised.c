@@ -173,9 +173,9 @@ bool supervisor_clone(const char *engine, const char *source, const char *spec,
 		      char *name, size_t namelen, bool *busy, char *err,
 		      size_t errlen)
 {
-	const char *test = getenv("DBCLONE_TEST");
+	const char *test = getenv("DBCLONE_TEST"), *base = getenv("DBCLONE_BASE");
 	char line[WIRE_MAX] = "", reply[WIRE_MAX], count[24], *f[WIRE_FIELDS];
-	char short_test[KEY_TEST_MAX] = "";
+	char short_test[KEY_TEST_MAX] = "", short_base[KEY_TEST_MAX] = "";
 	const char *kind;
 
 	*busy = false;
@@ -183,11 +183,14 @@ bool supervisor_clone(const char *engine, const char *source, const char *spec,
 	 * same key of its short form (keys.h). */
 	if (test)
 		key_test_name(test, short_test, sizeof(short_test));
+	if (base)
+		key_test_name(base, short_base, sizeof(short_base));
 	snprintf(count, sizeof(count), "%u", boundary_signals());
 	wire_add(line, sizeof(line), "clone");
 	wire_add(line, sizeof(line), engine);
 	wire_add(line, sizeof(line), short_test);
 	wire_add(line, sizeof(line), count);
+	wire_add(line, sizeof(line), short_base);
 	if (!wire_add(line, sizeof(line), source) ||
 	    !add_spec(line, sizeof(line), spec)) {
 		snprintf(err, errlen, "dbclone: the request for %s is too long for "
