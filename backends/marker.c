@@ -225,6 +225,13 @@ bool marker_parse(const char *text, struct marker *m)
 	return true;
 }
 
+void marker_set_layer(struct marker *m, const char *name)
+{
+	const char *slash = strrchr(name, '/');
+
+	snprintf(m->layer, sizeof(m->layer), "%s", slash ? slash + 1 : name);
+}
+
 void marker_for_self(struct marker *m, const char *source)
 {
 	const char *run = getenv("DBCLONE_RUN");

@@ -178,8 +178,9 @@ static void fill_one(struct origin *o)
 	o->filling++;
 	if (from)
 		from->pins++;
-	if (copy_unlocked(&o->spec, from ? from->l.name : o->golden, 0, name,
-			  &ms, err, sizeof(err))) {
+	if (copy_unlocked(&o->spec, from ? from->l.name : o->golden,
+			  from ? CLONE_FROM_LAYER : 0, name, &ms, err,
+			  sizeof(err))) {
 		if (from != (o->fill_layer ? o->fill_layer : o->base)) {
 			/* Its layer was replaced meanwhile: no key wants it. */
 			drop_soon(&o->spec, name, 0);

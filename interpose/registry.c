@@ -412,8 +412,8 @@ static bool made_here(struct hook_call *call, struct clone *c,
 	const struct spec *sp = &call->spec;
 	struct failure f = {0};
 
-	if (!server_clone(sp, from, 0, seq, c->name, sizeof(c->name), &c->server,
-			  &f)) {
+	if (!server_clone(sp, from, from ? CLONE_FROM_LAYER : 0, seq, c->name,
+			  sizeof(c->name), &c->server, &f)) {
 		/* As long as a reason can be (truncated like the engine's). */
 		snprintf(c->error, sizeof(c->error), "%.*s",
 			 (int)sizeof(c->error) - 1, f.why);
