@@ -16,6 +16,9 @@
  *   next                                          -> ok <epoch>, once the
  *                                                    old epoch's clones are
  *                                                    dropped
+ *   used <engine> <test> <signals> <base> <source> (no reply: a reconnect
+ *                                                    within the key to the
+ *                                                    clone handed for it)
  *   snapshot                                      -> ok <sources>, once the
  *                                                    epoch's state is the
  *                                                    base of later epochs

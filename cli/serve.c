@@ -248,6 +248,32 @@ static void handle_clone(struct proc *p, char **f, int n)
 	wire_send(p->fd, line);
 }
 
+/* used <engine> <test> <signals> <base> <source>: a process reconnected
+ * within its key to the clone it was handed (it asks nobody: no reply).
+ * Counted as a hand-out, for the key rules and for a setup or base whose
+ * children must see what the reconnect writes. */
+static void handle_used(struct proc *p, char **f, int n)
+{
+	char key[KEY_MAX], base[KEY_MAX] = "";
+	const struct engine_ops *ops;
+	struct handed *h;
+
+	if (n < 6 || !(ops = engine_by_name(f[1])))
+		return;
+	pthread_mutex_lock(&sv.lock);
+	key_format(key, sizeof(key), f[2], f[3], sv.keys.epoch);
+	if (f[4][0])
+		key_format(base, sizeof(base), f[4], f[3], sv.keys.epoch);
+	keys_use_on(&sv.keys, &p->user, key, base, key_over, NULL);
+	for (h = sv.handed; h; h = h->next)
+		if (h->ready && h->origin->spec.ops == ops &&
+		    !strcmp(h->origin->source, f[5]) && !strcmp(h->key, key)) {
+			h->uses++;
+			h->handed_at = now_ms();
+		}
+	pthread_mutex_unlock(&sv.lock);
+}
+
 /* made <engine> <name> <ms> <spec...>: a process cloned for itself. It is
  * taken at its word only when the clone's marker says that this process
  * of this run made it: never does the run drop what is not a clone. */
@@ -382,6 +408,8 @@ static void serve(struct proc *p, char *line)
 
 	if (!strcmp(f[0], "clone") && !sv.per_process) {
 		handle_clone(p, f, n);
+	} else if (!strcmp(f[0], "used")) {
+		handle_used(p, f, n);
 	} else if (!strcmp(f[0], "made")) {
 		handle_made(p, f, n);
 	} else if (!strcmp(f[0], "dropped")) {

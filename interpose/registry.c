@@ -812,9 +812,11 @@ struct clone *clone_again(struct hook_call *call, const struct clone *was)
 	/* A clone the run handed out (this process owns none of it) is
 	 * asked of the run again; one of this process's own, of its
 	 * registry. */
-	if (supervised() && !was->owner)
+	if (supervised() && !was->owner) {
+		supervisor_forget(call->engine->ops->name, was->source);
 		c = clone_from_supervisor(call, was->source, &busy, err,
 					  sizeof(err));
+	}
 	else
 		c = clone_for_key(call, was->source, err, sizeof(err));
 	if (c && strcmp(c->name, was->name))
