@@ -116,6 +116,7 @@ bool pool_take(struct origin *o, const struct sv_layer *l, char *name,
 			continue;
 		snprintf(name, namelen, "%s", o->pool[i]);
 		sv.hidden_ms += o->pool_ms[i];
+		pool_taken(o);
 		o->npool--;
 		memcpy(o->pool[i], o->pool[o->npool], sizeof(o->pool[i]));
 		o->pool_layer[i] = o->pool_layer[o->npool];

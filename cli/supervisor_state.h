@@ -45,6 +45,9 @@ struct origin {
 	struct sv_layer *pool_layer[POOL_MAX]; /* what each was made from */
 	double pool_ms[POOL_MAX];
 	int npool, filling;
+	/* How fast its tests take ready clones and how long one takes to
+	 * make (moving averages, ms): the pool's depth follows them. */
+	double last_take, gap_ms, copy_ms;
 	bool golden_making; /* a request is taking the golden: wait for it */
 	bool swept;  /* dead runs' clones looked for */
 	/* The pool's copies fail (a server down or restarting): the next try
@@ -117,6 +120,11 @@ extern struct supervisor_state sv;
 extern int wake_fd[2];
 
 /* pool.c */
+/* The ready clones o should hold: the run's pool size, or more when its
+ * tests take them faster than one thread makes them. */
+int pool_depth(const struct origin *o);
+/* A ready clone of o was taken now. */
+void pool_taken(struct origin *o);
 double now_ms(void);
 int engine_index(const struct engine_ops *ops);
 /* Makes a clone (or a golden, a layer: flags) with the lock released;
