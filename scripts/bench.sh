@@ -73,6 +73,18 @@ out=bench/RESULTS.md
                   printf "suite takes about %.0f ms, less than one CREATE DATABASE of the 100,000-row\n", n / 50 * 1000
                   printf "source, so most boundaries wait for a clone still being made.\n"}' "$work/suite.md"
   echo
+  echo "## PostgreSQL: WAL_LOG or FILE_COPY"
+  echo
+  echo "CREATE DATABASE ... TEMPLATE on one open session, medians of ${RUNS:-5} copies"
+  echo "each; the data in memory (the bench server) and on disk (a second"
+  echo "throwaway server under /var/tmp; both with the throwaway servers'"
+  echo "non-durable settings). dbclone times its first copy of each template with"
+  echo "WAL_LOG, its second with FILE_COPY, and keeps the faster (PostgreSQL 15+)."
+  echo
+  echo "| data | source | WAL_LOG | FILE_COPY | faster |"
+  echo "| --- | --- | --- | --- | --- |"
+  tests/bench/pg_strategy.sh
+  echo
   echo "## Overheads"
   echo
   echo "Targets: a reconnect at most 1.1x a plain connect; at most 1 MiB added to a"
