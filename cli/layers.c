@@ -41,7 +41,9 @@ static void drop_if_done(struct origin *o, struct sv_layer *l,
 	if (!l->retired || l->pins)
 		return;
 	unlink_layer(o, l);
-	if (now && (d = calloc(1, sizeof(*d)))) {
+	if (l->l.live) {
+		/* the setup itself: its key's end drops it */
+	} else if (now && (d = calloc(1, sizeof(*d)))) {
 		d->spec = o->spec;
 		snprintf(d->name, sizeof(d->name), "%s", l->l.name);
 		d->next = *now;
@@ -151,7 +153,6 @@ static struct sv_layer *take(struct origin *o, const char *setup_key,
 	struct sv_layer *l = calloc(1, sizeof(*l)), *old;
 	char cut[1024];
 	bool in_place, ok;
-	double ms;
 
 	if (!l) {
 		snprintf(err, errlen, "dbclone: the run supervisor is out of memory");
@@ -177,11 +178,13 @@ static struct sv_layer *take(struct origin *o, const char *setup_key,
 				free(h);
 				break;
 			}
-	} else if (ok && (ok = copy_unlocked(&o->spec, setup,
-					     CLONE_FREEZE | CLONE_LIVE, l->l.name,
-					     &ms, err, errlen))) {
+	} else if (ok) {
+		/* Keys (and the pool) copy the live setup, consistently:
+		 * no copy of its own. */
+		snprintf(l->l.name, sizeof(l->l.name), "%s", setup);
 		snprintf(l->l.from, sizeof(l->l.from), "%s", setup);
 		l->l.uses = uses;
+		l->l.live = true;
 	}
 	if (!ok) {
 		free(l);
@@ -283,7 +286,7 @@ bool layer_for_key(struct origin *o, const char *key, struct sv_layer **from,
 	while (o->layer_busy)
 		pthread_cond_wait(&sv.wake, &sv.lock);
 	/* A setup or base frozen in place goes on from its layer. */
-	if ((*from = current_layer(o, key))) {
+	if ((*from = current_layer(o, key)) && !(*from)->l.live) {
 		(*from)->pins++;
 		return true;
 	}
@@ -327,6 +330,36 @@ static bool epoch_setup(struct origin *o, char *key, size_t keylen)
 	return false;
 }
 
+/* A frozen copy of the live layer l (unpinned), pinned; NULL with err. A
+ * snapshot must outlive the setup it was taken of. */
+static struct sv_layer *frozen_copy(struct origin *o, struct sv_layer *l,
+				    char *err, size_t errlen)
+{
+	struct sv_layer *copy = calloc(1, sizeof(*copy));
+	char from[PATH_MAX];
+	double ms;
+	bool ok;
+
+	snprintf(from, sizeof(from), "%s", l->l.name);
+	layer_unpin(o, l);
+	if (!copy) {
+		snprintf(err, errlen, "dbclone: the run supervisor is out of memory");
+		return NULL;
+	}
+	ok = copy_unlocked(&o->spec, from, CLONE_FREEZE | CLONE_LIVE,
+			   copy->l.name, &ms, err, errlen);
+	if (!ok) {
+		free(copy);
+		return NULL;
+	}
+	snprintf(copy->l.setup_key, sizeof(copy->l.setup_key), "%s",
+		 l->l.setup_key);
+	copy->pins = 1;
+	copy->next = o->layers;
+	o->layers = copy;
+	return copy;
+}
+
 /* o's setup, taken (or its layer, when unchanged), becomes its base. */
 static bool snapshot_one(struct origin *o, char *err, size_t errlen)
 {
@@ -343,6 +376,8 @@ static bool snapshot_one(struct origin *o, char *err, size_t errlen)
 	o->layer_busy = false;
 	pthread_cond_broadcast(&sv.wake);
 	if (!ok)
+		return false;
+	if (l && l->l.live && !(l = frozen_copy(o, l, err, errlen)))
 		return false;
 	if (l && l != o->base) {
 		struct sv_layer *old = o->base;

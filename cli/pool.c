@@ -218,8 +218,8 @@ static void fill_one(struct origin *o)
 	if (from)
 		from->pins++;
 	if (copy_unlocked(&o->spec, from ? from->l.name : o->golden,
-			  from ? CLONE_FROM_LAYER : 0, name, &ms, err,
-			  sizeof(err))) {
+			  layer_copy_flags(from ? &from->l : NULL), name, &ms,
+			  err, sizeof(err))) {
 		if (from != (o->fill_layer ? o->fill_layer : o->base)) {
 			/* Its layer was replaced meanwhile: no key wants it. */
 			drop_soon(&o->spec, name, 0);

@@ -134,8 +134,8 @@ static struct handed *handed_for(struct origin *o, const char *key, bool *over,
 	} else if (pool_take(o, from, h->name, sizeof(h->name))) {
 		ok = true;
 	} else if ((ok = copy_unlocked(&o->spec, from ? from->l.name : o->golden,
-				       from ? CLONE_FROM_LAYER : 0, name, &ms,
-				       err, errlen))) {
+				       layer_copy_flags(from ? &from->l : NULL),
+				       name, &ms, err, errlen))) {
 		snprintf(h->name, sizeof(h->name), "%s", name);
 	}
 	layer_unpin(o, from);

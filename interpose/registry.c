@@ -407,12 +407,13 @@ static bool report_made(struct hook_call *call, struct clone *c)
  * call what the program gets: the client library's own error for options
  * it rejects, the engine's own result code (SQLite's). */
 static bool made_here(struct hook_call *call, struct clone *c,
-		      const char *from, unsigned long seq)
+		      const char *from, const struct layer *from_layer,
+		      unsigned long seq)
 {
 	const struct spec *sp = &call->spec;
 	struct failure f = {0};
 
-	if (!server_clone(sp, from, from ? CLONE_FROM_LAYER : 0, seq, c->name,
+	if (!server_clone(sp, from, layer_copy_flags(from_layer), seq, c->name,
 			  sizeof(c->name), &c->server, &f)) {
 		/* As long as a reason can be (truncated like the engine's). */
 		snprintf(c->error, sizeof(c->error), "%.*s",
@@ -454,7 +455,8 @@ static struct clone *make_clone(struct hook_call *call, const char *source,
 
 		/* Other threads wait on this clone, not on the lock. */
 		pthread_mutex_unlock(&lock);
-		ok = made_here(call, c, from ? from->name : NULL, seq);
+		ok = made_here(call, c, from ? from->name : NULL,
+			       from ? from->layer : NULL, seq);
 		pthread_mutex_lock(&lock);
 	}
 	if (ok) {
@@ -519,7 +521,9 @@ static struct clone *frozen_in_place(struct clone *s, struct layer *info)
 	return s;
 }
 
-/* A new clone record for a layer copied into name. */
+/* A new clone record for a layer: copied into name, or (live) the setup
+ * s itself, which keys then copy consistently and which is never dropped
+ * as a layer (owner 0: not this record's to drop). */
 static struct clone *copied_layer(struct hook_call *call, const struct clone *s,
 				  struct layer *info, const char *name,
 				  struct server *server)
@@ -536,13 +540,13 @@ static struct clone *copied_layer(struct hook_call *call, const struct clone *s,
 	snprintf(info->from, sizeof(info->from), "%s", s->name);
 	l->engine = s->engine;
 	l->server = server;
-	l->owner = getpid();
+	l->owner = info->live ? 0 : getpid();
 	l->state = READY;
 	l->layer = info;
 	l->started = now_ms();
 	l->next = clones;
 	clones = l;
-	if (!report_made(call, l)) {
+	if (!info->live && !report_made(call, l)) {
 		/* the run refused it: report_made dropped it */
 		unlink_clone(l);
 		free_clone(l);
@@ -551,10 +555,10 @@ static struct clone *copied_layer(struct hook_call *call, const struct clone *s,
 	return l;
 }
 
-/* Takes the setup s (layer.h): PostgreSQL freezes it in place, the others
- * copy it consistently; so does PostgreSQL for a parent's setup after
- * fork (the parent goes on writing it). Under the lock, let go
- * meanwhile. */
+/* Takes the setup s (layer.h): PostgreSQL freezes it in place (or, for a
+ * parent's setup after fork, which the parent goes on writing, copies
+ * it); the others take it live: keys copy it as it stands. Under the
+ * lock, let go meanwhile. */
 static struct clone *take_here(struct hook_call *call, struct clone *s,
 			       struct ended *ended, char *err, size_t errlen)
 {
@@ -578,10 +582,13 @@ static struct clone *take_here(struct hook_call *call, struct clone *s,
 						   sizeof(info->stamp));
 	if (in_place) {
 		ok = server_take_in_place(ops, server, setup, cut, sizeof(cut), &f);
-	} else {
+	} else if (ops->take_in_place) {
 		ok = server_clone(&call->spec, setup, CLONE_FREEZE | CLONE_LIVE,
 				  seq, name, sizeof(name), &server, &f);
 		snprintf(cut, sizeof(cut), "%s", ok ? f.why : "");
+	} else {
+		ok = info->live = true;
+		snprintf(name, sizeof(name), "%s", setup);
 	}
 	if (ok && cut[0])
 		log_warn("cut the session(s) still open on the setup %s so that a "
@@ -690,10 +697,12 @@ static bool start_from(struct hook_call *call, const char *source,
 	while (layer_busy)
 		pthread_cond_wait(&made, &lock);
 	/* A setup or base frozen in place goes on from its layer. */
-	if ((*from = find_kind(call->engine, source, key, true))) {
+	if ((*from = find_kind(call->engine, source, key, true)) &&
+	    !(*from)->layer->live) {
 		(*from)->held++;
 		return true;
 	}
+	*from = NULL;
 	parent_of(call->engine, source, key, setup_key, sizeof(setup_key));
 	if (!strcmp(setup_key, key))
 		return true; /* the setup itself starts from the source */
