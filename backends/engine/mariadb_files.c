@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mariadb_paths.h"
 #include "mariadb_sql.h"
 
 /* The export of one frozen copy: its tables' .ibd and .cfg as they were
@@ -164,12 +165,14 @@ static void free_export(struct export *e)
 /* ---- the export, once per frozen copy ---------------------------------- */
 
 /* A clone is done with e; failed: the file path is not tried again for
- * its copy. The last user of a forgotten export removes it. */
-static void release(struct export *e, bool failed)
+ * its copy. The last user of a forgotten export removes it. True when
+ * another clone had already failed with it (this failure is not news). */
+static bool release(struct export *e, bool failed)
 {
-	bool last;
+	bool last, before;
 
 	pthread_mutex_lock(&exports_lock);
+	before = e->state == FAILED;
 	if (failed)
 		e->state = FAILED;
 	last = --e->users == 0 && e->forgotten;
@@ -178,6 +181,7 @@ static void release(struct export *e, bool failed)
 		remove_export_files(e);
 		free_export(e);
 	}
+	return before;
 }
 
 /* "FLUSH TABLES `frozen`.`a`, ... FOR EXPORT" over the tables that go as
@@ -264,6 +268,9 @@ static bool export_now(const struct files_way *w, MYSQL *admin,
 	}
 	if (!ok)
 		remove_export_files(e);
+	else
+		mysql_say_path(2, "exported %zu InnoDB tables of \"%s\" for its "
+			       "clones", e->n, w->frozen);
 	return ok;
 }
 
@@ -463,12 +470,13 @@ bool mysql_rows_by_files(MYSQL *admin, struct mysql_table *tables, size_t n,
 	bool ok;
 
 	w->imported = 0;
+	w->failed_before = false;
 	if (!e)
 		return false;
 	ok = import_into(w, admin, e, tables, n, f);
 	if (ok)
 		w->imported = (unsigned)e->n;
-	release(e, !ok);
+	w->failed_before = release(e, !ok) && !ok;
 	return ok && w->rest(admin, tables, n, w->rest_ctx, f);
 }
 

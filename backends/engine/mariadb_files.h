@@ -18,7 +18,9 @@ struct files_way {
 	/* The rows of the tables that cannot go as files. */
 	mysql_rows_fn rest;
 	void *rest_ctx;
-	unsigned imported; /* out: tables imported */
+	unsigned imported;  /* out: tables imported */
+	bool failed_before; /* out: it failed, as it had for another clone
+			       of the same copy at the same time */
 };
 
 /* Fills w->datadir and says whether the file path may be tried for a

@@ -17,8 +17,7 @@
  * the library's format (interpose/log.c): the backends are shared with
  * the command, which has no logger of its own, so they read the two
  * variables themselves. Level 1 is a warning, 2 a note. */
-__attribute__((format(printf, 2, 3)))
-static void say_path(int level, const char *fmt, ...)
+void mysql_say_path(int level, const char *fmt, ...)
 {
 	extern char *program_invocation_short_name;
 	const char *lv = getenv("DBCLONE_DEBUGLEVEL"), *to = getenv("DBCLONE_LOG");
@@ -77,7 +76,7 @@ static bool by_files(struct files_way *fw, struct parallel_way *par,
 		snprintf(why_not, whylen, "the file path failed");
 		return false;
 	}
-	say_path(2, "clone \"%s\" of \"%s\" made by files: %u InnoDB tables "
+	mysql_say_path(2, "clone \"%s\" of \"%s\" made by files: %u InnoDB tables "
 		 "imported, %u copied over %u connections, %.0f ms", fw->clone,
 		 fw->frozen, fw->imported, par->copied, par->used,
 		 ms_since(start));
@@ -100,7 +99,7 @@ bool mysql_clone_by_path(const struct mysql_api *api, MYSQL *admin,
 	if (!frozen) {
 		if (!mysql_copy(api, admin, source, clone, m, f))
 			return false;
-		say_path(2, "clone \"%s\" of source \"%s\" copied in the server on "
+		mysql_say_path(2, "clone \"%s\" of source \"%s\" copied in the server on "
 			 "one connection, %.0f ms", clone, source, ms_since(&start));
 		return true;
 	}
@@ -109,14 +108,14 @@ bool mysql_clone_by_path(const struct mysql_api *api, MYSQL *admin,
 	if (f->kind == FAIL_GONE)
 		return false;
 	/* Once: the file path is not tried again for this frozen copy. */
-	if (f->kind != FAIL_NONE)
-		say_path(1, "%s; clone \"%s\" of \"%s\" is copied over connections "
+	if (f->kind != FAIL_NONE && !fw.failed_before)
+		mysql_say_path(1, "%s; clone \"%s\" of \"%s\" is copied over connections "
 			 "instead, and later clones of it too", f->why, clone,
 			 frozen);
 	if (!mysql_copy_by(api, admin, frozen, clone, m, mysql_rows_in_parallel,
 			   &par, f))
 		return false;
-	say_path(2, "clone \"%s\" of \"%s\" copied over %u connections (%u tables; "
+	mysql_say_path(2, "clone \"%s\" of \"%s\" copied over %u connections (%u tables; "
 		 "not by files: %s), %.0f ms", clone, frozen, par.used, par.copied,
 		 why_not, ms_since(&start));
 	return true;

@@ -19,4 +19,9 @@ bool mysql_clone_by_path(const struct mysql_api *api, MYSQL *admin,
 			 const char *frozen, const char *clone,
 			 const struct marker *m, struct failure *f);
 
+/* A line for DBCLONE_LOG (or standard error) when DBCLONE_DEBUGLEVEL is
+ * level or more: 1 a warning, 2 a note of the path taken. */
+__attribute__((format(printf, 2, 3)))
+void mysql_say_path(int level, const char *fmt, ...);
+
 #endif
