@@ -42,6 +42,12 @@ static struct export *exports;
 static pid_t exports_pid;
 static pthread_once_t exports_once = PTHREAD_ONCE_INIT;
 
+/* A table whose file is smaller goes by rows: DISCARD, two file copies
+ * and IMPORT cost about a millisecond, more than INSERT ... SELECT of a
+ * few thousand rows (40 tables of 20 rows: 38 ms as files, 22 ms by
+ * rows). */
+#define FILES_MIN_BYTES (256 * 1024)
+
 /* How long a clone waits for another thread's export of the same copy. */
 #define EXPORT_WAIT_S 120
 
@@ -56,6 +62,9 @@ static bool exports_mine(void)
 	return exports_pid == getpid();
 }
 
+/* DBCLONE_TEST_MYSQL_FILES, for the tests only: "off" (no file path),
+ * "all" (every table that can, however small), "fail" (all, then fail
+ * after DISCARD TABLESPACE). */
 static const char *test_mode(void)
 {
 	const char *v = getenv("DBCLONE_TEST_MYSQL_FILES");
@@ -189,9 +198,16 @@ static bool release(struct export *e, bool failed)
 static void add_flush(struct strbuf *q, struct export *e, const char *frozen,
 		      const struct mysql_table *tables, size_t n)
 {
+	char path[PATH_MAX];
+	struct stat st;
+
 	strbuf_add(q, "FLUSH TABLES ");
 	for (size_t i = 0; i < n; i++) {
 		if (!as_files(&tables[i]))
+			continue;
+		path_of(path, sizeof(path), e->dir, tables[i].name, ".ibd");
+		if (stat(path, &st) != 0 || (st.st_size < FILES_MIN_BYTES &&
+					     !strcmp(test_mode(), "")))
 			continue;
 		if (!(e->tables = realloc(e->tables, (e->n + 1) * sizeof(char *))) ||
 		    !(e->tables[e->n] = strdup(tables[i].name)))
@@ -437,6 +453,8 @@ static bool import_into(const struct files_way *w, MYSQL *admin,
 	char cfg[PATH_MAX], dir[PATH_MAX];
 	bool ok;
 
+	if (!e->n)
+		return true;
 	for (size_t i = 0; i < e->n; i++)
 		if (!find_table(tables, n, e->tables[i]))
 			return fail(f, FAIL_INVALID, "dbclone: table \"%s\" of the "
