@@ -440,11 +440,11 @@ static bool add_table(struct copy *c, MYSQL_ROW row, size_t *k)
 	strbuf_add(&c->tables, def[1]);
 	strbuf_add(&c->tables, ";\n");
 	if (seq) {
+		struct strbuf setval = {0};
+
 		next = api->fetch_row(c->shown.sets[(*k)++]);
 		if (!next || !next[0])
 			return false;
-		struct strbuf setval = {0};
-
 		strbuf_add(&setval, "SELECT SETVAL(");
 		add_ident(&setval, row[0]);
 		strbuf_addf(&setval, ", %s, 0);\n", next[0]);
@@ -453,11 +453,8 @@ static bool add_table(struct copy *c, MYSQL_ROW row, size_t *k)
 		strbuf_free(&setval);
 	} else {
 		const char *cols = lookup(api, c->inv.sets[R_COLUMNS], row[0], 1);
-
 		struct mysql_table *t = &c->list[c->nlist++];
 
-		if (!cols)
-			return false;
 		t->name = row[0];
 		t->cols = cols;
 		t->create = def[1];

@@ -2,8 +2,8 @@
  * table per connection at a time. */
 #include "mariadb_parallel.h"
 
-#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +212,7 @@ bool mysql_rows_in_parallel(MYSQL *admin, struct mysql_table *tables, size_t n,
 	struct jobs js = {.w = w, .f = f};
 	struct worker wk[MAX_CONNECTIONS] = {{0}};
 	unsigned conns, used = 1;
+	sigset_t all, old;
 	bool ok;
 
 	w->used = 0;
@@ -227,11 +228,16 @@ bool mysql_rows_in_parallel(MYSQL *admin, struct mysql_table *tables, size_t n,
 	if (planned_rows(&js) < FEW_ROWS)
 		conns = 1;
 	pthread_mutex_init(&js.lock, NULL);
+	/* The workers take no signal: the program's (or the supervisor's)
+	 * handlers run in its own threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (unsigned i = 1; i < conns; i++) {
 		wk[i].js = &js;
 		wk[i].started = pthread_create(&wk[i].thread, NULL, worker_main,
 					       &wk[i]) == 0;
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	/* The admin connection, already in the clone with checks off, works
 	 * too: with no other connection the copy still goes on. */
 	ok = work(&js, admin);
