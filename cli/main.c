@@ -137,7 +137,8 @@ static const char usage[] =
 "  DBCLONE_KEEP        never (default), failed or always: as run --keep\n"
 "Test-only, never outside tests: DBCLONE_TEST_PHASES (a file each process\n"
 "logs its clones' phases to), DBCLONE_TEST_DELAY_AFTER_CREATE_MS (a sleep\n"
-"between a clone's creation and its marker).\n"
+"between a clone's creation and its marker), DBCLONE_TEST_MYSQL_FILES (off,\n"
+"all or fail: MariaDB's file path left out, taken for every table, failed).\n"
 "Set by `dbclone run` for its processes: DBCLONE_RUN, DBCLONE_RUN_DIR,\n"
 "DBCLONE_SOCKET (the supervisor), DBCLONE_PER_PROCESS (--per-process).\n";
 

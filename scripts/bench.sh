@@ -89,6 +89,7 @@ out=bench/RESULTS.md
   echo "| what | value | ratio |"
   echo "| --- | --- | --- |"
   tests/bench/overheads.sh
+  tests/bench/sizes.sh "$work"
   echo
   echo "The whole of \`make bench\` took $(( $(date +%s) - start )) s."
 } > "$out.tmp"

@@ -18,9 +18,9 @@ source_sum() {
   my "$SRC" "CHECKSUM TABLE parent, child, audit, log_by_year, myisam_notes" | md5sum
 }
 
-@test "the clone equals the source: every table, view, sequence, trigger, routine and event, checksums, charset" {
-  run preloaded "$PY" "$ROOT/tests/py/mariadb_compare.py" "$SRC"
-  assert_success
+# mariadb_compare.py's output: every object of the source the same in
+# the clone.
+assert_every_object_same() {
   refute_output --partial DIFFERENT
   for obj in "TABLE parent" "TABLE child" "TABLE audit" "TABLE log_by_year" "TABLE myisam_notes" \
              "SEQUENCE ticket_seq" "VIEW cheap" "VIEW cheap_names" "TRIGGER parent_audit" \
@@ -29,6 +29,40 @@ source_sum() {
   done
   assert_line "same CHARSET ('latin1', 'latin1_swedish_ci')"
   assert_line --regexp "^clone dbclone_${SRC}_"
+}
+
+@test "the clone equals the source: every table, view, sequence, trigger, routine and event, checksums, charset" {
+  DBCLONE_DEBUGLEVEL=2 run --separate-stderr preloaded "$PY" "$ROOT/tests/py/mariadb_compare.py" "$SRC"
+  assert_success
+  assert_every_object_same
+  # A copy of the source itself is made in the server, on one connection.
+  [[ "$stderr" == *"of source \"$SRC\" copied in the server on one connection"* ]]
+  assert_no_mysql_clones
+}
+
+# The clones of a run are made from its golden, a frozen copy: by files
+# where the server's data directory is reachable (the throwaway server's
+# is), else over several connections. Both keep every object.
+@test "under dbclone run, a clone of the golden made by files equals the source: every object, checksums, charset" {
+  # Every table that can goes as files, however small.
+  DBCLONE_TEST_MYSQL_FILES=all DBCLONE_DEBUGLEVEL=2 run --separate-stderr "$DBCLONE" run -- "$PY" "$ROOT/tests/py/mariadb_compare.py" "$SRC"
+  assert_success
+  assert_every_object_same
+  [[ "$stderr" == *"made by files: 3 InnoDB tables imported, 2 copied over"* ]]
+  assert_no_mysql_clones
+}
+
+@test "under dbclone run with no file path, a clone of the golden copied over several connections equals the source" {
+  # Enough rows that more connections are worth making.
+  my "$SRC" "CREATE TABLE bulk (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB;
+             INSERT INTO bulk SELECT seq, CONCAT('v', seq) FROM seq_1_to_60000; ANALYZE TABLE bulk" >/dev/null
+  DBCLONE_TEST_MYSQL_FILES=off DBCLONE_DEBUGLEVEL=2 run --separate-stderr \
+    "$DBCLONE" run -- "$PY" "$ROOT/tests/py/mariadb_compare.py" "$SRC"
+  assert_success
+  assert_every_object_same
+  assert_line "same TABLE bulk"
+  [[ "$stderr" =~ "copied over "[2-8]" connections (6 tables; not by files: DBCLONE_TEST_MYSQL_FILES=off)" ]]
+  [[ "$stderr" != *"made by files"* ]]
   assert_no_mysql_clones
 }
 

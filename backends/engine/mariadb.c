@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mariadb_files.h"
 #include "strbuf.h"
 #include "testhook.h"
 
@@ -362,20 +363,23 @@ static void add_on_object(struct strbuf *b, const char *verb,
 }
 
 /* One clone being made: what the source holds, and the batches built
- * from it. */
+ * from it; list holds the base tables one by one, and setvals the
+ * sequences' values, for the paths that move rows another way. */
 struct copy {
 	const struct mysql_api *api;
 	MYSQL *admin;
 	const char *source, *clone;
 	char account[200];
 	struct results inv, shown;
-	struct strbuf tables, rows, late;
+	struct strbuf tables, rows, late, setvals;
 	/* A live source (the setup, which sessions may be writing): its
 	 * tables are read under one lock, so the copy is of one moment. */
 	bool live;
 	struct strbuf locks;
 	struct strbuf *views;
 	size_t nviews;
+	struct mysql_table *list;
+	size_t nlist;
 	struct failure *f;
 };
 
@@ -451,15 +455,24 @@ static bool add_table(struct copy *c, MYSQL_ROW row, size_t *k)
 	add_ident(&c->locks, row[0]);
 	strbuf_add(&c->locks, " WRITE");
 	if (seq) {
+		struct strbuf setval = {0};
+
 		next = api->fetch_row(c->shown.sets[(*k)++]);
 		if (!next || !next[0])
 			return false;
-		strbuf_add(&c->rows, "SELECT SETVAL(");
-		add_ident(&c->rows, row[0]);
-		strbuf_addf(&c->rows, ", %s, 0);\n", next[0]);
+		strbuf_add(&setval, "SELECT SETVAL(");
+		add_ident(&setval, row[0]);
+		strbuf_addf(&setval, ", %s, 0);\n", next[0]);
+		strbuf_add(&c->rows, setval.s);
+		strbuf_add(&c->setvals, setval.s);
+		strbuf_free(&setval);
 	} else {
 		const char *cols = lookup(api, c->inv.sets[R_COLUMNS], row[0], 1);
+		struct mysql_table *t = &c->list[c->nlist++];
 
+		t->name = row[0];
+		t->cols = cols;
+		t->create = def[1];
 		strbuf_add(&c->rows, "INSERT INTO ");
 		add_ident(&c->rows, row[0]);
 		strbuf_addf(&c->rows, " (%s) SELECT %s FROM ", cols, cols);
@@ -584,20 +597,47 @@ static bool create_views(struct copy *c)
 	return true;
 }
 
-/* One round trip for the schema and the data: checks off while copying,
- * so that foreign keys hold whatever the order; then views, triggers,
+/* "USE clone" with checks off while copying, so that foreign keys hold
+ * whatever the order; the settings before are kept for finish_clone. */
+static void add_session_start(struct copy *c, struct strbuf *batch)
+{
+	strbuf_add(batch, "USE ");
+	add_ident(batch, c->clone);
+	strbuf_add(batch, ";SET @dbclone_fk = @@foreign_key_checks, "
+		   "@dbclone_uc = @@unique_checks, @dbclone_mode = @@sql_mode, "
+		   "@dbclone_tz = @@time_zone; SET SESSION foreign_key_checks = 0, "
+		   "unique_checks = 0, sql_mode = 'NO_AUTO_VALUE_ON_ZERO';\n");
+}
+
+/* After the rows: views, triggers, routines and events; then the admin
+ * session leaves the clone as it came. */
+static bool finish_clone(struct copy *c, bool ok)
+{
+	if (ok && !create_views(c))
+		ok = false;
+	else if (ok && c->late.len && !run_batch(c->api, c->admin, c->late.s)) {
+		say(c->f, c->api, c->admin, "create triggers, routines and events",
+		    c->source, c->account);
+		ok = false;
+	}
+	/* The admin session leaves the clone: a drop of it by another admin
+	 * session (the run supervisor has one per thread) cuts the sessions
+	 * in it, and must not cut this one. */
+	run_batch(c->api, c->admin, "UNLOCK TABLES; USE information_schema; "
+		  "SET SESSION foreign_key_checks = @dbclone_fk, unique_checks = "
+		  "@dbclone_uc, sql_mode = @dbclone_mode, time_zone = @dbclone_tz, "
+		  "lock_wait_timeout = IFNULL(@dbclone_lwt, @@lock_wait_timeout)");
+	return ok;
+}
+
+/* One round trip for the schema and the data; then views, triggers,
  * routines and events. */
 static bool fill_clone(struct copy *c)
 {
 	struct strbuf batch = {0};
 	bool ok;
 
-	strbuf_add(&batch, "USE ");
-	add_ident(&batch, c->clone);
-	strbuf_add(&batch, ";SET @dbclone_fk = @@foreign_key_checks, "
-		   "@dbclone_uc = @@unique_checks, @dbclone_mode = @@sql_mode, "
-		   "@dbclone_tz = @@time_zone; SET SESSION foreign_key_checks = 0, "
-		   "unique_checks = 0, sql_mode = 'NO_AUTO_VALUE_ON_ZERO';\n");
+	add_session_start(c, &batch);
 	strbuf_add(&batch, c->tables.s);
 	if (c->live && c->locks.len) {
 		/* Writers wait for the copy; a session that holds the setup's
@@ -616,21 +656,26 @@ static bool fill_clone(struct copy *c)
 	if (!ok)
 		say(c->f, c->api, c->admin, "copy tables and rows", c->source,
 		    c->account);
-	else if (!create_views(c))
-		ok = false;
-	else if (c->late.len && !run_batch(c->api, c->admin, c->late.s)) {
-		say(c->f, c->api, c->admin, "create triggers, routines and events",
-		    c->source, c->account);
-		ok = false;
-	}
-	/* The admin session leaves the clone: a drop of it by another admin
-	 * session (the run supervisor has one per thread) cuts the sessions
-	 * in it, and must not cut this one. */
-	run_batch(c->api, c->admin, "UNLOCK TABLES; USE information_schema; "
-		  "SET SESSION foreign_key_checks = @dbclone_fk, unique_checks = "
-		  "@dbclone_uc, sql_mode = @dbclone_mode, time_zone = @dbclone_tz, "
-		  "lock_wait_timeout = IFNULL(@dbclone_lwt, @@lock_wait_timeout)");
-	return ok;
+	return finish_clone(c, ok);
+}
+
+/* The tables and sequences in one round trip, the rows of the tables as
+ * rows() moves them, then what comes after the rows. */
+static bool fill_clone_by(struct copy *c, mysql_rows_fn rows, void *ctx)
+{
+	struct strbuf batch = {0};
+	bool ok;
+
+	add_session_start(c, &batch);
+	strbuf_add(&batch, c->tables.s);
+	strbuf_add(&batch, c->setvals.s);
+	ok = run_batch(c->api, c->admin, batch.s);
+	strbuf_free(&batch);
+	if (!ok)
+		say(c->f, c->api, c->admin, "create tables", c->source, c->account);
+	else
+		ok = rows(c->admin, c->list, c->nlist, ctx, c->f);
+	return finish_clone(c, ok);
 }
 
 static void free_copy(struct copy *c)
@@ -638,58 +683,68 @@ static void free_copy(struct copy *c)
 	for (size_t i = 0; i < c->nviews; i++)
 		strbuf_free(&c->views[i]);
 	free(c->views);
+	free(c->list);
 	free_results(c->api, &c->inv);
 	free_results(c->api, &c->shown);
 	strbuf_free(&c->tables);
 	strbuf_free(&c->rows);
 	strbuf_free(&c->late);
+	strbuf_free(&c->setvals);
 	strbuf_free(&c->locks);
 }
 
-/* The copy itself, for mysql_copy and mysql_copy_live. */
-static bool copy_whole(struct copy *c, const struct marker *m)
+/* The copy with rows moved by rows(), or NULL: in one batch. */
+static bool copy_schema(const struct mysql_api *api, MYSQL *admin,
+			const char *source, const char *clone,
+			const struct marker *m, mysql_rows_fn rows, void *ctx,
+			bool live, struct failure *f)
 {
-	const struct mysql_api *api = c->api;
+	struct copy c = {.api = api, .admin = admin, .source = source,
+			 .clone = clone, .account = "this account", .f = f,
+			 .live = live};
 	unsigned long long total;
 	bool ok = false;
 
-	c->f->kind = FAIL_NONE;
-	if (!read_catalog(c) || !create_schema(c, m)) {
-		free_copy(c);
+	f->kind = FAIL_NONE;
+	if (!read_catalog(&c) || !create_schema(&c, m)) {
+		free_copy(&c);
 		return false;
 	}
-	total = api->num_rows(c->inv.sets[R_TABLES]);
-	if (!(c->views = calloc(total ? total : 1, sizeof(*c->views))))
+	total = api->num_rows(c.inv.sets[R_TABLES]);
+	if (!(c.views = calloc(total ? total : 1, sizeof(*c.views))) ||
+	    !(c.list = calloc(total ? total : 1, sizeof(*c.list))))
 		abort();
-	ok = ask_definitions(c) && build_creates(c) && fill_clone(c);
+	ok = ask_definitions(&c) && build_creates(&c) &&
+	     (rows ? fill_clone_by(&c, rows, ctx) : fill_clone(&c));
 	if (!ok) {
 		char why[300];
 
 		/* No half-made clone is ever left. */
-		mysql_drop(api, c->admin, c->clone, why, sizeof(why));
+		mysql_drop(api, admin, clone, why, sizeof(why));
 	}
-	free_copy(c);
+	free_copy(&c);
 	return ok;
+}
+
+bool mysql_copy_by(const struct mysql_api *api, MYSQL *admin,
+		   const char *source, const char *clone,
+		   const struct marker *m, mysql_rows_fn rows, void *ctx,
+		   struct failure *f)
+{
+	return copy_schema(api, admin, source, clone, m, rows, ctx, false, f);
 }
 
 bool mysql_copy(const struct mysql_api *api, MYSQL *admin, const char *source,
 		const char *clone, const struct marker *m, struct failure *f)
 {
-	struct copy c = {.api = api, .admin = admin, .source = source,
-			 .clone = clone, .account = "this account", .f = f};
-
-	return copy_whole(&c, m);
+	return copy_schema(api, admin, source, clone, m, NULL, NULL, false, f);
 }
 
 bool mysql_copy_live(const struct mysql_api *api, MYSQL *admin,
 		     const char *source, const char *clone,
 		     const struct marker *m, struct failure *f)
 {
-	struct copy c = {.api = api, .admin = admin, .source = source,
-			 .clone = clone, .account = "this account", .f = f,
-			 .live = true};
-
-	return copy_whole(&c, m);
+	return copy_schema(api, admin, source, clone, m, NULL, NULL, true, f);
 }
 
 bool mysql_quiet(const struct mysql_api *api, MYSQL *admin, const char *name)
@@ -785,6 +840,8 @@ bool mysql_drop(const struct mysql_api *api, MYSQL *admin, const char *clone,
 	struct strbuf q = {0};
 	bool ok;
 
+	/* A frozen copy's export files go first (mariadb_files.h). */
+	mysql_files_forget(clone);
 	/* Only an account that can read mysql.db can have granted: others
 	 * fail this quietly and drop. */
 	for_accounts(api, admin, "db", "Db", clone, "REVOKE", clone, "FROM");
@@ -825,4 +882,64 @@ bool mysql_list(const struct mysql_api *api, MYSQL *admin, clone_list_fn fn,
 		fn(row[0], row[1], ctx);
 	free_results(api, &r);
 	return true;
+}
+
+/* ---- for the other ways of moving rows (mariadb_sql.h) ----------------- */
+
+bool mysql_batch(const struct mysql_api *api, MYSQL *conn, const char *sql)
+{
+	return run_batch(api, conn, sql);
+}
+
+void mysql_add_ident(struct strbuf *b, const char *name)
+{
+	add_ident(b, name);
+}
+
+void mysql_add_literal(const struct mysql_api *api, MYSQL *conn,
+		       struct strbuf *b, const char *text)
+{
+	add_literal(api, conn, b, text);
+}
+
+/* The first row of the one result of sql, as NUL-separated copies in
+ * out (values joined by '\0'), for the few single-row questions asked
+ * outside the copy; false when it has none. */
+bool mysql_one_row(const struct mysql_api *api, MYSQL *conn, const char *sql,
+		   char *out, size_t outlen, unsigned *ncols)
+{
+	struct results r;
+	MYSQL_ROW row;
+	size_t at = 0;
+	bool ok = fetch_all(api, conn, sql, &r) && r.n == 1 && r.sets[0] &&
+		  (row = api->fetch_row(r.sets[0]));
+
+	if (ok) {
+		*ncols = api->num_fields(r.sets[0]);
+		for (unsigned i = 0; i < *ncols && ok; i++) {
+			const char *v = row[i] ? row[i] : "";
+			size_t n = strlen(v) + 1;
+
+			if (at + n > outlen)
+				ok = false;
+			else
+				memcpy(out + at, v, n);
+			at += n;
+		}
+	}
+	free_results(api, &r);
+	return ok;
+}
+
+bool mysql_each_row(const struct mysql_api *api, MYSQL *conn, const char *sql,
+		    void (*fn)(MYSQL_ROW row, void *ctx), void *ctx)
+{
+	struct results r;
+	MYSQL_ROW row;
+	bool ok = fetch_all(api, conn, sql, &r) && r.n == 1 && r.sets[0];
+
+	while (ok && (row = api->fetch_row(r.sets[0])))
+		fn(row, ctx);
+	free_results(api, &r);
+	return ok;
 }

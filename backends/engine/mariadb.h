@@ -69,6 +69,29 @@ bool mysql_write_marker(const struct mysql_api *api, MYSQL *admin,
 bool mysql_copy(const struct mysql_api *api, MYSQL *admin, const char *source,
 		const char *clone, const struct marker *m, struct failure *f);
 
+/* A base table of a copy, for the paths that move its rows another way
+ * than mysql_copy's one batch. The strings live as long as the copy. */
+struct mysql_table {
+	const char *name;
+	const char *cols;   /* the columns that take values, quoted, with commas */
+	const char *create; /* SHOW CREATE TABLE, as in the source */
+	bool done;          /* its rows are in the clone */
+};
+
+/* Moves the rows of the n tables (already created in the clone) from the
+ * source; admin's session is in the clone, with foreign key and unique
+ * checks off. False with f filled. */
+typedef bool (*mysql_rows_fn)(MYSQL *admin, struct mysql_table *tables,
+			      size_t n, void *ctx, struct failure *f);
+
+/* mysql_copy, with the rows of the base tables moved by rows(ctx): the
+ * tables and sequences first, views, triggers, routines and events after
+ * the rows. Nothing is left on failure (f). */
+bool mysql_copy_by(const struct mysql_api *api, MYSQL *admin,
+		   const char *source, const char *clone,
+		   const struct marker *m, mysql_rows_fn rows, void *ctx,
+		   struct failure *f);
+
 /* When an admin account cloned (DBCLONE_MYSQL_ADMIN), the program's
  * account (every host entry of user) gets all privileges on the clone. */
 bool mysql_grant_clone(const struct mysql_api *api, MYSQL *admin,

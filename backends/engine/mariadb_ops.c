@@ -5,6 +5,7 @@
 
 #include "engine.h"
 #include "mariadb.h"
+#include "mariadb_paths.h"
 
 static const char *my_source_of(const struct spec *sp)
 {
@@ -46,15 +47,21 @@ static bool my_server_named(void)
 	       getenv("MYSQL_TCP_PORT");
 }
 
+static void target_of(const struct spec *sp, struct mysql_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->host, sizeof(t->host), "%s", sp->mysql.host);
+	t->port = sp->mysql.port;
+	snprintf(t->socket, sizeof(t->socket), "%s", sp->mysql.socket);
+	snprintf(t->user, sizeof(t->user), "%s", sp->mysql.user);
+	snprintf(t->passwd, sizeof(t->passwd), "%s", sp->mysql.password);
+}
+
 static bool my_open(const struct spec *sp, void **admin, struct failure *f)
 {
-	struct mysql_target t = {0};
+	struct mysql_target t;
 
-	snprintf(t.host, sizeof(t.host), "%s", sp->mysql.host);
-	t.port = sp->mysql.port;
-	snprintf(t.socket, sizeof(t.socket), "%s", sp->mysql.socket);
-	snprintf(t.user, sizeof(t.user), "%s", sp->mysql.user);
-	snprintf(t.passwd, sizeof(t.passwd), "%s", sp->mysql.password);
+	target_of(sp, &t);
 	*admin = mysql_admin_open(engine_mysql_api, &t, engine_mysql_admin, f);
 	return *admin != NULL;
 }
@@ -87,12 +94,19 @@ static bool my_clone(void *admin, const struct spec *sp, const char *from,
 		     char *name, size_t namelen, struct failure *f)
 {
 	const struct mysql_api *api = engine_mysql_api;
+	struct mysql_target t;
 	char why[300];
 
 	if (!my_clone_name(sp, seq, name, namelen))
 		return fail(f, FAIL_INVALID, "dbclone: no room for a clone name");
-	if (!(flags & CLONE_LIVE ? mysql_copy_live : mysql_copy)(
-		    api, admin, from ? from : sp->mysql.database, name, m, f))
+	/* A live source (the setup) goes by one consistent copy; from,
+	 * otherwise, is a frozen copy dbclone made (a golden or a layer): it
+	 * may go by files or over several connections. */
+	target_of(sp, &t);
+	if (flags & CLONE_LIVE ?
+	    !mysql_copy_live(api, admin, from, name, m, f) :
+	    !mysql_clone_by_path(api, admin, &t, engine_mysql_admin,
+				 sp->mysql.database, from, name, m, f))
 		return false;
 	/* The server reads a schema's options at its first use: the copy's
 	 * USE did that, ahead of the test's first connect. */

@@ -1,12 +1,18 @@
-/* Times dbclone's in-server copy of a MariaDB schema, the operation itself:
- *   mysql_clone_timer SOURCE RUNS
- * prints one line per run: milliseconds. The clone is dropped after each
- * run (not timed). Server from MYSQL_UNIX_PORT, account root. */
+/* Times dbclone's clone of a MariaDB schema, the operation itself:
+ *   mysql_clone_timer SOURCE RUNS [HOW]
+ * prints one line per run: milliseconds. HOW: source (default: the
+ * in-server copy of the source, on one connection), or, from a frozen copy
+ * of the source made first (a golden, untimed): copy (the same
+ * one-connection copy), files (the file path), connections (several
+ * connections, no file path). The clone is dropped after each run (not
+ * timed). Server from MYSQL_UNIX_PORT, account root. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "mariadb.h"
+#include "mariadb_paths.h"
 
 static const struct mysql_api api = {
 	mysql_init, mysql_real_connect, mysql_real_query, mysql_store_result,
@@ -15,15 +21,28 @@ static const struct mysql_api api = {
 	mysql_real_escape_string, mysql_close,
 };
 
+static bool clone_once(MYSQL *admin, const struct mysql_target *t,
+		       const char *how, const char *source, const char *golden,
+		       const char *name, const struct marker *m, struct failure *f)
+{
+	if (!strcmp(how, "source"))
+		return mysql_copy(&api, admin, source, name, m, f);
+	if (!strcmp(how, "copy"))
+		return mysql_copy(&api, admin, golden, name, m, f);
+	setenv("DBCLONE_TEST_MYSQL_FILES", strcmp(how, "files") ? "off" : "", 1);
+	return mysql_clone_by_path(&api, admin, t, NULL, source, golden, name, m, f);
+}
+
 int main(int argc, char **argv)
 {
 	struct mysql_target t = {.user = "root"};
-	char err[1024], name[80];
+	const char *how = argc > 3 ? argv[3] : "source";
+	char err[1024], name[80], golden[80];
 	struct failure f = {0};
 	struct marker m;
 	MYSQL *admin;
 
-	if (argc != 3)
+	if (argc < 3 || argc > 4)
 		return 2;
 	admin = mysql_admin_open(&api, &t, NULL, &f);
 	if (!admin) {
@@ -31,19 +50,27 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	marker_for_self(&m, argv[1]);
+	clone_name(argv[1], 999999, MYSQL_NAME_MAX, golden, sizeof(golden));
+	if (strcmp(how, "source") && !mysql_copy(&api, admin, argv[1], golden, &m, &f)) {
+		fprintf(stderr, "%s\n", f.why);
+		return 1;
+	}
 	for (int i = 0; i < atoi(argv[2]); i++) {
 		struct timespec a, b;
 
 		clone_name(argv[1], (unsigned long)i, MYSQL_NAME_MAX, name, sizeof(name));
 		clock_gettime(CLOCK_MONOTONIC, &a);
-		if (!mysql_copy(&api, admin, argv[1], name, &m, &f)) {
+		if (!clone_once(admin, &t, how, argv[1], golden, name, &m, &f)) {
 			fprintf(stderr, "%s\n", f.why);
 			return 1;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		printf("%.1f\n", (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6);
+		fflush(stdout);
 		mysql_drop(&api, admin, name, err, sizeof(err));
 	}
+	if (strcmp(how, "source"))
+		mysql_drop(&api, admin, golden, err, sizeof(err));
 	mysql_close(admin);
 	return 0;
 }
