@@ -4,6 +4,7 @@
 
 #include "boundary.h"
 #include "locks.h"
+#include "report.h"
 
 /* The order is that of the nesting: the registry's lock is held while the
  * connection table is updated, and never taken under another; the table's,
@@ -20,6 +21,7 @@ static void (*const in_order[])(enum fork_phase) = {
 	servers_at_fork,
 	supervised_at_fork,
 	sqlite_vfs_at_fork,
+	report_at_fork,
 };
 #define N_MODULES (sizeof(in_order) / sizeof(in_order[0]))
 

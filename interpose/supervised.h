@@ -31,4 +31,8 @@ bool supervisor_made(const char *engine, const char *name, double ms,
 /* Tells it that this process dropped clone name itself. */
 void supervisor_dropped(const char *engine, const char *name) HIDDEN;
 
+/* Sends a "report" line (report.c) and waits for its answer, if this
+ * process is in a run. */
+void supervisor_report(const char *line) HIDDEN;
+
 #endif
