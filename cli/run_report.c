@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "json.h"
 #include "supervisor_state.h"
 
 #define WARNINGS 8
@@ -188,22 +189,6 @@ static int warnings(char w[][1024], bool per_process)
 			 "Go's pq) is never cloned for; use a libpq or libmariadb "
 			 "based driver (pg-native, psycopg2, mysqlclient)", who);
 	return n;
-}
-
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
 }
 
 /* Lines of "a b c..." as a JSON array of objects with the given keys
