@@ -192,7 +192,11 @@ static const char *interpreter_drivers(const char *path)
 	return NULL;
 }
 
-static enum reach judge_elf(const char *program, const char *path, bool quiet)
+/* as: the name the binary was reached by (an interpreter's, for a
+ * script), which a shim named for its interpreter (pyenv's) is judged
+ * by. */
+static enum reach judge_elf(const char *program, const char *path,
+			    const char *as, bool quiet)
 {
 	char libs[2048];
 	const char *drivers;
@@ -214,13 +218,13 @@ static enum reach judge_elf(const char *program, const char *path, bool quiet)
 	/* A shim or wrapper named for its interpreter (pyenv's python3) is
 	 * judged by that name. */
 	if ((drivers = interpreter_drivers(path)) ||
-	    (drivers = interpreter_drivers(program))) {
+	    (drivers = interpreter_drivers(as))) {
 		if (!quiet)
-			printf("loaded at run time: %s (%s) is an interpreter: its "
-			       "database drivers load client libraries when a script "
-			       "imports them (%s); run dbclone doctor -- %s SCRIPT to "
-			       "see what a script does\n", program, path, drivers,
-			       program);
+			printf("loaded at run time: %s runs %s (%s), an "
+			       "interpreter: its database drivers load client "
+			       "libraries when a script imports them (%s); run "
+			       "dbclone doctor -- %s ARGS to see what it does\n",
+			       program, as, path, drivers, program);
 		return REACH_RUNTIME;
 	}
 	if (!quiet)
@@ -230,9 +234,10 @@ static enum reach judge_elf(const char *program, const char *path, bool quiet)
 	return REACH_RUNTIME;
 }
 
-/* One step: a "#!" script's wrapper target, or its interpreter. */
+/* One step: a "#!" script's wrapper target, or its interpreter (then
+ * *interpreter is set). */
 static bool next_hop(const char *path, const char *invoked, char *next,
-		     size_t nextlen, bool quiet)
+		     size_t nextlen, bool *interpreter, bool quiet)
 {
 	char head[512], interp[PATH_MAX], arg[PATH_MAX] = "";
 	const char *base;
@@ -259,18 +264,21 @@ static bool next_hop(const char *path, const char *invoked, char *next,
 	if (!quiet)
 		printf("  %s is a script run by %s\n", path, interp);
 	snprintf(next, nextlen, "%s", interp);
+	*interpreter = true;
 	return true;
 }
 
 enum reach doctor_program(const char *program, bool quiet)
 {
-	char path[PATH_MAX], real[PATH_MAX], next[PATH_MAX], head[8];
+	char path[PATH_MAX], real[PATH_MAX], next[PATH_MAX], head[8], as[PATH_MAX];
+	bool interpreter = false;
 
 	if (!search_path(program, path, sizeof(path))) {
 		printf("no: %s is not found (PATH=%s); give its path\n", program,
 		       getenv("PATH") ? getenv("PATH") : "");
 		return REACH_NONE;
 	}
+	snprintf(as, sizeof(as), "%s", program);
 	for (int hop = 0; hop < HOPS; hop++) {
 		if (!realpath(path, real)) {
 			printf("no: %s cannot be resolved\n", path);
@@ -280,8 +288,9 @@ enum reach doctor_program(const char *program, bool quiet)
 			printf("  %s is %s\n", path, real);
 		head_of(real, head, sizeof(head));
 		if (!memcmp(head, ELFMAG, SELFMAG))
-			return judge_elf(program, real, quiet);
-		if (!next_hop(real, program, next, sizeof(next), quiet)) {
+			return judge_elf(program, real, as, quiet);
+		interpreter = false;
+		if (!next_hop(real, program, next, sizeof(next), &interpreter, quiet)) {
 			printf("no: %s is neither a program nor a \"#!\" script\n", real);
 			return REACH_NONE;
 		}
@@ -289,6 +298,11 @@ enum reach doctor_program(const char *program, bool quiet)
 			printf("no: %s runs %s, which is not found\n", real, next);
 			return REACH_NONE;
 		}
+		/* The first interpreter named is the one the script asked for:
+		 * a shim behind it (pyenv's) is run by a shell. */
+		if (interpreter && !interpreter_drivers(as))
+			snprintf(as, sizeof(as), "%s", strrchr(next, '/') ?
+				 strrchr(next, '/') + 1 : next);
 	}
 	printf("no: %s: too many wrappers to follow\n", program);
 	return REACH_NONE;

@@ -59,13 +59,13 @@ static bool rows(const struct mysql_api *api, MYSQL *m, const char *q,
 static bool may_clone(const char *grants)
 {
 	for (const char *line = grants; line && *line;) {
-		bool everywhere = strstr(line, " ON *.* ") != NULL ||
-				  strstr(line, " ON `dbclone\\_%`.*") != NULL;
 		const char *end = strchr(line, '\n');
+		char one[1024];
 
-		if (everywhere && (strstr(line, "ALL PRIVILEGES") ||
-				   (strstr(line, "CREATE") && strstr(line, "DROP"))) &&
-		    (!end || strstr(line, " ON ") < end))
+		snprintf(one, sizeof(one), "%.*s", end ? (int)(end - line) : 1023, line);
+		if ((strstr(one, " ON *.* ") || strstr(one, " ON `dbclone\\_%`.*")) &&
+		    (strstr(one, "ALL PRIVILEGES") ||
+		     (strstr(one, "CREATE") && strstr(one, "DROP"))))
 			return true;
 		line = end ? end + 1 : NULL;
 	}
