@@ -65,7 +65,7 @@ prepare() {
 run_suite() {
   [ "${1:-}" = -- ] && shift
   [ $# -gt 0 ] || { say "test needs a command: ci/steps.sh test -- CMD"; return 2; }
-  "$dbclone" run ${DBCLONE_CI_SUMMARY:+--summary-json "$DBCLONE_CI_SUMMARY"} -- "$@"
+  exec "$dbclone" run ${DBCLONE_CI_SUMMARY:+--summary-json "$DBCLONE_CI_SUMMARY"} -- "$@"
 }
 
 gc() {

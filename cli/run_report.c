@@ -129,7 +129,9 @@ static bool intercepted(void)
 	if (sv.nlatency || sv.made[0] || sv.made[1] || sv.made[2])
 		return true;
 	for (const struct program_report *p = programs; p; p = p->next)
-		if (run_report_count(p, "", "clone"))
+		/* A refused connect was intercepted: it said why, loudly. */
+		if (run_report_count(p, "", "clone") ||
+		    run_report_count(p, "", "refused"))
 			return true;
 	return false;
 }
