@@ -10,7 +10,7 @@
  * connection table is updated, and never taken under another; the table's,
  * the servers', an admin connection's (held while its server answers) and
  * the run socket's (held while the supervisor answers) and the SQLite VFS
- * shim's have nothing taken under them. Taking the admin and socket locks makes a fork wait for a
+ * shim's and the report's (report.c) have nothing taken under them. Taking the admin and socket locks makes a fork wait for a
  * clone, drop or request in flight in another thread (the dropper is
  * waited for first): the child never inherits a client library caught in
  * the middle of a call on a connection it cannot use. A clone another
