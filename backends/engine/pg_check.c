@@ -68,6 +68,37 @@ static bool check_admin(const struct pg_api *api, check_say_fn *say, void *ctx)
 	return true;
 }
 
+/* The program's role clones itself: CREATEDB, and the source its own
+ * (or a template). r is role_query's row. */
+static bool check_role(const struct pg_api *api, PGresult *r,
+		       check_say_fn *say, void *ctx)
+{
+	char text[2048];
+
+#define V(i) api->getvalue(r, 0, i)
+	bool may_create = is_true(V(1)) || is_true(V(2));
+	bool may_copy = is_true(V(2)) || is_true(V(5)) || is_true(V(6));
+
+	snprintf(text, sizeof(text), may_create ? "role \"%s\" may create "
+		 "databases" : "role \"%s\" may not create databases; run "
+		 "ALTER ROLE \"%s\" CREATEDB, or set DBCLONE_PG_ADMIN to a "
+		 "role that may", V(0), V(0));
+	say(may_create ? "ok" : "no", text, ctx);
+	if (may_copy)
+		snprintf(text, sizeof(text), "role \"%s\" may copy \"%s\" (%s)",
+			 V(0), V(3), is_true(V(2)) ? "superuser" :
+			 is_true(V(5)) ? "it owns the source" :
+			 "the source is a template");
+	else
+		snprintf(text, sizeof(text), "role \"%s\" may not use \"%s\" "
+			 "as a template: it is owned by \"%s\" and not marked "
+			 "a template; run ALTER DATABASE \"%s\" IS_TEMPLATE "
+			 "true, or set DBCLONE_PG_ADMIN", V(0), V(3), V(4), V(3));
+	say(may_copy ? "ok" : "no", text, ctx);
+	return may_create && may_copy;
+#undef V
+}
+
 static void say_copy_path(int version, check_say_fn *say, void *ctx)
 {
 	char text[512];
@@ -86,7 +117,7 @@ bool pg_check(const struct pg_api *api, const char *conninfo,
 	      check_say_fn *say, void *ctx)
 {
 	PGconn *c = connect_to(api, conninfo);
-	bool ok = true, admin;
+	bool ok = true;
 	char text[2048];
 	PGresult *r;
 
@@ -113,29 +144,8 @@ bool pg_check(const struct pg_api *api, const char *conninfo,
 			 "application's database (dbname=...)", V(3));
 		say("note", text, ctx);
 	}
-	admin = check_admin(api, say, ctx);
-	if (!admin) {
-		bool may_create = is_true(V(1)) || is_true(V(2));
-		bool may_copy = is_true(V(2)) || is_true(V(5)) || is_true(V(6));
-
-		snprintf(text, sizeof(text), may_create ? "role \"%s\" may create "
-			 "databases" : "role \"%s\" may not create databases; run "
-			 "ALTER ROLE \"%s\" CREATEDB, or set DBCLONE_PG_ADMIN to a "
-			 "role that may", V(0), V(0));
-		say(may_create ? "ok" : "no", text, ctx);
-		if (may_copy)
-			snprintf(text, sizeof(text), "role \"%s\" may copy \"%s\" (%s)",
-				 V(0), V(3), is_true(V(2)) ? "superuser" :
-				 is_true(V(5)) ? "it owns the source" :
-				 "the source is a template");
-		else
-			snprintf(text, sizeof(text), "role \"%s\" may not use \"%s\" "
-				 "as a template: it is owned by \"%s\" and not marked "
-				 "a template; run ALTER DATABASE \"%s\" IS_TEMPLATE "
-				 "true, or set DBCLONE_PG_ADMIN", V(0), V(3), V(4), V(3));
-		say(may_copy ? "ok" : "no", text, ctx);
-		ok = may_create && may_copy;
-	}
+	if (!check_admin(api, say, ctx))
+		ok = check_role(api, r, say, ctx);
 	if (atoi(V(8)) > 0) {
 		snprintf(text, sizeof(text), "the source \"%s\" is busy: %s other "
 			 "session(s) connected (%s); a clone outside dbclone run fails "
