@@ -23,16 +23,31 @@ HEADERS := $(wildcard backends/*.h backends/engine/*.h interpose/*.h cli/*.h)
 # name): it binds to the copies the program loaded.
 LIB_LDFLAGS := -shared -Wl,-z,defs -Wl,--as-needed -ldl -lpthread
 
-.PHONY: all clean check demo bench install asan test-clients unit fuzz fuzz-build tsan
-all: build/libdbclone.so build/dbclone
+.PHONY: all clean check demo bench install asan test-clients unit fuzz fuzz-build tsan man deb
+all: build/libdbclone.so build/dbclone man
+
+VERSION := $(shell sed -n 's/^\#define DBCLONE_VERSION "\(.*\)"/\1/p' cli/dbclone.h)
+LIBDIR ?= $(PREFIX)/lib/dbclone
+
+# --help and the man pages come from one source, so that they cannot drift.
+build/gen/usage.h: man/dbclone.txt scripts/gen-docs.sh
+	@mkdir -p build/gen
+	scripts/gen-docs.sh help < $< > $@
+build/man/dbclone.1: man/dbclone.txt scripts/gen-docs.sh cli/dbclone.h
+	@mkdir -p build/man
+	scripts/gen-docs.sh man1 $(VERSION) $(LIBDIR) < $< > $@
+build/man/libdbclone.7: man/dbclone.txt scripts/gen-docs.sh cli/dbclone.h
+	@mkdir -p build/man
+	scripts/gen-docs.sh man7 $(VERSION) $(LIBDIR) < $< > $@
+man: build/man/dbclone.1 build/man/libdbclone.7
 
 build/libdbclone.so: $(LIB_SRC) $(HEADERS)
 	@mkdir -p build
 	$(CC) $(ALL_CFLAGS) -Iinterpose -o $@ $(LIB_SRC) $(LIB_LDFLAGS)
 
-build/dbclone: $(CLI_SRC) $(HEADERS)
+build/dbclone: $(CLI_SRC) $(HEADERS) build/gen/usage.h
 	@mkdir -p build
-	$(CC) $(ALL_CFLAGS) -Icli -o $@ $(CLI_SRC) -lpq -lsqlite3 -lmariadb
+	$(CC) $(ALL_CFLAGS) -Icli -Ibuild/gen -o $@ $(CLI_SRC) -lpq -lsqlite3 -lmariadb
 
 # The same library under AddressSanitizer and UBSan, for `make check`.
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -108,10 +123,24 @@ bench:
 	$(MAKE) all bench-tools
 	scripts/bench.sh
 
+# The command, the library in a private directory the command finds
+# (../lib/dbclone from its own), the man pages, bash completion.
+MANDIR ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/dbclone
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0755 build/dbclone $(DESTDIR)$(PREFIX)/bin/dbclone
-	install -m 0644 build/libdbclone.so $(DESTDIR)$(PREFIX)/lib/dbclone/libdbclone.so
+	install -m 0644 build/libdbclone.so $(DESTDIR)$(LIBDIR)/libdbclone.so
+	install -m 0644 build/man/dbclone.1 $(DESTDIR)$(MANDIR)/man1/dbclone.1
+	install -m 0644 build/man/libdbclone.7 $(DESTDIR)$(MANDIR)/man7/libdbclone.7
+	install -m 0644 completion/dbclone.bash $(DESTDIR)$(COMPLETIONDIR)/dbclone
+
+# A Debian package of the above (debian/build-deb.sh), built without
+# debhelper and without running the tests inside itself.
+deb: 
+	$(MAKE) all PREFIX=/usr
+	debian/build-deb.sh $(VERSION)
 
 clean:
 	rm -rf build

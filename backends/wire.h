@@ -27,6 +27,12 @@
  *                                                    its marker does not say
  *                                                    so: never dropped then)
  *   dropped <engine> <clone>                      -> ok  (and dropped itself)
+ *   report <exe> <args> <counts> <libs> <sockets> <stale>
+ *                                                 -> ok  (at the process's
+ *                                                    exit: what it did with
+ *                                                    its connects; a run
+ *                                                    that does not know it
+ *                                                    answers err, ignored)
  *
  * The supervisor trusts no client: it reads each one on a thread of its
  * own, holds at most WIRE_MAX bytes of it, drops one whose hello or line

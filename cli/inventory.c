@@ -14,6 +14,7 @@
 #include "dbclone.h"
 #include "engine.h"
 #include "intent.h"
+#include "json.h"
 #include "leftovers.h"
 
 static void format_age(time_t created, char *out, size_t outlen)
@@ -36,6 +37,7 @@ static void format_age(time_t created, char *out, size_t outlen)
 struct options {
 	const char *pg;
 	bool dry_run;
+	bool json; /* ls --json */
 	long older_than; /* seconds, or -1 */
 };
 
@@ -44,6 +46,7 @@ static bool parse_options(const char *cmd, int argc, char **argv,
 {
 	o->pg = NULL;
 	o->dry_run = false;
+	o->json = false;
 	o->older_than = -1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -52,6 +55,8 @@ static bool parse_options(const char *cmd, int argc, char **argv,
 			o->pg = argv[++i];
 		} else if (!strncmp(a, "--pg=", 5)) {
 			o->pg = a + 5;
+		} else if (!gc && !strcmp(a, "--json")) {
+			o->json = true;
 		} else if (gc && !strcmp(a, "--dry-run")) {
 			o->dry_run = true;
 		} else if (gc && (!strcmp(a, "--older-than") ||
@@ -131,6 +136,36 @@ static void show(const char *name, const char *text, void *ctx)
 	       m.layer[0] ? m.layer : "-");
 }
 
+/* ls --json: one object per clone, in an array. */
+static int json_rows;
+
+static void show_json(const char *name, const char *text, void *ctx)
+{
+	const struct engine_ops *ops = ctx;
+	struct marker m;
+
+	printf("%s\n{\"engine\":", json_rows++ ? "," : "");
+	json_string(stdout, ops->name);
+	fputs(",\"name\":", stdout);
+	json_string(stdout, name);
+	if (!marker_parse(text, &m)) {
+		fputs(",\"marker\":false}", stdout);
+		return;
+	}
+	fputs(",\"marker\":true,\"source\":", stdout);
+	json_string(stdout, m.source);
+	fputs(",\"host\":", stdout);
+	json_string(stdout, m.host);
+	printf(",\"pid\":%ld,\"created\":%lld,\"age_seconds\":%lld,\"kept\":%s,"
+	       "\"run\":", (long)m.pid, (long long)m.created,
+	       (long long)(time(NULL) - m.created),
+	       m.state == MARKER_KEPT ? "true" : "false");
+	json_string(stdout, m.run);
+	fputs(",\"from\":", stdout);
+	json_string(stdout, m.layer);
+	fputc('}', stdout);
+}
+
 int cmd_ls(int argc, char **argv)
 {
 	struct options o;
@@ -145,17 +180,23 @@ int cmd_ls(int argc, char **argv)
 	}
 	/* FROM: the layer (setup, base, snapshot) it was copied from; "-"
 	 * for the source or the run's golden copy of it. */
-	printf("%-6s %-40s %-20s %-16s %-8s %-6s %s %s\n", "ENGINE", "CLONE",
-	       "SOURCE", "HOST", "PID", "AGE", "RUN", "FROM");
+	if (o.json)
+		fputc('[', stdout);
+	else
+		printf("%-6s %-40s %-20s %-16s %-8s %-6s %s %s\n", "ENGINE", "CLONE",
+		       "SOURCE", "HOST", "PID", "AGE", "RUN", "FROM");
 	for (int i = 0; engines[i]; i++) {
 		struct failure f = {0};
 
 		if (s.reached[i] &&
-		    !engines[i]->list(s.admin[i], show, (void *)engines[i], &f)) {
+		    !engines[i]->list(s.admin[i], o.json ? show_json : show,
+				      (void *)engines[i], &f)) {
 			fprintf(stderr, "%s\n", f.why);
 			ok = false;
 		}
 	}
+	if (o.json)
+		fputs(json_rows ? "\n]\n" : "]\n", stdout);
 	close_servers(&s);
 	return ok ? 0 : 1;
 }

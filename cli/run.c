@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "intent.h"
 #include "leftovers.h"
+#include "run_report.h"
 #include "signals.h"
 #include "supervisor.h"
 
@@ -143,6 +144,7 @@ static bool parse_run_args(int argc, char **argv, struct run_args *r)
 
 	memset(r, 0, sizeof(*r));
 	r->keep_arg = getenv("DBCLONE_KEEP");
+	run_summary_json = getenv("DBCLONE_SUMMARY_JSON");
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		if (!strcmp(argv[i], "--per-process")) {
 			r->per_process = true;
@@ -152,10 +154,14 @@ static bool parse_run_args(int argc, char **argv, struct run_args *r)
 			r->pool_arg = argv[i] + 7;
 		} else if (!strncmp(argv[i], "--keep=", 7)) {
 			r->keep_arg = argv[i] + 7;
+		} else if (!strncmp(argv[i], "--summary-json=", 15)) {
+			run_summary_json = argv[i] + 15;
+		} else if (!strcmp(argv[i], "--summary-json") && i + 1 < argc) {
+			run_summary_json = argv[++i];
 		} else {
 			fprintf(stderr, "dbclone: run does not take \"%s\"; use "
 				"dbclone run [--per-process] [--pool N] [--keep=failed|always] "
-				"-- CMD ...\n",
+				"[--summary-json FILE] -- CMD ...\n",
 				argv[i]);
 			return false;
 		}

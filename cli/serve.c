@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "run_report.h"
 #include "wire.h"
 
 /* A key is over (keys.c says when): its clones go to the drop queue, or
@@ -343,6 +344,14 @@ static void handle_snapshot(struct proc *p)
 	wire_send(p->fd, reply);
 }
 
+/* report <program> <args> <counts> <libs> <sockets> <stale>: what a
+ * process did with its connects, at its exit (run_report.h). */
+static void handle_report(struct proc *p, char **f, int n)
+{
+	run_report_add(p->pid, f, n);
+	wire_send(p->fd, "ok");
+}
+
 /* The run moves to its next epoch; returns once the old epoch's clones
  * are dropped (their sessions cut), so that the very next request of a
  * server under test lands in a new clone. */
@@ -414,6 +423,8 @@ static void serve(struct proc *p, char *line)
 		handle_made(p, f, n);
 	} else if (!strcmp(f[0], "dropped")) {
 		handle_dropped(p, f, n);
+	} else if (!strcmp(f[0], "report")) {
+		handle_report(p, f, n);
 	} else if (!strcmp(f[0], "next") && sv.per_process) {
 		reply_err(p->fd, "dbclone: a --per-process run has no epoch to move: "
 			  "each process keeps its own clones; use dbclone next --pid "

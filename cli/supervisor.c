@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "retry.h"
+#include "run_report.h"
 #include "signals.h"
 #include "supervisor_state.h"
 
@@ -290,5 +291,6 @@ int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep,
 	drop_everything();
 	keys_end_all(&sv.keys, NULL, NULL);
 	summary();
+	run_report_end(status, run_summary_json);
 	return status;
 }

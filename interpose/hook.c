@@ -9,6 +9,7 @@
 #include "hook.h"
 #include "log.h"
 #include "marker.h"
+#include "report.h"
 
 /* One depth per engine bit: libpq's own calls must not stop SQLite's. */
 static __thread int depth[8];
@@ -49,16 +50,19 @@ static enum verdict clone_for_call(struct hook_call *call)
 	enum verdict v;
 	bool refused;
 
+	call->passed = NULL;
 	if ((v = e->resolve(call, &src)) != USE_CLONE)
 		return v;
 	if (is_clone_name(src.leaf ? src.leaf : src.name)) {
 		log_trace("%s passes through", src.name);
+		call->passed = "own-clone";
 		return PASS_THROUGH;
 	}
 	call->clone = clone_for_source(call, src.name, src.id, &refused,
 				       call->why, sizeof(call->why));
 	if (call->clone)
 		return USE_CLONE;
+	call->passed = config_allows(config_get(), src.name) ? "on-error" : "excluded";
 	/* Options the client library rejects fail the program's own call
 	 * the same way, before it reaches any server. */
 	return refused && !call->library_rejects ? REFUSE : PASS_THROUGH;
@@ -73,9 +77,12 @@ static enum verdict decide(struct hook_call *call)
 	call->clone = NULL;
 	/* An invalid DBCLONE_* value refuses every connect, whatever engines
 	 * it leaves on. */
-	if (hook_inside(e) || cfg->disable ||
-	    !(cfg->error || (cfg->engines & e->bit)))
+	if (hook_inside(e))
 		return PASS_THROUGH;
+	if (cfg->disable || !(cfg->error || (cfg->engines & e->bit))) {
+		report_verdict(e->ops->name, cfg->disable ? "disabled" : "engine-off");
+		return PASS_THROUGH;
+	}
 	if (call->handle)
 		conns_forget_refusal(call->handle);
 	hook_enter(e);
@@ -83,6 +90,8 @@ static enum verdict decide(struct hook_call *call)
 	hook_leave(e);
 	if (v == REFUSE)
 		log_error("%s", call->why);
+	report_verdict(e->ops->name, v == USE_CLONE ? "clone" : v == REFUSE ?
+		       "refused" : call->passed ? call->passed : "other");
 	return v;
 }
 
@@ -95,8 +104,10 @@ static void track(struct hook_call *call)
 
 	if (h && call->state)
 		conns_set_state(h, call->state, call->statelen);
-	if (call->clone && h)
+	if (call->clone && h) {
 		clone_track(call->clone, h);
+		report_connected(h);
+	}
 	else if (call->clone)
 		clone_release(call->clone);
 	call->clone = NULL;
@@ -162,6 +173,7 @@ int hook_close(const struct engine *e, void *handle,
 	int rc, saved;
 
 	if (!hook_inside(e) && handle) {
+		report_closed(handle);
 		conns_forget(handle);
 		c = clone_detach(handle);
 	}

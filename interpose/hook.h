@@ -35,6 +35,8 @@ struct hook_call {
 				 hand-out and the connect), and its failed
 				 handle is closed: the pipeline asks for the
 				 key's clone again and calls once more */
+	const char *passed;   /* resolve's PASS_THROUGH: why (report.h's
+				 PASSED_*), for the run's report */
 	/* Set by the pipeline: */
 	struct clone *clone;  /* USE_CLONE: the clone */
 	char why[1024];       /* REFUSE: the one-line reason, logged */

@@ -4,12 +4,13 @@
 
 #include "boundary.h"
 #include "locks.h"
+#include "report.h"
 
 /* The order is that of the nesting: the registry's lock is held while the
  * connection table is updated, and never taken under another; the table's,
  * the servers', an admin connection's (held while its server answers) and
  * the run socket's (held while the supervisor answers) and the SQLite VFS
- * shim's have nothing taken under them. Taking the admin and socket locks makes a fork wait for a
+ * shim's and the report's (report.c) have nothing taken under them. Taking the admin and socket locks makes a fork wait for a
  * clone, drop or request in flight in another thread (the dropper is
  * waited for first): the child never inherits a client library caught in
  * the middle of a call on a connection it cannot use. A clone another
@@ -20,6 +21,7 @@ static void (*const in_order[])(enum fork_phase) = {
 	servers_at_fork,
 	supervised_at_fork,
 	sqlite_vfs_at_fork,
+	report_at_fork,
 };
 #define N_MODULES (sizeof(in_order) / sizeof(in_order[0]))
 

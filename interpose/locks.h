@@ -22,6 +22,7 @@ void conns_at_fork(enum fork_phase phase) HIDDEN;      /* connection table */
 void servers_at_fork(enum fork_phase phase) HIDDEN;    /* admin connections */
 void supervised_at_fork(enum fork_phase phase) HIDDEN; /* run socket */
 void sqlite_vfs_at_fork(enum fork_phase phase) HIDDEN; /* VFS shim files */
+void report_at_fork(enum fork_phase phase) HIDDEN;     /* what it reports */
 
 /* What a module with one lock does in each phase. */
 void fork_one_lock(pthread_mutex_t *lock, enum fork_phase phase) HIDDEN;

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "conns.h"
 #include "hook.h"
+#include "report.h"
 #include "mariadb.h"
 #include "real.h"
 
@@ -128,8 +129,10 @@ static enum verdict resolve_mariadb(struct hook_call *call, struct source *src)
 			 "take it out of DBCLONE_INCLUDE", db);
 		return REFUSE;
 	}
-	if (!db || !*db || mysql_is_system_schema(db))
+	if (!db || !*db || mysql_is_system_schema(db)) {
+		call->passed = !db || !*db ? PASSED_NO_DATABASE : PASSED_MAINTENANCE;
 		return PASS_THROUGH;
+	}
 	snprintf(src->name, sizeof(src->name), "%s", db);
 	snprintf(src->id, sizeof(src->id), "host=%s port=%u socket=%s db=%s",
 		 a->target.host, a->target.port, socket_of(&a->target), db);

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "conns.h"
 #include "hook.h"
+#include "report.h"
 #include "pg.h"
 #include "real.h"
 
@@ -101,11 +102,15 @@ static enum verdict resolve_pg(struct hook_call *call, struct source *src)
 		pg_params_from_conninfo(&libpq.api, &a->params,
 					a->conninfo ? a->conninfo : "");
 
-	if (!parsed)
+	if (!parsed) {
+		call->passed = PASSED_REJECTED;
 		return PASS_THROUGH;
+	}
 	pg_resolve(&libpq.api, &a->params, &a->src);
-	if (pg_is_maintenance_db(a->src.dbname))
+	if (pg_is_maintenance_db(a->src.dbname)) {
+		call->passed = PASSED_MAINTENANCE;
 		return PASS_THROUGH;
+	}
 	snprintf(src->name, sizeof(src->name), "%s", a->src.dbname);
 	snprintf(src->id, sizeof(src->id), "%s dbname=%s", a->src.server,
 		 a->src.dbname);

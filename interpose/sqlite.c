@@ -11,6 +11,7 @@
 #include "config.h"
 #include "conns.h"
 #include "hook.h"
+#include "report.h"
 #include "real.h"
 #include "sqlite.h"
 #include "sqlite_vfs.h"
@@ -64,14 +65,27 @@ static int close_db_v2(void *db)
 
 /* ---- the engine -------------------------------------------------------- */
 
+/* :memory:, the empty name (a temporary database), mode=memory: a
+ * database that starts empty on every open, which no copy can isolate. */
+static bool in_memory(const char *name, bool uri)
+{
+	return !name || !*name || !strcmp(name, ":memory:") ||
+	       (uri && !strncmp(name, "file:", 5) &&
+		(strstr(name, "mode=memory") || strstr(name, "vfs=memdb") ||
+		 !strncmp(name, "file::memory:", 13)));
+}
+
 /* A file that exists (not :memory:, not a new file), made absolute. */
 static enum verdict resolve_sqlite(struct hook_call *call, struct source *src)
 {
 	struct sq_args *a = call->args;
 	const char *base;
 
-	if (!a->name || !sqlite_resolve(a->name, a->uri, &a->src))
+	if (!a->name || !sqlite_resolve(a->name, a->uri, &a->src)) {
+		call->passed = in_memory(a->name, a->uri) ? PASSED_MEMORY :
+			       PASSED_MISSING;
 		return PASS_THROUGH;
+	}
 	snprintf(src->name, sizeof(src->name), "%s", a->src.path);
 	snprintf(src->id, sizeof(src->id), "%s", a->src.path);
 	base = strrchr(src->name, '/');

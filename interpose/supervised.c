@@ -334,6 +334,16 @@ void supervisor_dropped(const char *engine, const char *name)
 		ask(line, reply, sizeof(reply), f, &kind, err, sizeof(err));
 }
 
+void supervisor_report(const char *line)
+{
+	char reply[WIRE_MAX], err[256], *f[WIRE_FIELDS];
+	const char *kind;
+
+	/* A run of an older build answers "unknown request": nothing lost. */
+	if (config_get()->socket)
+		ask(line, reply, sizeof(reply), f, &kind, err, sizeof(err));
+}
+
 /* The child of a fork must not speak on its parent's socket: it opens
  * its own, so that its exit is its own. */
 void supervised_at_fork(enum fork_phase phase)

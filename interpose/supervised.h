@@ -34,4 +34,8 @@ void supervisor_dropped(const char *engine, const char *name) HIDDEN;
  * gone (a connect to it failed): the next request asks the run again. */
 void supervisor_forget(const char *engine, const char *source) HIDDEN;
 
+/* Sends a "report" line (report.c) and waits for its answer, if this
+ * process is in a run. */
+void supervisor_report(const char *line) HIDDEN;
+
 #endif

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # make demo: the same legacy suite twice on the same sample SQLite file,
 # first plainly, then under dbclone run, side by side. Needs no server and
-# no root.
+# no root. DBCLONE and DBCLONE_DEMO name the command and the suite to use
+# (default: this tree's build/dbclone and demo/suite.sh; the package test
+# gives the installed ones).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+dbclone=${DBCLONE:-build/dbclone}
+suite=${DBCLONE_DEMO:-demo/suite.sh}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dbclone-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -27,24 +31,28 @@ checksum() { sha256sum "$db" | cut -c1-8; }
 sample
 before=$(checksum)
 plain_status=0
-demo/suite.sh "$db" > "$work/plain.txt" || plain_status=$?
+"$suite" "$db" > "$work/plain.txt" || plain_status=$?
 plain_sum=$(checksum)
 
 sample
 before=$(checksum)
 dbclone_status=0
-build/dbclone run -- demo/suite.sh "$db" > "$work/dbclone.txt" || dbclone_status=$?
+"$dbclone" run -- "$suite" "$db" > "$work/dbclone.txt" || dbclone_status=$?
 dbclone_sum=$(checksum)
 left=$(find "$DBCLONE_DIR" -type f 2>/dev/null | wc -l)
 
-printf '\n%-50s %s\n' "plain (tests share the file)" "under dbclone run (a copy per test)"
-printf '%-50s %s\n' "----------------------------" "-----------------------------------"
-paste -d'|' "$work/plain.txt" "$work/dbclone.txt" | while IFS='|' read -r a b; do
-  printf '%-50.50s %s\n' "$a" "$b"
-done
 verdict() { [ "$1" = 0 ] && echo "suite passed" || echo "suite FAILED"; }
-printf '%-50s %s\n' "$(verdict $plain_status)" "$(verdict $dbclone_status)"
 state() { [ "$1" = "$before" ] && echo "sample file unchanged ($1)" || echo "sample file CHANGED ($before -> $1)"; }
-printf '%-50s %s\n' "$(state "$plain_sum")" "$(state "$dbclone_sum")"
-printf '%-50s %s\n' "" "clone files left behind: $left"
+# The left column as wide as its longest line: no text is cut.
+{ echo "plain (tests share the file)"; echo "----------------------------"
+  cat "$work/plain.txt"; verdict $plain_status; state "$plain_sum"; echo; } > "$work/left.txt"
+{ echo "under dbclone run (a copy per test)"; echo "-----------------------------------"
+  cat "$work/dbclone.txt"; verdict $dbclone_status; state "$dbclone_sum"
+  echo "clone files left behind: $left"; } > "$work/right.txt"
+width=$(awk '{ if (length($0) > w) w = length($0) } END { print w + 2 }' "$work/left.txt")
+echo
+# paste pads the shorter file with empty lines.
+paste -d'\n' "$work/left.txt" "$work/right.txt" | while IFS= read -r a && IFS= read -r b; do
+  printf '%-*s%s\n' "$width" "$a" "$b"
+done
 [ "$dbclone_status" = 0 ] && [ "$dbclone_sum" = "$before" ] && [ "$left" = 0 ] && [ "$plain_status" != 0 ]

@@ -12,6 +12,7 @@ else
     postgresql postgresql-client postgresql-contrib mariadb-server sqlite3
     bats bats-assert bats-support python3 python3-psycopg2 python3-mysqldb
     valgrind clang clang-14 libclang-rt-14-dev gnuplot-nox hyperfine procps
+    man-db bash-completion lintian dpkg-dev
   )
 fi
 

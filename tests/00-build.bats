@@ -56,12 +56,15 @@ teardown() { :; }
   assert_output "dbclone: unknown command \"frobnicate\"; see dbclone --help"
 }
 
-@test "make install puts the command and the library under DESTDIR/PREFIX, and run finds it" {
+@test "make install puts the command, the library, the man pages and the completion under DESTDIR/PREFIX, and run finds it" {
   dest=$BATS_TEST_TMPDIR/dest
   run make -C "$ROOT" install DESTDIR="$dest" PREFIX=/opt/dbc
   assert_success
   [ -x "$dest/opt/dbc/bin/dbclone" ]
   [ -f "$dest/opt/dbc/lib/dbclone/libdbclone.so" ]
+  [ -f "$dest/opt/dbc/share/man/man1/dbclone.1" ]
+  [ -f "$dest/opt/dbc/share/man/man7/libdbclone.7" ]
+  [ -f "$dest/opt/dbc/share/bash-completion/completions/dbclone" ]
   DBCLONE_LIBRARY= run env -u DBCLONE_LIBRARY "$dest/opt/dbc/bin/dbclone" doctor
   assert_success
   assert_output --partial "ok: library $dest/opt/dbc/lib/dbclone/libdbclone.so"
