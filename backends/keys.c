@@ -68,6 +68,17 @@ static bool current_anywhere(const struct keys *ks, const char *key)
 	return false;
 }
 
+void key_name_shown(const char *key, char *out, size_t outlen)
+{
+	const char *hash = strrchr(key, '#');
+
+	if (strncmp(key, "t:", 2) || !hash) {
+		snprintf(out, outlen, "%s", "");
+		return;
+	}
+	snprintf(out, outlen, "%.*s", (int)(hash - key - 2), key + 2);
+}
+
 void keys_setup_of(const struct keys *ks, const char *key, char *out,
 		   size_t outlen)
 {

@@ -58,6 +58,11 @@ void key_format(char *out, size_t outlen, const char *test,
  * carry this instead of a test name of any length. */
 void key_test_name(const char *test, char *out, size_t outlen);
 
+/* The test name of a key made of one (DBCLONE_TEST or DBCLONE_BASE, as
+ * short as key_test_name made it), "" for an epoch key: what a message
+ * calls the key. */
+void key_name_shown(const char *key, char *out, size_t outlen);
+
 /* The setup key of key: the current epoch's key under the same count of
  * boundary signals (an epoch key of the current epoch is its own). */
 void keys_setup_of(const struct keys *ks, const char *key, char *out,

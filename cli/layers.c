@@ -130,17 +130,27 @@ bool pool_take(struct origin *o, const struct sv_layer *l, char *name,
 
 /* The sessions a take in place ended: said once per take, on stderr. */
 static void say_cut(const struct origin *o, const char *setup,
-		    const char *key, const char *cut)
+		    const char *setup_key, const char *key, const char *cut)
 {
+	char test[KEY_MAX], base[KEY_MAX];
+
+	key_name_shown(key, test, sizeof(test));
+	key_name_shown(setup_key, base, sizeof(base));
 	if (key[0] == '(')
 		fprintf(stderr, "dbclone: cut the session(s) still open on the "
 			"setup %s of %s to take the snapshot: %s\n", setup,
 			spec_source(&o->spec), cut);
+	else if (base[0])
+		fprintf(stderr, "dbclone: cut the session(s) still open on %s, "
+			"the clone of DBCLONE_BASE key \"%s\" of %s, so that test "
+			"\"%s\" starts from it: %s; close its connections before "
+			"the first test on it\n", setup, base, spec_source(&o->spec),
+			test, cut);
 	else
 		fprintf(stderr, "dbclone: cut the session(s) still open on the "
-			"setup %s of %s so that test key \"%s\" starts from it: %s; "
+			"setup %s of %s so that test \"%s\" starts from it: %s; "
 			"close the setup's connections before the first test\n",
-			setup, spec_source(&o->spec), key, cut);
+			setup, spec_source(&o->spec), test, cut);
 }
 
 /* Takes the setup (named setup, with uses hand-outs): frozen in place
@@ -169,7 +179,7 @@ static struct sv_layer *take(struct origin *o, const char *setup_key,
 		struct handed *h;
 
 		if (cut[0])
-			say_cut(o, setup, key, cut);
+			say_cut(o, setup, setup_key, key, cut);
 		snprintf(l->l.name, sizeof(l->l.name), "%s", setup);
 		/* The setup key's next connect gets a fresh copy of it. */
 		for (struct handed **q = &sv.handed; (h = *q); q = &h->next)

@@ -590,10 +590,20 @@ static struct clone *take_here(struct hook_call *call, struct clone *s,
 		ok = info->live = true;
 		snprintf(name, sizeof(name), "%s", setup);
 	}
-	if (ok && cut[0])
-		log_warn("cut the session(s) still open on the setup %s so that a "
-			 "test key starts from it: %s; close the setup's "
-			 "connections before the first test", setup, cut);
+	if (ok && cut[0]) {
+		char base[KEY_MAX];
+
+		key_name_shown(s->key, base, sizeof(base));
+		if (base[0])
+			log_warn("cut the session(s) still open on %s, the clone of "
+				 "DBCLONE_BASE key \"%s\", so that a test starts "
+				 "from it: %s; close its connections before the "
+				 "first test on it", setup, base, cut);
+		else
+			log_warn("cut the session(s) still open on the setup %s so "
+				 "that a test starts from it: %s; close the setup's "
+				 "connections before the first test", setup, cut);
+	}
 	pthread_mutex_lock(&lock);
 	s->held--;
 	if (ok && in_place)
