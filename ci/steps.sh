@@ -26,6 +26,7 @@ my_db=${DBCLONE_CI_MYSQL_DB:-app}
 dbclone=${DBCLONE:-dbclone}
 
 say() { echo "ci/steps.sh: $*" >&2; }
+die() { echo "dbclone: ci/steps.sh: $*" >&2; exit 2; }
 
 install_dbclone() {
   export DEBIAN_FRONTEND=noninteractive
@@ -40,7 +41,7 @@ install_dbclone() {
 mariadb_cli() {
   local cli
   cli=$(command -v mariadb || command -v mysql) || {
-    say "no mariadb or mysql client; install mariadb-client"; return 1; }
+    die "no mariadb or mysql client to prepare the MariaDB source; install mariadb-client"; }
   "$cli" ${MYSQL_HOST:+--host="$MYSQL_HOST"} ${MYSQL_TCP_PORT:+--port="$MYSQL_TCP_PORT"} \
     ${MYSQL_USER:+--user="$MYSQL_USER"} "$@"
 }
@@ -64,7 +65,7 @@ prepare() {
 
 run_suite() {
   [ "${1:-}" = -- ] && shift
-  [ $# -gt 0 ] || { say "test needs a command: ci/steps.sh test -- CMD"; return 2; }
+  [ $# -gt 0 ] || die "test needs the command that runs the suite; use ci/steps.sh test -- CMD"
   exec "$dbclone" run ${DBCLONE_CI_SUMMARY:+--summary-json "$DBCLONE_CI_SUMMARY"} -- "$@"
 }
 
@@ -80,5 +81,5 @@ case ${1:-} in
   test) shift; run_suite "$@" ;;
   gc) gc ;;
   help | -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
-  *) say "unknown step \"${1:-}\"; use install, prepare, test -- CMD or gc"; exit 2 ;;
+  *) die "unknown step \"${1:-}\"; use install, prepare, test -- CMD or gc" ;;
 esac

@@ -240,6 +240,26 @@ static void database_sockets(unsigned client_engines, char *out, size_t outlen)
 	}
 }
 
+/* A password on a command line ("password=...", "--password=...", a
+ * URI's "user:secret@") never reaches the run's report: its characters
+ * are overwritten. */
+static void scrub_passwords(char *s)
+{
+	for (char *p = s; (p = strstr(p, "password=")); ) {
+		p += 9;
+		memset(p, '*', strcspn(p, " '\""));
+	}
+	for (char *p = s; (p = strstr(p, "://")); ) {
+		char *at, *colon;
+
+		p += 3;
+		at = p + strcspn(p, "@/ ");
+		colon = memchr(p, ':', (size_t)(at - p));
+		if (*at == '@' && colon)
+			memset(colon + 1, '*', (size_t)(at - colon - 1));
+	}
+}
+
 /* The program: its executable, and its command line (an interpreter's
  * script is its first argument). */
 static void program_of(char *exe, size_t exelen, char *args, size_t argslen)
@@ -258,6 +278,7 @@ static void program_of(char *exe, size_t exelen, char *args, size_t argslen)
 		if (!args[i])
 			args[i] = ' ';
 	args[got] = '\0';
+	scrub_passwords(args);
 }
 
 static void tallies_text(char *out, size_t outlen)

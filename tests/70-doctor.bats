@@ -12,7 +12,8 @@ teardown() {
 }
 
 @test "doctor psql follows PATH and Debian's pg_wrapper to the real psql, which links libpq: intercepted" {
-  run "$DBCLONE" doctor psql
+  # Debian's PATH (the sanitizer pass puts a wrapper of its own first).
+  PATH=/usr/local/bin:/usr/bin:/bin run "$DBCLONE" doctor psql
   assert_success
   assert_line --partial "is Debian's pg_wrapper, which runs /usr/lib/postgresql/"
   assert_line --regexp "^ok: psql \(/usr/lib/postgresql/[0-9]+/bin/psql\) links libpq\.so.*: its connects are intercepted$"

@@ -59,10 +59,10 @@ psycopg2.connect(dbname='$src').close()"
   [[ "$stderr" != *"kept using clones"* ]]
 }
 
-@test "--summary-json writes the summary, the warnings and each program's report as JSON" {
+@test "--summary-json writes the summary, the warnings and each program's report as JSON, with no password of a command line" {
   src=$(new_source)
   run "$DBCLONE" run --summary-json "$BATS_TEST_TMPDIR/s.json" -- sh -c "
-    psql -X -qtA -d $src -c 'SELECT 1' >/dev/null
+    psql -X -qtA -d 'dbname=$src password=hunter2' -c 'SELECT 1' >/dev/null
     $PY -c 'import sqlite3; sqlite3.connect(\":memory:\")'"
   assert_success
   run "$PY" -c "
@@ -75,9 +75,11 @@ progs = {p['exe'].rsplit('/', 1)[-1][:6]: p for p in s['programs']}
 assert {'engine': 'pg', 'what': 'clone', 'count': 1} in progs['psql']['connects'], progs
 assert {'engine': 'sqlite', 'what': 'memory', 'count': 1} in progs['python']['connects'], progs
 assert any('libsqlite3' in l['path'] for l in progs['python']['libraries']), progs
+assert 'password=*******' in progs['psql']['args'], progs
 print('json ok')"
   assert_success
   assert_output "json ok"
+  run ! grep -q hunter2 "$BATS_TEST_TMPDIR/s.json"
   DBCLONE_SUMMARY_JSON=- run --separate-stderr "$DBCLONE" run -- true
   assert_success
   [[ "$output" == '{"clones_made":{"pg":0,"sqlite":0,"mysql":0},'*'"intercepted":false,'* ]]
