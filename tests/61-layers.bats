@@ -69,7 +69,7 @@ step() {
   [ "$key" = - ] || envs+=("DBCLONE_TEST=$key")
   [ "$base" = - ] || envs+=("DBCLONE_BASE=$base")
   if [ "$engine" = mysql ]; then
-    echo "- - $action $*" | env "${envs[@]}" "$PY" "$ROOT/tests/py/layer_steps.py" mysql "$src"
+    echo "$key $base $action $*" | "$PY" "$ROOT/tests/py/layer_steps.py" mysql "$src"
     return
   fi
   case $action in
@@ -237,4 +237,175 @@ ok
 
 @test "MariaDB: two snapshots stacked (snapshot, then next --snapshot): later epochs and their keys start from the second" {
   stacked mysql
+}
+
+############################################################ DBCLONE_BASE
+
+# The harness of a suite with two modules, as steps "KEY BASE ACTION
+# [ARGS]": the session's setup, module A's layer and two tests on it,
+# module B (which must not see A), a test, B written again after it (so
+# B is taken again), a class layer on B with two tests, and a test whose
+# base never connected.
+base_steps() {
+  cat <<'STEPS'
+- - setup 1
+modA - add 10 modA
+a1 modA see
+a1 modA add 11 a1
+a2 modA see
+a2 modA add 12 a2
+modB - see
+modB - add 20 modB
+b1 modB see
+b1 modB add 21 b1
+modB - add 22 modB2
+b2 modB see
+clsB modB see
+clsB modB add 30 clsB
+t1 clsB see
+t1 clsB add 31 t1
+t2 clsB see
+n1 never see
+STEPS
+}
+
+# What each step must print: each test sees its setup and its layers,
+# never a sibling's writes.
+base_expected() {
+  cat <<'SEEN'
+ok
+ok
+setup,modA
+ok
+setup,modA
+ok
+setup
+ok
+setup,modB
+ok
+ok
+setup,modB,modB2
+setup,modB,modB2
+ok
+setup,modB,modB2,clsB
+ok
+setup,modB,modB2,clsB
+setup
+SEEN
+}
+
+# base_layers ENGINE MODE: base_steps on a fresh source of ENGINE, in a
+# shared run with one client process per step (MODE run), or in one
+# process that sets os.environ between connects (MODE one: under plain
+# LD_PRELOAD, whose exit must drop every clone and layer it made; MODE
+# one-in-run: the same process under dbclone run).
+base_layers() {
+  engine_source "$1"
+  case $2 in
+    run) run --separate-stderr "$DBCLONE" run -- bash -c '
+           set -e
+           while read -r key base action args; do
+             step "$1" "$2" "$key" "$base" "$action" $args
+           done' _ "$1" "$SRC" < <(base_steps) ;;
+    one) run --separate-stderr preloaded "$PY" "$STEPS" "$1" "$SRC" < <(base_steps) ;;
+    one-in-run) run --separate-stderr "$DBCLONE" run -- "$PY" "$STEPS" "$1" "$SRC" < <(base_steps) ;;
+  esac
+  assert_success
+  assert_equal "$output" "$(base_expected)"
+  source_unchanged_nothing_left "$1"
+}
+
+@test "psql in a shared run, DBCLONE_BASE: module layers over the setup, tests on them isolated, a base taken again after a write, nested, a base that never connected" {
+  base_layers pg run
+}
+
+@test "PostgreSQL, one process under plain LD_PRELOAD setting DBCLONE_TEST/DBCLONE_BASE between connects: module layers, nested, taken again" {
+  base_layers pg one
+}
+
+@test "sqlite3 in a shared run, DBCLONE_BASE: module layers over the setup, tests on them isolated, a base taken again after a write, nested, a base that never connected" {
+  base_layers sqlite run
+}
+
+@test "SQLite, one process under plain LD_PRELOAD setting DBCLONE_TEST/DBCLONE_BASE between connects: module layers, nested, taken again" {
+  base_layers sqlite one
+}
+
+@test "MariaDB (MySQLdb) in a shared run, one process per step, DBCLONE_BASE: module layers, nested, taken again, a base that never connected" {
+  base_layers mysql run
+}
+
+@test "MariaDB (MySQLdb), one process under plain LD_PRELOAD setting DBCLONE_TEST/DBCLONE_BASE between connects: module layers, nested, taken again" {
+  base_layers mysql one
+}
+
+@test "MariaDB (MySQLdb), one harness process under dbclone run setting DBCLONE_TEST/DBCLONE_BASE between connects: module layers, nested, taken again" {
+  base_layers mysql one-in-run
+}
+
+# ls_from ENGINE: in a run, the setup, module A's layer, a test on it;
+# then dbclone ls. Sets SETUP, MODA, A1 (their clones' names, as the
+# clients saw them) and LS (ls's lines).
+ls_from() {
+  engine_source "$1"
+  run --separate-stderr "$DBCLONE" run -- bash -c '
+    set -e
+    step "$1" "$2" - - setup 1 >/dev/null
+    step "$1" "$2" - - db
+    step "$1" "$2" modA - add 10 modA >/dev/null
+    step "$1" "$2" modA - db
+    step "$1" "$2" a1 modA db
+    "$DBCLONE" ls' _ "$1" "$SRC"
+  assert_success
+  SETUP=${lines[0]} MODA=${lines[1]} A1=${lines[2]}
+  LS=("${lines[@]:3}")
+  assert_equal "$(echo "${LS[0]}" | awk '{ print $NF }')" FROM
+}
+
+# from_of NAME: the FROM column of the clone NAME (a path's last part) in LS.
+from_of() {
+  printf '%s\n' "${LS[@]:1}" | awk -v n="$1" '{ c = $2; sub(".*/", "", c) } c == n { print $NF }'
+}
+
+listed() { # listed NAME: NAME is a clone in LS
+  printf '%s\n' "${LS[@]:1}" | awk '{ c = $2; sub(".*/", "", c); print c }' | grep -qxF -- "$1"
+}
+
+@test "PostgreSQL: dbclone ls's FROM names the layer each clone was copied from: a test's clone from its base's, the base's from the setup's, the setup '-'" {
+  ls_from pg
+  assert_equal "$(from_of "$A1")" "$MODA"
+  assert_equal "$(from_of "$MODA")" "$SETUP"
+  assert_equal "$(from_of "$SETUP")" -
+  source_unchanged_nothing_left pg
+}
+
+@test "SQLite and MariaDB: dbclone ls's FROM names the layer copied from the base (not the base's own clone), which ls lists" {
+  for engine in sqlite mysql; do
+    ls_from $engine
+    layer=$(from_of "$A1")
+    [[ $layer = dbclone_* ]] || fail "$engine: the test's clone $A1 is FROM \"$layer\": $(printf '%s\n' "${LS[@]}")"
+    [ "$layer" != "$MODA" ] || fail "$engine: the test's clone is FROM the base's own clone, which goes on being written"
+    listed "$layer" || fail "$engine: ls does not list the layer $layer"
+    [[ $(from_of "$MODA") = dbclone_* ]] || fail "$engine: the base's clone $MODA is not FROM the setup's layer"
+    assert_equal "$(from_of "$SETUP")" -
+    source_unchanged_nothing_left $engine
+  done
+}
+
+############################################################ errors
+
+@test "dbclone snapshot outside a run: one dbclone: line, exit 2; inside a --per-process run: a dbclone: line naming --per-process, exit 1" {
+  run env -u DBCLONE_SOCKET "$DBCLONE" snapshot
+  assert_failure 2
+  assert_equal "${#lines[@]}" 1
+  assert_output --regexp '^dbclone: snapshot .*dbclone run'
+  run env -u DBCLONE_SOCKET "$DBCLONE" next --snapshot
+  assert_failure 2
+  assert_output --regexp '^dbclone: next .*dbclone run'
+  for cmd in snapshot "next --snapshot"; do
+    run --separate-stderr "$DBCLONE" run --per-process -- "$DBCLONE" $cmd
+    assert_failure 1
+    assert_equal "${stderr_lines[0]:0:9}" "dbclone: "
+    [[ ${stderr_lines[0]} = *--per-process* ]] || fail "$cmd: ${stderr_lines[0]}"
+  done
 }
