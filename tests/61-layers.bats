@@ -409,3 +409,93 @@ listed() { # listed NAME: NAME is a clone in LS
     [[ ${stderr_lines[0]} = *--per-process* ]] || fail "$cmd: ${stderr_lines[0]}"
   done
 }
+
+############################################################ kill -9
+
+# kill_during_take KIND ENGINE: LAYER_KILLS times (6), a program on a fresh
+# setup that touches $MARKS/taking, takes a layer and makes the first
+# clone from it (KIND snapshot: dbclone snapshot, dbclone next and a
+# connect in a run, the supervisor killed with it; base-run: a test key
+# on a base in a run, the same; base-plain: the same under plain
+# LD_PRELOAD, where the process takes it itself), then touches
+# $MARKS/taken; killed with kill -9 (all it started, the run's supervisor
+# too) 0..400 ms after "taking". (The first clone is in the window since
+# PostgreSQL takes a snapshot in place, an ALTER DATABASE of a few ms.) DBCLONE_TEST_DELAY_AFTER_CREATE_MS widens
+# the window between a copy's creation and its marker. Then dbclone gc:
+# nothing left, the source untouched, and several kills fell before
+# "taken".
+kill_during_take() {
+  local kind=$1 engine=$2 i pid r during=0 phases=() cmd
+  local kills=${LAYER_KILLS:-6}
+  export DBCLONE_TEST_PHASES=$BATS_TEST_TMPDIR/phases
+  export DBCLONE_TEST_DELAY_AFTER_CREATE_MS=150
+  export TMPDIR=$BATS_TEST_TMPDIR/tmp MARKS=$BATS_TEST_TMPDIR/marks
+  mkdir -p "$TMPDIR"
+  engine_source "$engine"
+  # Round 0 is not killed: the program must take the layer and use it.
+  for ((i = 0; i <= kills; i++)); do
+    rm -rf "$MARKS"
+    mkdir "$MARKS"
+    take_base_steps > "$MARKS/steps"
+    case $kind in
+      snapshot) cmd=("$DBCLONE" run --pool 1 -- bash -c '
+                  step "$1" "$2" - - setup 3 &&
+                  touch "$MARKS/taking" && "$DBCLONE" snapshot && "$DBCLONE" next &&
+                  step "$1" "$2" - - count && touch "$MARKS/taken"' _ "$engine" "$SRC") ;;
+      base-run) cmd=("$DBCLONE" run --pool 1 -- "$PY" "$STEPS" "$engine" "$SRC") ;;
+      base-plain) cmd=(env LD_PRELOAD="$LIB" "$PY" "$STEPS" "$engine" "$SRC") ;;
+    esac
+    # setsid execs the command: $! is its pid, and the group it leads.
+    setsid "${cmd[@]}" < "$MARKS/steps" >/dev/null 2>&1 &
+    pid=$!
+    disown "$pid" # no "Killed" notice from bash
+    if [ "$i" = 0 ]; then
+      wait_until 60 ! kill -0 "$pid" 2>/dev/null
+      [ -e "$MARKS/taken" ] || fail "$kind $engine: the program did not take its layer and use it, unkilled"
+      continue
+    fi
+    wait_until 30 test -e "$MARKS/taking"
+    r=$((RANDOM % 400))
+    sleep "0.$(printf %03d "$r")"
+    kill -9 -- "-$pid" 2>/dev/null || true
+    wait_until 10 ! kill -0 "$pid" 2>/dev/null
+    [ -e "$MARKS/taken" ] || during=$((during + 1))
+    phases+=("$(awk -v pid="$pid" '$1 == pid { last = $2 } END { print last }' "$DBCLONE_TEST_PHASES")")
+  done
+  echo "# $kind $engine: $during of $kills kills before the take was done; the killed process's last phases: ${phases[*]}" >&3
+  [ "$during" -ge 2 ] || fail "only $during of $kills kills fell while the layer was being taken"
+  run "$DBCLONE" gc
+  assert_success
+  run bash -c "find '$DBCLONE_DIR' -type f 2>/dev/null; ls -d '$TMPDIR'/dbclone-run-* 2>/dev/null"
+  assert_output ""
+  source_unchanged_nothing_left "$engine"
+}
+
+take_base_steps() { # the setup, a module's layer, then a test on it
+  printf '%s\n' "- - setup 3" "modA - add 10 modA" "- - touch $MARKS/taking" \
+    "a1 modA see" "- - touch $MARKS/taken"
+}
+
+# bats test_tags=normal-pass-only
+@test "kill -9 of a run (its supervisor too) while dbclone snapshot is taken, PostgreSQL and SQLite: after gc nothing left, the source untouched" {
+  kill_during_take snapshot pg
+  kill_during_take snapshot sqlite
+}
+
+# bats test_tags=normal-pass-only
+@test "kill -9 of a run (its supervisor too) while dbclone snapshot is taken, MariaDB: after gc nothing left, the source untouched" {
+  kill_during_take snapshot mysql
+}
+
+# bats test_tags=normal-pass-only
+@test "kill -9 of a run (its supervisor too) while a DBCLONE_BASE is taken, PostgreSQL and MariaDB: after gc nothing left, the source untouched" {
+  kill_during_take base-run pg
+  kill_during_take base-run mysql
+}
+
+# bats test_tags=normal-pass-only
+@test "kill -9 of a process under plain LD_PRELOAD while it takes a DBCLONE_BASE, on the three engines: after gc nothing left, the source untouched" {
+  kill_during_take base-plain pg
+  kill_during_take base-plain sqlite
+  kill_during_take base-plain mysql
+}
