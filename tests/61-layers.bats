@@ -499,3 +499,55 @@ take_base_steps() { # the setup, a module's layer, then a test on it
   kill_during_take base-plain sqlite
   kill_during_take base-plain mysql
 }
+
+# client_kill_loop ENGINE SRC KILLS (inside a run): the setup, then per
+# round a module key of its own and a test key on it, in one client
+# process that is killed with kill -9 0..400 ms after it touched "taking"
+# (round 0 is not killed, and must finish). Prints how many kills fell
+# before the client touched "taken".
+client_kill_loop() {
+  local engine=$1 src=$2 kills=$3 i pid r n during=0 marks
+  step "$engine" "$src" - - setup 3 >/dev/null || return 1
+  for ((i = 0; i <= kills; i++)); do
+    marks=$BATS_TEST_TMPDIR/marks$i
+    mkdir "$marks"
+    printf '%s\n' "mod$i - add $((10 + i)) mod$i" "- - touch $marks/taking" \
+      "t$i mod$i see" "- - touch $marks/taken" > "$marks/steps"
+    setsid "$PY" "$STEPS" "$engine" "$src" < "$marks/steps" >/dev/null 2>&1 &
+    pid=$!
+    for ((n = 0; n < 1500; n++)); do
+      [ -e "$marks/taking" ] && break
+      sleep 0.02
+    done
+    [ -e "$marks/taking" ] || { echo "round $i never got to its base"; return 1; }
+    if [ "$i" = 0 ]; then
+      wait "$pid" && [ -e "$marks/taken" ] || { echo "round 0 did not take its base"; return 1; }
+      continue
+    fi
+    r=$((RANDOM % 400))
+    sleep "0.$(printf %03d "$r")"
+    kill -9 -- "-$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    [ -e "$marks/taken" ] || during=$((during + 1))
+  done
+  echo "$during"
+}
+export -f client_kill_loop
+export STEPS
+
+# bats test_tags=normal-pass-only
+@test "kill -9 of a client while the run takes its DBCLONE_BASE (the supervisor goes on), PostgreSQL and MariaDB: after the run nothing left, the source untouched" {
+  export DBCLONE_TEST_DELAY_AFTER_CREATE_MS=150 TMPDIR=$BATS_TEST_TMPDIR/tmp
+  mkdir -p "$TMPDIR"
+  for engine in pg mysql; do
+    engine_source $engine
+    rm -rf "$BATS_TEST_TMPDIR"/marks*
+    run --separate-stderr "$DBCLONE" run --pool 1 -- bash -c 'client_kill_loop "$@"' _ $engine "$SRC" 6
+    assert_success
+    echo "# $engine: $output of 6 kills before the client's base was taken and used" >&3
+    [ "$output" -ge 2 ] || fail "$engine: only $output of 6 kills fell while the base was being taken"
+    run bash -c "ls -d '$TMPDIR'/dbclone-run-* 2>/dev/null"
+    assert_output ""
+    source_unchanged_nothing_left $engine
+  done
+}
