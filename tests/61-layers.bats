@@ -8,7 +8,9 @@
 load test_helper
 bats_require_minimum_version 1.5.0
 
-export PY ROOT DBCLONE
+# LIBPQ_HOST: dbclone links libpq, so its ls in a run (whose LD_PRELOAD
+# it inherits) needs the sanitizer pass's UBSan-only library.
+export PY ROOT DBCLONE LIBPQ_HOST
 STEPS=$ROOT/tests/py/layer_steps.py
 
 teardown() {
@@ -355,7 +357,7 @@ ls_from() {
     step "$1" "$2" modA - add 10 modA >/dev/null
     step "$1" "$2" modA - db
     step "$1" "$2" a1 modA db
-    "$DBCLONE" ls' _ "$1" "$SRC"
+    $LIBPQ_HOST "$DBCLONE" ls' _ "$1" "$SRC"
   assert_success
   SETUP=${lines[0]} MODA=${lines[1]} A1=${lines[2]}
   LS=("${lines[@]:3}")
