@@ -22,7 +22,7 @@ teardown() {
 # engine_source ENGINE: a source for ENGINE in SRC (PostgreSQL and MariaDB:
 # a database with table t of 3 rows; SQLite: a file that exists before the
 # run, since a file that does not exist passes through), and a digest of
-# it in SUM for source_unchanged.
+# it in SUM for source_unchanged_nothing_left.
 engine_source() {
   case $1 in
     pg) SRC=$(new_source) ;;
@@ -52,12 +52,6 @@ source_unchanged_nothing_left() {
   run bash -c "find '$DBCLONE_DIR' -name 'dbclone_*' 2>/dev/null"
   assert_output ""
 }
-
-# steps ENGINE: runs layer_steps.py on SRC, one process, steps on stdin.
-steps() {
-  "$PY" "$STEPS" "$1" "$SRC"
-}
-export -f steps
 
 # step ENGINE SRC KEY BASE ACTION [ARGS]: one step (layer_db.py's actions
 # setup, add, see, count, db) by the engine's own client, one process,
