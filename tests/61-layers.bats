@@ -415,7 +415,7 @@ listed() { # listed NAME: NAME is a clone in LS
 # on a base in a run, the same; base-plain: the same under plain
 # LD_PRELOAD, where the process takes it itself), then touches
 # $MARKS/taken; killed with kill -9 (all it started, the run's supervisor
-# too) 0..250 ms after "taking" (the first clone is in the window since
+# too) 0..160 ms after "taking" (the first clone is in the window since
 # PostgreSQL takes a snapshot in place, an ALTER DATABASE of a few ms).
 # DBCLONE_TEST_DELAY_AFTER_CREATE_MS widens the window between a copy's
 # creation and its marker. Then dbclone gc: nothing left, the source
@@ -451,7 +451,7 @@ kill_during_take() {
       continue
     fi
     wait_until 30 test -e "$MARKS/taking"
-    r=$((RANDOM % 250))
+    r=$((RANDOM % 160))
     sleep "0.$(printf %03d "$r")"
     kill -9 -- "-$pid" 2>/dev/null || true
     wait_until 10 ! kill -0 "$pid" 2>/dev/null
@@ -498,7 +498,7 @@ take_base_steps() { # the setup, a module's layer, then a test on it
 
 # client_kill_loop ENGINE SRC KILLS (inside a run): the setup, then per
 # round a module key of its own and a test key on it, in one client
-# process that is killed with kill -9 0..250 ms after it touched "taking"
+# process that is killed with kill -9 0..160 ms after it touched "taking"
 # (round 0 is not killed, and must finish). Prints how many kills fell
 # before the client touched "taken".
 client_kill_loop() {
@@ -520,7 +520,7 @@ client_kill_loop() {
       wait "$pid" && [ -e "$marks/taken" ] || { echo "round 0 did not take its base"; return 1; }
       continue
     fi
-    r=$((RANDOM % 250))
+    r=$((RANDOM % 160))
     sleep "0.$(printf %03d "$r")"
     kill -9 -- "-$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
