@@ -73,6 +73,7 @@ out=bench/RESULTS.md
                   printf "suite takes about %.0f ms, less than one CREATE DATABASE of the 100,000-row\n", n / 50 * 1000
                   printf "source, so most boundaries wait for a clone still being made.\n"}' "$work/suite.md"
   echo
+  tests/bench/setup.sh
   echo "## Overheads"
   echo
   echo "Targets: a reconnect at most 1.1x a plain connect; at most 1 MiB added to a"
