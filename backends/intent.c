@@ -261,7 +261,7 @@ static bool intent_for(struct intent *in, const struct spec *sp,
 }
 
 bool intent_clone(void *admin, const struct spec *sp, const char *from,
-		  unsigned long seq, bool golden, const struct marker *m,
+		  unsigned long seq, unsigned flags, const struct marker *m,
 		  char *name, size_t namelen, struct failure *f)
 {
 	const struct engine_ops *ops = sp->ops;
@@ -271,7 +271,7 @@ bool intent_clone(void *admin, const struct spec *sp, const char *from,
 	if (!intent_for(&in, sp, seq, m, f) || !intent_write(&in, f))
 		return false;
 	test_phase("intent", in.name);
-	if (!ops->clone(admin, sp, from, seq, golden, m, name, namelen, f)) {
+	if (!ops->clone(admin, sp, from, seq, flags, m, name, namelen, f)) {
 		/* Proven gone, or the intent stays for gc and the next run. */
 		if (ops->drop(admin, in.name, &again))
 			intent_remove(&in);

@@ -49,10 +49,57 @@ static bool epoch_key(const char *key)
 	return key[0] == 'e';
 }
 
+/* The boundary signals a key was made under: what follows its last '#'
+ * (a test name may hold '#' itself). */
+static const char *signals_of(const char *key)
+{
+	const char *hash = strrchr(key, '#');
+
+	return hash ? hash + 1 : "";
+}
+
 static bool current_anywhere(const struct keys *ks, const char *key)
 {
 	for (const struct key_user *u = ks->users; u; u = u->next)
 		if (!strcmp(u->key, key))
+			return true;
+	return false;
+}
+
+void keys_setup_of(const struct keys *ks, const char *key, char *out,
+		   size_t outlen)
+{
+	snprintf(out, outlen, "e%u#%s", ks->epoch, signals_of(key));
+}
+
+/* The first key handed out last, or NULL. */
+static const struct key_record *newest_key(const struct keys *ks)
+{
+	const struct key_record *n = NULL;
+
+	for (const struct key_record *k = ks->known; k; k = k->next)
+		if (!n || k->first > n->first)
+			n = k;
+	return n;
+}
+
+/* An epoch key is the setup its test keys start from: it lives until its
+ * epoch ends, not when a test key is handed out. The epoch ends with
+ * keys_next_epoch, or, for a process's own count of boundary signals,
+ * once neither the newest key nor any process's current key was made
+ * under its count. */
+static bool setup_lives(const struct keys *ks, const char *key)
+{
+	const struct key_record *n = newest_key(ks);
+	char setup[KEY_MAX];
+
+	if (!epoch_key(key))
+		return false;
+	if (n && (keys_setup_of(ks, n->key, setup, sizeof(setup)), !strcmp(setup, key)))
+		return true;
+	for (const struct key_user *u = ks->users; u; u = u->next)
+		if (u->key[0] && (keys_setup_of(ks, u->key, setup, sizeof(setup)),
+				  !strcmp(setup, key)))
 			return true;
 	return false;
 }
@@ -93,7 +140,8 @@ static void end_stale(struct keys *ks, key_over_fn *over, void *ctx)
 		if (k->first > newest)
 			newest = k->first;
 	for (struct key_record **k = &ks->known; *k;) {
-		if (newest > (*k)->last && !current_anywhere(ks, (*k)->key))
+		if (newest > (*k)->last && !current_anywhere(ks, (*k)->key) &&
+		    !setup_lives(ks, (*k)->key))
 			end_record(k, over, ctx);
 		else
 			k = &(*k)->next;
@@ -131,7 +179,7 @@ bool keys_use(struct keys *ks, struct key_user *u, const char *key,
 		snprintf(old, sizeof(old), "%s", u->key);
 		snprintf(u->key, sizeof(u->key), "%s", key);
 		/* The process moved on: its old key is over if nobody has it. */
-		if (old[0] && !current_anywhere(ks, old))
+		if (old[0] && !current_anywhere(ks, old) && !setup_lives(ks, old))
 			end_key(ks, old, over, ctx);
 	}
 	if (new_key)

@@ -23,7 +23,7 @@ int engine_index(const struct engine_ops *ops)
 }
 
 /* Makes a clone (or a golden) with the lock released; counts it. */
-bool copy_unlocked(const struct spec *sp, const char *from, bool golden,
+bool copy_unlocked(const struct spec *sp, const char *from, unsigned flags,
 		   char *name, double *ms, char *err, size_t errlen)
 {
 	unsigned long seq = sv.seq++;
@@ -32,7 +32,7 @@ bool copy_unlocked(const struct spec *sp, const char *from, bool golden,
 
 	pthread_mutex_unlock(&sv.lock);
 	t0 = now_ms();
-	ok = engine_copy(sp, from, seq, golden, name, PATH_MAX, err, errlen);
+	ok = engine_copy(sp, from, seq, flags, name, PATH_MAX, err, errlen);
 	*ms = now_ms() - t0;
 	pthread_mutex_lock(&sv.lock);
 	if (ok) {
@@ -56,6 +56,23 @@ struct origin *origin_for(const char *source, const struct spec *sp)
 	o->next = sv.origins;
 	sv.origins = o;
 	return o;
+}
+
+void drop_soon(const struct spec *sp, const char *name, double not_before)
+{
+	struct doomed *d = calloc(1, sizeof(*d));
+
+	if (!d) {
+		fprintf(stderr, "dbclone: out of memory: clone %s stays until the "
+			"run ends\n", name);
+		return;
+	}
+	d->spec = *sp;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->not_before = not_before;
+	d->next = sv.doomed;
+	sv.doomed = d;
+	pthread_cond_broadcast(&sv.wake);
 }
 
 void drop_now(struct doomed *d)
@@ -148,19 +165,29 @@ static struct doomed *due_drops(double now, double *next)
 	return due;
 }
 
-/* One ready clone more for o. A failure (the server down, restarting)
- * does not stop the pool: it tries again after a pause that doubles, and
- * says so once a spell. */
+/* One ready clone more for o, of what its keys start from now (its
+ * newest layer, else its golden). A failure (the server down,
+ * restarting) does not stop the pool: it tries again after a pause that
+ * doubles, and says so once a spell. */
 static void fill_one(struct origin *o)
 {
+	struct sv_layer *from = o->fill_layer;
 	char name[PATH_MAX], err[1024];
 	double ms;
 
 	o->filling++;
-	if (copy_unlocked(&o->spec, o->golden, false, name, &ms, err,
-			  sizeof(err))) {
-		snprintf(o->pool[o->npool], sizeof(o->pool[0]), "%s", name);
-		o->pool_ms[o->npool++] = ms;
+	if (from)
+		from->pins++;
+	if (copy_unlocked(&o->spec, from ? from->l.name : o->golden, 0, name,
+			  &ms, err, sizeof(err))) {
+		if (from != o->fill_layer) {
+			/* Its layer was replaced meanwhile: no key wants it. */
+			drop_soon(&o->spec, name, 0);
+		} else {
+			snprintf(o->pool[o->npool], sizeof(o->pool[0]), "%s", name);
+			o->pool_layer[o->npool] = from;
+			o->pool_ms[o->npool++] = ms;
+		}
 		if (o->backoff_ms)
 			fprintf(stderr, "dbclone: the pool of %s fills again\n",
 				spec_source(&o->spec));
@@ -175,6 +202,7 @@ static void fill_one(struct origin *o)
 			o->backoff_ms = BACKOFF_MAX_MS;
 		o->retry_at = now_ms() + o->backoff_ms;
 	}
+	layer_unpin(o, from);
 	o->filling--;
 }
 

@@ -41,6 +41,9 @@ static void key_over(const char *key, void *ctx)
 		}
 		free(gone);
 	}
+	/* An epoch key is a setup: the layers taken of it go with it. */
+	if (key[0] == 'e')
+		layers_end(key, now);
 	pthread_cond_broadcast(&sv.wake);
 }
 
@@ -91,25 +94,6 @@ static struct handed *find_handed(const struct origin *o, const char *key)
 	return NULL;
 }
 
-/* Queues a drop for the pool threads (under the lock). */
-static void drop_soon(const struct spec *sp, const char *name,
-		      double not_before)
-{
-	struct doomed *d = calloc(1, sizeof(*d));
-
-	if (!d) {
-		fprintf(stderr, "dbclone: out of memory: clone %s stays until the "
-			"run ends\n", name);
-		return;
-	}
-	d->spec = *sp;
-	snprintf(d->name, sizeof(d->name), "%s", name);
-	d->not_before = not_before;
-	d->next = sv.doomed;
-	sv.doomed = d;
-	pthread_cond_broadcast(&sv.wake);
-}
-
 static void unlink_handed(struct handed *h)
 {
 	for (struct handed **q = &sv.handed; *q; q = &(*q)->next)
@@ -120,8 +104,9 @@ static void unlink_handed(struct handed *h)
 }
 
 /* The clone handed out for key from o: the one it has, else a ready one
- * from the pool, else a new copy of the golden (made with the lock let
- * go; a second request for the same key waits for it, others go on).
+ * from the pool, else a new copy of what the key starts from (the golden
+ * or a layer: layers.c), made with the lock let go; a second request for
+ * the same key waits for it, others go on.
  * NULL with err filled when none can be had; *over when the key ended
  * while it was copied (the run moved to its next epoch). */
 static struct handed *handed_for(struct origin *o, const char *key, bool *over,
@@ -132,23 +117,28 @@ static struct handed *handed_for(struct origin *o, const char *key, bool *over,
 	double ms;
 	bool ok;
 
+	struct sv_layer *from;
+
 	while ((h = find_handed(o, key)) && !h->ready)
 		wait_a_moment();
-	if (h)
+	if (h) {
+		h->uses++;
 		return h;
+	}
 	if (!(h = new_handed(o, key))) {
 		snprintf(err, errlen, "dbclone: the run supervisor is out of memory");
 		return NULL;
 	}
-	if (o->npool) {
-		o->npool--;
-		snprintf(h->name, sizeof(h->name), "%s", o->pool[o->npool]);
-		sv.hidden_ms += o->pool_ms[o->npool];
+	h->uses = 1;
+	if (!(ok = layer_for_key(o, key, &from, err, errlen))) {
+		/* nothing to copy from */
+	} else if (pool_take(o, from, h->name, sizeof(h->name))) {
 		ok = true;
-	} else if ((ok = copy_unlocked(&o->spec, o->golden, false, name, &ms,
-				       err, errlen))) {
+	} else if ((ok = copy_unlocked(&o->spec, from ? from->l.name : o->golden,
+				       0, name, &ms, err, errlen))) {
 		snprintf(h->name, sizeof(h->name), "%s", name);
 	}
+	layer_unpin(o, from);
 	pthread_cond_broadcast(&sv.wake); /* waiters; the pool refills */
 	if (ok && !h->over) {
 		h->ready = true;
@@ -193,7 +183,8 @@ static bool golden_for(struct origin *o, char *err, size_t errlen)
 			spec_source(&o->spec));
 	/* Later changes to the source change no test, and nothing blocks on
 	 * it. */
-	if ((ok = copy_unlocked(&o->spec, NULL, true, golden, &ms, err, errlen)))
+	if ((ok = copy_unlocked(&o->spec, NULL, CLONE_FREEZE, golden, &ms, err,
+				errlen)))
 		snprintf(o->golden, sizeof(o->golden), "%s", golden);
 	o->golden_making = false;
 	pthread_cond_broadcast(&sv.wake);

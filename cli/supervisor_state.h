@@ -13,17 +13,33 @@
 
 #include "engines.h"
 #include "keys.h"
+#include "layer.h"
 #include "wire.h"
 
 #define POOL_MAX 64
 #define LATENCIES 4096
 
-/* One source of the run: its golden copy and its pool of ready clones. */
+/* A layer of an origin (layer.h) as the run keeps it. */
+struct sv_layer {
+	struct layer l;
+	int pins;     /* copies being made from it (and a decision using it) */
+	bool retired; /* its epoch ended, or a newer one replaced it: dropped
+			 once unpinned */
+	struct sv_layer *next;
+};
+
+/* One source of the run: its golden copy, the layers taken of its setups,
+ * and its pool of ready clones (each made from the golden or a layer). */
 struct origin {
 	char source[1100];
 	struct spec spec; /* how the first process that used it reached it */
 	char golden[PATH_MAX];
+	struct sv_layer *layers;
+	struct sv_layer *fill_layer; /* what the pool copies now (NULL: the
+					golden) */
+	bool layer_busy; /* a request is choosing or taking a layer */
 	char pool[POOL_MAX][PATH_MAX];
+	struct sv_layer *pool_layer[POOL_MAX]; /* what each was made from */
 	double pool_ms[POOL_MAX];
 	int npool, filling;
 	bool golden_making; /* a request is taking the golden: wait for it */
@@ -42,6 +58,8 @@ struct handed {
 	char key[KEY_MAX];
 	char name[PATH_MAX];
 	bool ready;       /* false while a request copies it: others wait */
+	unsigned long uses; /* hand-outs: a setup connected since a layer was
+			       taken of it may have been written */
 	bool over;        /* its key ended while it was being copied */
 	double handed_at; /* the last hand-out (now_ms) */
 	struct handed *next;
@@ -98,8 +116,9 @@ extern int wake_fd[2];
 /* pool.c */
 double now_ms(void);
 int engine_index(const struct engine_ops *ops);
-/* Makes a clone (or a golden) with the lock released; counts it. */
-bool copy_unlocked(const struct spec *sp, const char *from, bool golden,
+/* Makes a clone (or a golden, a layer: flags) with the lock released;
+ * counts it. */
+bool copy_unlocked(const struct spec *sp, const char *from, unsigned flags,
 		   char *name, double *ms, char *err, size_t errlen);
 /* The origin of source (made on its first use); NULL when out of memory.
  * Under the lock. */
@@ -112,6 +131,23 @@ void *pool_thread(void *arg);
 /* A drop in the background waits this long after the clone's last
  * hand-out: the process it went to may be connecting to it. */
 #define DROP_GRACE_MS 1000
+
+/* layers.c (under the lock) */
+/* What a new key's clone of o is copied from: a layer, pinned (the caller
+ * unpins it once its copy is made), or NULL for the golden. Takes the
+ * setup when the rule says so. False with err when that fails. */
+bool layer_for_key(struct origin *o, const char *key, struct sv_layer **from,
+		   char *err, size_t errlen);
+void layer_unpin(struct origin *o, struct sv_layer *l);
+/* The epoch key setup_key is over: its layers go (now: onto that list,
+ * else in the background). */
+void layers_end(const char *setup_key, struct doomed **now);
+/* Takes a ready clone made from l (NULL: the golden) out of o's pool;
+ * false when there is none. */
+bool pool_take(struct origin *o, const struct sv_layer *l, char *name,
+	       size_t namelen);
+/* Queues a drop for the pool threads (not before then, in now_ms). */
+void drop_soon(const struct spec *sp, const char *name, double not_before);
 
 /* serve.c */
 /* Takes new processes, a thread each, which answers their hello and

@@ -370,6 +370,10 @@ struct copy {
 	char account[200];
 	struct results inv, shown;
 	struct strbuf tables, rows, late;
+	/* A live source (the setup, which sessions may be writing): its
+	 * tables are read under one lock, so the copy is of one moment. */
+	bool live;
+	struct strbuf locks;
 	struct strbuf *views;
 	size_t nviews;
 	struct failure *f;
@@ -435,6 +439,17 @@ static bool add_table(struct copy *c, MYSQL_ROW row, size_t *k)
 	}
 	strbuf_add(&c->tables, def[1]);
 	strbuf_add(&c->tables, ";\n");
+	strbuf_add(&c->locks, c->locks.len ? ", " : "LOCK TABLES ");
+	if (!seq) {
+		add_ident(&c->locks, c->source);
+		strbuf_add(&c->locks, ".");
+		add_ident(&c->locks, row[0]);
+		strbuf_add(&c->locks, " READ, ");
+	}
+	add_ident(&c->locks, c->clone);
+	strbuf_add(&c->locks, ".");
+	add_ident(&c->locks, row[0]);
+	strbuf_add(&c->locks, " WRITE");
 	if (seq) {
 		next = api->fetch_row(c->shown.sets[(*k)++]);
 		if (!next || !next[0])
@@ -584,7 +599,18 @@ static bool fill_clone(struct copy *c)
 		   "@dbclone_tz = @@time_zone; SET SESSION foreign_key_checks = 0, "
 		   "unique_checks = 0, sql_mode = 'NO_AUTO_VALUE_ON_ZERO';\n");
 	strbuf_add(&batch, c->tables.s);
+	if (c->live && c->locks.len) {
+		/* Writers wait for the copy; a session that holds the setup's
+		 * tables in an open transaction fails it after 30 s, rather
+		 * than stalling the run. */
+		strbuf_add(&batch, "SET @dbclone_lwt = @@lock_wait_timeout; SET "
+			   "SESSION lock_wait_timeout = 30;\n");
+		strbuf_add(&batch, c->locks.s);
+		strbuf_add(&batch, ";\n");
+	}
 	strbuf_add(&batch, c->rows.s);
+	if (c->live && c->locks.len)
+		strbuf_add(&batch, "UNLOCK TABLES;\n");
 	ok = run_batch(c->api, c->admin, batch.s);
 	strbuf_free(&batch);
 	if (!ok)
@@ -600,9 +626,10 @@ static bool fill_clone(struct copy *c)
 	/* The admin session leaves the clone: a drop of it by another admin
 	 * session (the run supervisor has one per thread) cuts the sessions
 	 * in it, and must not cut this one. */
-	run_batch(c->api, c->admin, "USE information_schema; SET SESSION "
-		  "foreign_key_checks = @dbclone_fk, unique_checks = @dbclone_uc, "
-		  "sql_mode = @dbclone_mode, time_zone = @dbclone_tz");
+	run_batch(c->api, c->admin, "UNLOCK TABLES; USE information_schema; "
+		  "SET SESSION foreign_key_checks = @dbclone_fk, unique_checks = "
+		  "@dbclone_uc, sql_mode = @dbclone_mode, time_zone = @dbclone_tz, "
+		  "lock_wait_timeout = IFNULL(@dbclone_lwt, @@lock_wait_timeout)");
 	return ok;
 }
 
@@ -616,6 +643,33 @@ static void free_copy(struct copy *c)
 	strbuf_free(&c->tables);
 	strbuf_free(&c->rows);
 	strbuf_free(&c->late);
+	strbuf_free(&c->locks);
+}
+
+/* The copy itself, for mysql_copy and mysql_copy_live. */
+static bool copy_whole(struct copy *c, const struct marker *m)
+{
+	const struct mysql_api *api = c->api;
+	unsigned long long total;
+	bool ok = false;
+
+	c->f->kind = FAIL_NONE;
+	if (!read_catalog(c) || !create_schema(c, m)) {
+		free_copy(c);
+		return false;
+	}
+	total = api->num_rows(c->inv.sets[R_TABLES]);
+	if (!(c->views = calloc(total ? total : 1, sizeof(*c->views))))
+		abort();
+	ok = ask_definitions(c) && build_creates(c) && fill_clone(c);
+	if (!ok) {
+		char why[300];
+
+		/* No half-made clone is ever left. */
+		mysql_drop(api, c->admin, c->clone, why, sizeof(why));
+	}
+	free_copy(c);
+	return ok;
 }
 
 bool mysql_copy(const struct mysql_api *api, MYSQL *admin, const char *source,
@@ -623,26 +677,36 @@ bool mysql_copy(const struct mysql_api *api, MYSQL *admin, const char *source,
 {
 	struct copy c = {.api = api, .admin = admin, .source = source,
 			 .clone = clone, .account = "this account", .f = f};
-	unsigned long long total;
-	bool ok = false;
 
-	f->kind = FAIL_NONE;
-	if (!read_catalog(&c) || !create_schema(&c, m)) {
-		free_copy(&c);
-		return false;
-	}
-	total = api->num_rows(c.inv.sets[R_TABLES]);
-	if (!(c.views = calloc(total ? total : 1, sizeof(*c.views))))
-		abort();
-	ok = ask_definitions(&c) && build_creates(&c) && fill_clone(&c);
-	if (!ok) {
-		char why[300];
+	return copy_whole(&c, m);
+}
 
-		/* No half-made clone is ever left. */
-		mysql_drop(api, admin, clone, why, sizeof(why));
-	}
-	free_copy(&c);
-	return ok;
+bool mysql_copy_live(const struct mysql_api *api, MYSQL *admin,
+		     const char *source, const char *clone,
+		     const struct marker *m, struct failure *f)
+{
+	struct copy c = {.api = api, .admin = admin, .source = source,
+			 .clone = clone, .account = "this account", .f = f,
+			 .live = true};
+
+	return copy_whole(&c, m);
+}
+
+bool mysql_quiet(const struct mysql_api *api, MYSQL *admin, const char *name)
+{
+	struct strbuf q = {0};
+	struct results r;
+	MYSQL_ROW row;
+	bool quiet;
+
+	strbuf_add(&q, "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+		   "WHERE ID <> CONNECTION_ID() AND DB = ");
+	add_literal(api, admin, &q, name);
+	quiet = fetch_all(api, admin, q.s, &r) && r.n == 1 && r.sets[0] &&
+		(row = api->fetch_row(r.sets[0])) && row[0] && !strcmp(row[0], "0");
+	free_results(api, &r);
+	strbuf_free(&q);
+	return quiet;
 }
 
 /* Runs, for every account with a row in table (mysql.user or mysql.db)

@@ -83,7 +83,7 @@ static bool my_clone_name(const struct spec *sp, unsigned long seq,
 }
 
 static bool my_clone(void *admin, const struct spec *sp, const char *from,
-		     unsigned long seq, bool golden, const struct marker *m,
+		     unsigned long seq, unsigned flags, const struct marker *m,
 		     char *name, size_t namelen, struct failure *f)
 {
 	const struct mysql_api *api = engine_mysql_api;
@@ -91,17 +91,28 @@ static bool my_clone(void *admin, const struct spec *sp, const char *from,
 
 	if (!my_clone_name(sp, seq, name, namelen))
 		return fail(f, FAIL_INVALID, "dbclone: no room for a clone name");
-	if (!mysql_copy(api, admin, from ? from : sp->mysql.database, name, m, f))
+	if (!(flags & CLONE_LIVE ? mysql_copy_live : mysql_copy)(
+		    api, admin, from ? from : sp->mysql.database, name, m, f))
 		return false;
 	/* The server reads a schema's options at its first use: the copy's
 	 * USE did that, ahead of the test's first connect. */
-	if (golden || !engine_mysql_admin || !sp->mysql.user[0] ||
+	/* A golden or layer is only copied from, by the admin account. */
+	if (flags & CLONE_FREEZE || !engine_mysql_admin || !sp->mysql.user[0] ||
 	    mysql_grant_clone(api, admin, name, sp->mysql.user, f->why,
 			      sizeof(f->why)))
 		return true;
 	f->kind = FAIL_REFUSED;
 	mysql_drop(api, admin, name, why, sizeof(why));
 	return false;
+}
+
+/* A stamp that only says "nobody is on it": a copy taken while no
+ * session was on it is of its state until the next connect under its key
+ * (which the caller counts). */
+static bool my_stamp(void *admin, const char *name, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "quiet");
+	return mysql_quiet(engine_mysql_api, admin, name);
 }
 
 static bool my_drop(void *admin, const char *name, struct failure *f)
@@ -151,6 +162,7 @@ const struct engine_ops engine_mysql = {
 	.admin_key = my_key,
 	.clone_name = my_clone_name,
 	.clone = my_clone,
+	.stamp = my_stamp,
 	.drop = my_drop,
 	.list = my_list,
 	.write_marker = my_mark,

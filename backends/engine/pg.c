@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef PG_SYSCONFDIR
 #define PG_SYSCONFDIR "/etc/postgresql-common"
@@ -757,6 +758,58 @@ bool pg_freeze(const struct pg_api *api, PGconn *admin, const char *name,
 {
 	return on_database(api, admin, "ALTER DATABASE ", name,
 			   " WITH ALLOW_CONNECTIONS false IS_TEMPLATE true", NULL, f);
+}
+
+/* How many other sessions are connected to name (-1: cannot be told). */
+static int sessions_on(const struct pg_api *api, PGconn *admin,
+		       const char *name)
+{
+	const char *params[] = {name};
+	PGresult *res = run(api, admin, "SELECT count(*) FROM "
+			    "pg_catalog.pg_stat_activity WHERE datname = $1 AND "
+			    "pid <> pg_backend_pid()", 1, params);
+	int n = ok(api, res) && api->ntuples(res) == 1 ?
+		atoi(api->getvalue(res, 0, 0)) : -1;
+
+	api->clear(res);
+	return n;
+}
+
+bool pg_take_in_place(const struct pg_api *api, PGconn *admin,
+		      const char *name, char *cut, size_t cutlen,
+		      struct failure *f)
+{
+	const char *params[] = {name};
+	PGresult *res;
+	size_t n = 0;
+
+	cut[0] = '\0';
+	/* No session may come in while the others are ended. */
+	if (!on_database(api, admin, "ALTER DATABASE ", name,
+			 " WITH ALLOW_CONNECTIONS false", NULL, f))
+		return false;
+	/* A client that has just closed leaves its server process for a few
+	 * milliseconds more: only the sessions still there after that are
+	 * cut, and named. */
+	for (int i = 0; i < 40 && sessions_on(api, admin, name) > 0; i++)
+		usleep(5000);
+	res = run(api, admin, api->serverVersion(admin) >= 140000 ?
+		  "SELECT pid, application_name, usename, "
+		  "pg_catalog.pg_terminate_backend(pid, 10000) FROM "
+		  "pg_catalog.pg_stat_activity WHERE datname = $1 AND "
+		  "pid <> pg_backend_pid()" :
+		  "SELECT pid, application_name, usename, "
+		  "pg_catalog.pg_terminate_backend(pid) FROM "
+		  "pg_catalog.pg_stat_activity WHERE datname = $1 AND "
+		  "pid <> pg_backend_pid()", 1, params);
+	for (int i = 0; ok(api, res) && i < api->ntuples(res) && n < cutlen; i++)
+		n += (size_t)snprintf(cut + n, cutlen - n, "%spid %s (application "
+				      "'%s', role %s)", i ? ", " : "",
+				      api->getvalue(res, i, 0),
+				      api->getvalue(res, i, 1),
+				      api->getvalue(res, i, 2));
+	api->clear(res);
+	return pg_freeze(api, admin, name, f);
 }
 
 bool pg_write_marker(const struct pg_api *api, PGconn *admin, const char *name,

@@ -100,6 +100,11 @@ bool pg_copy(const struct pg_api *api, PGconn *admin, const char *source,
 
 /* A golden copy: a template nobody may connect to never blocks a clone,
  * and any role with CREATEDB may copy it. */
+/* Freezes a live clone in place as a layer: no new sessions, the ones on
+ * it ended (and waited for) and named in cut, then a template. */
+bool pg_take_in_place(const struct pg_api *api, PGconn *admin,
+		      const char *name, char *cut, size_t cutlen,
+		      struct failure *f);
 bool pg_freeze(const struct pg_api *api, PGconn *admin, const char *name,
 	       struct failure *f);
 

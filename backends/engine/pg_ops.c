@@ -98,7 +98,7 @@ static bool pg_clone_name(const struct spec *sp, unsigned long seq,
 }
 
 static bool pg_clone_op(void *admin, const struct spec *sp, const char *from,
-			unsigned long seq, bool golden, const struct marker *m,
+			unsigned long seq, unsigned flags, const struct marker *m,
 			char *name, size_t namelen, struct failure *f)
 {
 	char why[sizeof(f->why)];
@@ -108,13 +108,19 @@ static bool pg_clone_op(void *admin, const struct spec *sp, const char *from,
 	if (!pg_copy(engine_pg_api, admin, from ? from : sp->pg.dbname, name,
 		     sp->pg.role, m, f))
 		return false;
-	if (!golden || pg_freeze(engine_pg_api, admin, name, f))
+	if (!(flags & CLONE_FREEZE) || pg_freeze(engine_pg_api, admin, name, f))
 		return true;
 	snprintf(why, sizeof(why), "%s", f->why);
 	fail(f, f->kind, "dbclone: cannot make golden copy %s a template: %.900s",
 	     name, why);
 	pg_drop(engine_pg_api, admin, name, why, sizeof(why));
 	return false;
+}
+
+static bool pg_take_op(void *admin, const char *name, char *cut,
+		       size_t cutlen, struct failure *f)
+{
+	return pg_take_in_place(engine_pg_api, admin, name, cut, cutlen, f);
 }
 
 static void pg_warm_op(void *admin, const struct spec *sp, const char *name)
@@ -167,6 +173,7 @@ const struct engine_ops engine_pg = {
 	.admin_key = pg_key,
 	.clone_name = pg_clone_name,
 	.clone = pg_clone_op,
+	.take_in_place = pg_take_op,
 	.warm = pg_warm_op,
 	.drop = pg_drop_op,
 	.end_creators = pg_end_creators_op,
