@@ -35,6 +35,12 @@ engine, source, step = sys.argv[1:4]
 args = sys.argv[4:]
 
 
+def say(*words):
+    # One write per line: processes printing at once never mix their lines
+    # (print() writes a line in pieces when unbuffered, as in CI).
+    os.write(1, (" ".join(map(str, words)) + "\n").encode())
+
+
 def connect():
     if engine == "pg":
         import psycopg2
@@ -77,14 +83,14 @@ def migrate(conn):
 def one_test(key, pause=0.0):
     conn = connect()
     db = database(conn)
-    print(key, db, count(conn, "who = 'setup'"),
-          count(conn, "who <> 'setup' AND who <> %s", (key,)),
-          count(conn, "who = %s", (key,)), flush=True)
+    say(key, db, count(conn, "who = 'setup'"),
+        count(conn, "who <> 'setup' AND who <> %s", (key,)),
+        count(conn, "who = %s", (key,)))
     run(conn, "INSERT INTO setup_t VALUES (%s)", (key,))
     if pause:
         time.sleep(pause)
-        print(key, db, "foreign-after",
-              count(conn, "who <> 'setup' AND who <> %s", (key,)), flush=True)
+        say(key, db, "foreign-after",
+            count(conn, "who <> 'setup' AND who <> %s", (key,)))
     conn.close()
 
 
@@ -98,11 +104,11 @@ def hold(ready, go):
         time.sleep(0.02)
     try:
         run(conn, "SELECT count(*) FROM setup_t").fetchone()
-        print("kept session: alive", flush=True)
+        say("kept session: alive")
     except Exception:
-        print("kept session: cut", flush=True)
+        say("kept session: cut")
     conn = connect()
-    print("setup again:", count(conn, "who = 'setup'"), flush=True)
+    say("setup again:", count(conn, "who = 'setup'"))
     run(conn, "INSERT INTO setup_t VALUES ('setup')")
     conn.close()
 
