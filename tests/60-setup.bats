@@ -11,7 +11,9 @@ bats_require_minimum_version 1.5.0
 LAYERS=$ROOT/tests/py/setup_layers.py
 DJANGO=$ROOT/tests/py/setup_django
 export KILLS=${DBCLONE_TEST_KILLS:-12}
-export DBCLONE
+# dbclone links libpq: in the sanitizer pass, inside a run, it goes
+# through LIBPQ_HOST like psql (tests/sanitizer/ubsan-only).
+export DBCLONE LIBPQ_HOST
 
 setup() {
   unset DBCLONE_TEST
@@ -192,7 +194,8 @@ hold_setup_across_first_key() {
     "$@" hold "$t/ready" "$t/go" > "$t/hold.out" &
     i=0; while [ ! -e "$t/ready" ] && [ $i -lt 500 ]; do sleep 0.02; i=$((i + 1)); done
     DBCLONE_TEST=t1 "$@" test
-    "$DBCLONE" ls > "$t/ls.out"
+    $LIBPQ_HOST "$DBCLONE" ls > "$t/ls.out"
+    psql -X -qtA -d postgres -c "SELECT datname FROM pg_database WHERE datistemplate" > "$t/templates"
     touch "$t/go"
     wait
     DBCLONE_TEST=t2 "$@" test' sh "$t" "$PY" "$LAYERS" "$1" "$SRC"
@@ -212,6 +215,10 @@ hold_setup_across_first_key() {
   run cat "$BATS_TEST_TMPDIR/hold.out"
   assert_line --index 0 "kept session: cut"
   assert_line --index 1 "setup again: 2"
+  # The setup clone itself was frozen as the template t1 was made from (no
+  # extra copy).
+  run cat "$BATS_TEST_TMPDIR/templates"
+  assert_line "$(cat "$BATS_TEST_TMPDIR/ready")"
   run grep -c '^dbclone: .*cut' "$BATS_TEST_TMPDIR/run.err"
   assert_output 1
   run grep '^dbclone: .*cut' "$BATS_TEST_TMPDIR/run.err"

@@ -17,7 +17,7 @@ server from PGHOST/PGPORT/PGUSER, MYSQL_UNIX_PORT as root) or a file.
     one-process KEYS.. migrate with no key, then each KEY as `test`, the
                        key set in os.environ between connects
     hold READY GO      with no key: migrates and keeps its session open;
-                       writes READY, waits for GO, then queries on the kept
+                       writes READY (the setup's database), waits for GO, then queries on the kept
                        session and prints "kept session: alive" or "kept
                        session: cut"; then connects again with no key,
                        prints "setup again: N" (the 'setup' rows it sees)
@@ -97,8 +97,8 @@ def one_test(key, pause=0.0):
 def hold(ready, go):
     conn = connect()
     migrate(conn)
-    with open(ready, "w"):
-        pass
+    with open(ready, "w") as f:
+        f.write(database(conn) + "\n")
     deadline = time.monotonic() + 60
     while not os.path.exists(go) and time.monotonic() < deadline:
         time.sleep(0.02)
