@@ -17,6 +17,7 @@ export DBCLONE LIBPQ_HOST
 
 setup() {
   unset DBCLONE_TEST
+  SOURCES=()
   # Nothing written into the source tree.
   export PYTHONDONTWRITEBYTECODE=1
 }
@@ -24,6 +25,13 @@ setup() {
 teardown() {
   drop_leftovers
   drop_mysql_leftovers
+  local s
+  for s in "${SOURCES[@]}"; do
+    case $s in
+      pg:*) sql postgres "DROP DATABASE IF EXISTS ${s#pg:} WITH (FORCE)" >/dev/null ;;
+      mysql:*) my mysql "DROP DATABASE IF EXISTS ${s#mysql:}" ;;
+    esac
+  done
 }
 
 # new_empty_source ENGINE: SRC, an empty source of ENGINE that exists (an
@@ -40,6 +48,7 @@ new_empty_source() {
             sqlite3 "$SRC" "CREATE TABLE marker (x)" ;;
   esac
   NAME=dbclone_$(basename "${SRC%.db}")_
+  SOURCES+=("$1:$SRC")
 }
 
 # The setup's table never reached the source, and no clone is left.
