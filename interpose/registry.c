@@ -552,7 +552,9 @@ static struct clone *copied_layer(struct hook_call *call, const struct clone *s,
 }
 
 /* Takes the setup s (layer.h): PostgreSQL freezes it in place, the others
- * copy it consistently. Under the lock, let go meanwhile. */
+ * copy it consistently; so does PostgreSQL for a parent's setup after
+ * fork (the parent goes on writing it). Under the lock, let go
+ * meanwhile. */
 static struct clone *take_here(struct hook_call *call, struct clone *s,
 			       struct ended *ended, char *err, size_t errlen)
 {
@@ -563,7 +565,7 @@ static struct clone *take_here(struct hook_call *call, struct clone *s,
 	struct server *server = s->server;
 	struct failure f = {0};
 	struct clone *l = NULL;
-	bool ok;
+	bool in_place = ops->take_in_place && s->owner == getpid(), ok;
 
 	if (!info) {
 		snprintf(err, errlen, "dbclone: out of memory");
@@ -574,20 +576,20 @@ static struct clone *take_here(struct hook_call *call, struct clone *s,
 	pthread_mutex_unlock(&lock);
 	info->stamped = ops->stamp && server_stamp(ops, server, setup, info->stamp,
 						   sizeof(info->stamp));
-	if (ops->take_in_place) {
+	if (in_place) {
 		ok = server_take_in_place(ops, server, setup, cut, sizeof(cut), &f);
-		if (ok && cut[0])
-			log_warn("cut the session(s) still open on the setup %s so "
-				 "that a test key starts from it: %s; close the "
-				 "setup's connections before the first test", setup,
-				 cut);
 	} else {
 		ok = server_clone(&call->spec, setup, CLONE_FREEZE | CLONE_LIVE,
 				  seq, name, sizeof(name), &server, &f);
+		snprintf(cut, sizeof(cut), "%s", ok ? f.why : "");
 	}
+	if (ok && cut[0])
+		log_warn("cut the session(s) still open on the setup %s so that a "
+			 "test key starts from it: %s; close the setup's "
+			 "connections before the first test", setup, cut);
 	pthread_mutex_lock(&lock);
 	s->held--;
-	if (ok && ops->take_in_place)
+	if (ok && in_place)
 		l = frozen_in_place(s, info);
 	else if (ok && !(l = copied_layer(call, s, info, name, server)))
 		snprintf(f.why, sizeof(f.why), "dbclone: out of memory");

@@ -775,9 +775,9 @@ static int sessions_on(const struct pg_api *api, PGconn *admin,
 	return n;
 }
 
-bool pg_take_in_place(const struct pg_api *api, PGconn *admin,
-		      const char *name, char *cut, size_t cutlen,
-		      struct failure *f)
+bool pg_close_sessions(const struct pg_api *api, PGconn *admin,
+		       const char *name, char *cut, size_t cutlen,
+		       struct failure *f)
 {
 	const char *params[] = {name};
 	PGresult *res;
@@ -809,7 +809,23 @@ bool pg_take_in_place(const struct pg_api *api, PGconn *admin,
 				      api->getvalue(res, i, 1),
 				      api->getvalue(res, i, 2));
 	api->clear(res);
-	return pg_freeze(api, admin, name, f);
+	return true;
+}
+
+bool pg_take_in_place(const struct pg_api *api, PGconn *admin,
+		      const char *name, char *cut, size_t cutlen,
+		      struct failure *f)
+{
+	return pg_close_sessions(api, admin, name, cut, cutlen, f) &&
+	       pg_freeze(api, admin, name, f);
+}
+
+bool pg_reopen(const struct pg_api *api, PGconn *admin, const char *name)
+{
+	struct failure f;
+
+	return on_database(api, admin, "ALTER DATABASE ", name,
+			   " WITH ALLOW_CONNECTIONS true", NULL, &f);
 }
 
 bool pg_write_marker(const struct pg_api *api, PGconn *admin, const char *name,

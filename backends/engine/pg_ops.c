@@ -101,15 +101,26 @@ static bool pg_clone_op(void *admin, const struct spec *sp, const char *from,
 			unsigned long seq, unsigned flags, const struct marker *m,
 			char *name, size_t namelen, struct failure *f)
 {
-	char why[sizeof(f->why)];
+	char why[sizeof(f->why)], cut[sizeof(f->why)] = "";
+	bool copied;
 
 	if (!pg_clone_name(sp, seq, name, namelen))
 		return fail(f, FAIL_INVALID, "dbclone: no room for a clone name");
-	if (!pg_copy(engine_pg_api, admin, from ? from : sp->pg.dbname, name,
-		     sp->pg.role, m, f))
+	/* A live template must have no session while it is copied: they are
+	 * cut (and named back in f->why), and let in again after. */
+	if (flags & CLONE_LIVE &&
+	    !pg_close_sessions(engine_pg_api, admin, from, cut, sizeof(cut), f))
 		return false;
-	if (!(flags & CLONE_FREEZE) || pg_freeze(engine_pg_api, admin, name, f))
+	copied = pg_copy(engine_pg_api, admin, from ? from : sp->pg.dbname, name,
+			 sp->pg.role, m, f);
+	if (flags & CLONE_LIVE)
+		pg_reopen(engine_pg_api, admin, from);
+	if (!copied)
+		return false;
+	if (!(flags & CLONE_FREEZE) || pg_freeze(engine_pg_api, admin, name, f)) {
+		snprintf(f->why, sizeof(f->why), "%s", cut);
 		return true;
+	}
 	snprintf(why, sizeof(why), "%s", f->why);
 	fail(f, f->kind, "dbclone: cannot make golden copy %s a template: %.900s",
 	     name, why);
