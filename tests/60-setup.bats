@@ -160,6 +160,20 @@ one_process_three_keys() {
   one_process_three_keys sqlite
 }
 
+@test "plain LD_PRELOAD, fork: a child's key starts from its parent's setup, and the parent goes on with its setup (PostgreSQL, MariaDB, SQLite)" {
+  for engine in pg mysql sqlite; do
+    new_empty_source $engine
+    run preloaded "$PY" "$LAYERS" $engine "$SRC" fork kid
+    assert_success
+    assert_line --index 0 --regexp "^kid ${NAME}\S+ 2 0 0$"
+    # The parent's setup is where it was, without the child's write; the
+    # parent adds to it, and its next key starts from that.
+    assert_line --index 1 --regexp "^parent ${NAME}\S+ 2 0$"
+    assert_line --index 2 --regexp "^after ${NAME}\S+ 3 0 0$"
+    assert_source_untouched_nothing_left $engine
+  done
+}
+
 # shared_run_migrate_then_parallel_keys ENGINE: a migration process with
 # no key, then four test processes with keys at once, each writing and
 # then looking again for the others' writes.

@@ -22,6 +22,10 @@ server from PGHOST/PGPORT/PGUSER, MYSQL_UNIX_PORT as root) or a file.
                        session: cut"; then connects again with no key,
                        prints "setup again: N" (the 'setup' rows it sees)
                        and adds one
+    fork KEY           with no key: migrates; forks a child that runs KEY
+                       as `test` and exits; then, in the parent, with no
+                       key: prints "parent DB SETUP FOREIGN", adds a
+                       'setup' row, and runs the key "after" as `test`
     take READY         with no key: migrates; writes READY; then takes the
                        setup for the key "taken" (its first connect), writes
                        READY.taken and holds that clone 5 s, to be killed
@@ -127,6 +131,23 @@ elif step == "one-process":
     for k in args:
         os.environ["DBCLONE_TEST"] = k
         one_test(k)
+elif step == "fork":
+    os.environ.pop("DBCLONE_TEST", None)
+    c = connect()
+    migrate(c)
+    c.close()
+    child = os.fork()
+    if child == 0:
+        os.environ["DBCLONE_TEST"] = args[0]
+        one_test(args[0])
+        sys.exit(0)  # exit(): the library drops what the child made
+    os.waitpid(child, 0)
+    c = connect()
+    say("parent", database(c), count(c, "who = 'setup'"), count(c, "who <> 'setup'"))
+    run(c, "INSERT INTO setup_t VALUES ('setup')")
+    c.close()
+    os.environ["DBCLONE_TEST"] = "after"
+    one_test("after")
 elif step == "take":
     c = connect()
     migrate(c)
