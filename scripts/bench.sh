@@ -81,6 +81,7 @@ out=bench/RESULTS.md
   echo "| --- | --- | --- | --- | --- |"
   tests/bench/pg_strategy.sh
   echo
+  tests/bench/setup.sh
   echo "## Overheads"
   echo
   echo "Targets: a reconnect at most 1.1x a plain connect; at most 1 MiB added to a"

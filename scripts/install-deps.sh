@@ -11,6 +11,7 @@ else
     build-essential libpq-dev libsqlite3-dev libmariadb-dev
     postgresql postgresql-client postgresql-contrib mariadb-server sqlite3
     bats bats-assert bats-support python3 python3-psycopg2 python3-mysqldb
+    python3-django python3-pytest python3-pytest-django
     valgrind clang clang-14 libclang-rt-14-dev gnuplot-nox hyperfine procps
     man-db bash-completion lintian dpkg-dev
   )
