@@ -19,6 +19,9 @@
  *   snapshot                                      -> ok <sources>, once the
  *                                                    epoch's state is the
  *                                                    base of later epochs
+ *   keep <test>                                   -> ok <clones> (a harness
+ *                                                    says test failed: under
+ *                                                    --keep its clones stay)
  *   made <engine> <clone> <ms> <spec fields...>   -> ok  (a clone the process
  *                                                    made itself; err when
  *                                                    its marker does not say

@@ -23,7 +23,7 @@ static void key_over(const char *key, void *ctx)
 		struct handed *gone = *h;
 		struct doomed *d;
 
-		if (strcmp(gone->key, key) || !gone->ready) {
+		if (strcmp(gone->key, key) || !gone->ready || gone->kept) {
 			/* One being copied is the copier's to drop. */
 			gone->over = gone->over || !strcmp(gone->key, key);
 			h = &gone->next;
@@ -317,6 +317,38 @@ static void handle_snapshot(struct proc *p)
 	wire_send(p->fd, reply);
 }
 
+/* keep <test>: a harness says the test failed. Under --keep its clones
+ * outlive its key, to be kept at the end with a command each
+ * (supervisor.c). The key's boundary-signal count is not the harness's
+ * to know: every count of the test matches. */
+static void handle_keep(struct proc *p, char **f, int n)
+{
+	char key[KEY_MAX], reply[64];
+	size_t len;
+	int kept = 0;
+
+	if (n < 2 || !f[1][0]) {
+		reply_err(p->fd, "dbclone: keep needs the failed test's name "
+			  "(its DBCLONE_TEST)");
+		return;
+	}
+	key_format(key, sizeof(key), f[1], "", 0); /* "t:<test>#" */
+	len = strlen(key);
+	pthread_mutex_lock(&sv.lock);
+	for (struct handed *h = sv.handed; sv.keeping && h; h = h->next) {
+		const char *count = h->key + len;
+
+		if (h->ready && !strncmp(h->key, key, len) &&
+		    strspn(count, "0123456789") == strlen(count)) {
+			h->kept = true;
+			kept++;
+		}
+	}
+	pthread_mutex_unlock(&sv.lock);
+	snprintf(reply, sizeof(reply), "ok\t%d", kept);
+	wire_send(p->fd, reply);
+}
+
 /* The run moves to its next epoch; returns once the old epoch's clones
  * are dropped (their sessions cut), so that the very next request of a
  * server under test lands in a new clone. */
@@ -399,6 +431,8 @@ static void serve(struct proc *p, char *line)
 			  "shared run (leave out --per-process), or DBCLONE_BASE");
 	} else if (!strcmp(f[0], "snapshot")) {
 		handle_snapshot(p);
+	} else if (!strcmp(f[0], "keep")) {
+		handle_keep(p, f, n);
 	} else {
 		reply_err(p->fd, "dbclone: unknown request");
 	}
