@@ -349,6 +349,45 @@ static void handle_keep(struct proc *p, char **f, int n)
 	wire_send(p->fd, reply);
 }
 
+/* Does key (of a test name, every boundary-signal count) have a clone or
+ * a layer now? Under the lock. */
+static bool key_has_state(const char *test)
+{
+	char key[KEY_MAX];
+	size_t len;
+
+	key_format(key, sizeof(key), test, "", 0); /* "t:<test>#" */
+	len = strlen(key);
+	for (struct handed *h = sv.handed; h; h = h->next)
+		if (!strncmp(h->key, key, len) &&
+		    strspn(h->key + len, "0123456789") == strlen(h->key + len))
+			return true;
+	for (struct origin *o = sv.origins; o; o = o->next)
+		for (struct sv_layer *l = o->layers; l; l = l->next)
+			if (!l->retired && !strncmp(l->l.setup_key, key, len) &&
+			    strspn(l->l.setup_key + len, "0123456789") ==
+			    strlen(l->l.setup_key + len))
+				return true;
+	return false;
+}
+
+/* known <test>: whether that key has a clone or a layer (ok 1 | ok 0). A
+ * harness names as DBCLONE_BASE only a key that has one: a base with
+ * none falls back to the epoch's setup, not to the base's own base. */
+static void handle_known(struct proc *p, char **f, int n)
+{
+	bool known;
+
+	if (n < 2 || !f[1][0]) {
+		reply_err(p->fd, "dbclone: known needs a test name");
+		return;
+	}
+	pthread_mutex_lock(&sv.lock);
+	known = key_has_state(f[1]);
+	pthread_mutex_unlock(&sv.lock);
+	wire_send(p->fd, known ? "ok\t1" : "ok\t0");
+}
+
 /* The run moves to its next epoch; returns once the old epoch's clones
  * are dropped (their sessions cut), so that the very next request of a
  * server under test lands in a new clone. */
@@ -433,6 +472,8 @@ static void serve(struct proc *p, char *line)
 		handle_snapshot(p);
 	} else if (!strcmp(f[0], "keep")) {
 		handle_keep(p, f, n);
+	} else if (!strcmp(f[0], "known")) {
+		handle_known(p, f, n);
 	} else {
 		reply_err(p->fd, "dbclone: unknown request");
 	}
