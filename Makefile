@@ -112,6 +112,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/dbclone
 	install -m 0755 build/dbclone $(DESTDIR)$(PREFIX)/bin/dbclone
 	install -m 0644 build/libdbclone.so $(DESTDIR)$(PREFIX)/lib/dbclone/libdbclone.so
+	cd harness && find . -type f -not -path '*/__pycache__/*' -exec install -D -m 0644 {} $(DESTDIR)$(PREFIX)/lib/dbclone/harness/{} \;
 
 clean:
 	rm -rf build

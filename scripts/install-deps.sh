@@ -12,6 +12,10 @@ else
     postgresql postgresql-client postgresql-contrib mariadb-server sqlite3
     bats bats-assert bats-support python3 python3-psycopg2 python3-mysqldb
     valgrind clang clang-14 libclang-rt-14-dev gnuplot-nox hyperfine procps
+    # the harnesses of tests/62-pytest.bats and tests/63-harnesses.bats
+    python3-pytest python3-pytest-django python3-django python3-pytest-xdist
+    python3-sqlalchemy ruby ruby-pg ruby-minitest php-cli php-pgsql phpunit
+    libdbd-pg-perl
   )
 fi
 
