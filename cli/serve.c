@@ -317,6 +317,14 @@ static void handle_snapshot(struct proc *p)
 	wire_send(p->fd, reply);
 }
 
+/* Is key one of test's keys, prefix being key_format's "t:<test>#" of
+ * it: what follows is a boundary-signal count, whatever it is. */
+static bool of_test(const char *key, const char *prefix, size_t len)
+{
+	return !strncmp(key, prefix, len) &&
+	       strspn(key + len, "0123456789") == strlen(key + len);
+}
+
 /* keep <test>: a harness says the test failed. Under --keep its clones
  * outlive its key, to be kept at the end with a command each
  * (supervisor.c). The key's boundary-signal count is not the harness's
@@ -336,10 +344,7 @@ static void handle_keep(struct proc *p, char **f, int n)
 	len = strlen(key);
 	pthread_mutex_lock(&sv.lock);
 	for (struct handed *h = sv.handed; sv.keeping && h; h = h->next) {
-		const char *count = h->key + len;
-
-		if (h->ready && !strncmp(h->key, key, len) &&
-		    strspn(count, "0123456789") == strlen(count)) {
+		if (h->ready && of_test(h->key, key, len)) {
 			h->kept = true;
 			kept++;
 		}
@@ -359,14 +364,11 @@ static bool key_has_state(const char *test)
 	key_format(key, sizeof(key), test, "", 0); /* "t:<test>#" */
 	len = strlen(key);
 	for (struct handed *h = sv.handed; h; h = h->next)
-		if (!strncmp(h->key, key, len) &&
-		    strspn(h->key + len, "0123456789") == strlen(h->key + len))
+		if (of_test(h->key, key, len))
 			return true;
 	for (struct origin *o = sv.origins; o; o = o->next)
 		for (struct sv_layer *l = o->layers; l; l = l->next)
-			if (!l->retired && !strncmp(l->l.setup_key, key, len) &&
-			    strspn(l->l.setup_key + len, "0123456789") ==
-			    strlen(l->l.setup_key + len))
+			if (!l->retired && of_test(l->l.setup_key, key, len))
 				return true;
 	return false;
 }

@@ -68,7 +68,7 @@ django_passes() { # django_passes ENGINE ARGS...: fails plainly, passes under th
   [ "$SHOP_ENGINE" != sqlite ] || sqlite3 "$SHOP_DB" "CREATE TABLE IF NOT EXISTS marker (x)"
   run in_run "$HARNESS/django" test_shop.py "$@"
   assert_success
-  assert_line --regexp "^10 passed"
+  assert_line --regexp "^10 passed in "
 }
 
 @test "an unmodified pytest-django project (test database, migrations, a session fixture, tests that commit) passes under dbclone run on PostgreSQL, and fails without it" {
@@ -93,7 +93,7 @@ django_passes() { # django_passes ENGINE ARGS...: fails plainly, passes under th
     django_on $engine
     run in_run "$HARNESS/django" test_shop.py -p xdist -n 2
     assert_success
-    assert_line --regexp "^10 passed"
+    assert_line --regexp "^10 passed in "
   done
   assert_no_clones
   assert_no_mysql_clones
@@ -103,10 +103,10 @@ django_passes() { # django_passes ENGINE ARGS...: fails plainly, passes under th
   django_on pg
   run in_run "$HARNESS/django" test_shop.py --reuse-db
   assert_success
-  assert_line --regexp "^10 passed"
+  assert_line --regexp "^10 passed in "
   run in_run "$HARNESS/django" test_shop.py --reuse-db
   assert_success
-  assert_line --regexp "^10 passed"
+  assert_line --regexp "^10 passed in "
   # Kept by --reuse-db, and as pytest-django made it: the migrations and
   # the catalogue went to clones.
   run sql "test_$SHOP_DB" "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
@@ -120,18 +120,18 @@ django_passes() { # django_passes ENGINE ARGS...: fails plainly, passes under th
   assert_line --regexp "^FAILED test_classes.py::CatalogueTransactionTestCase::test_commits_again"
   run in_run "$HARNESS/django" test_classes.py
   assert_success
-  assert_line --regexp "^4 passed"
+  assert_line --regexp "^4 passed in "
   django_on mysql
   run in_run "$HARNESS/django" test_classes.py
   assert_success
-  assert_line --regexp "^4 passed"
+  assert_line --regexp "^4 passed in "
 }
 
 @test "session, module and class fixtures that write: each test sees exactly its scopes' rows, a session fixture first requested by the second test included" {
   pg_table_t
   run in_run "$HARNESS/layers"
   assert_success
-  assert_line --regexp "^9 passed"
+  assert_line --regexp "^9 passed in "
   # Nothing reached the source.
   [ "$(sql "$PGDATABASE" "SELECT count(*) FROM t")" = 0 ]
   assert_no_clones
@@ -143,7 +143,7 @@ django_passes() { # django_passes ENGINE ARGS...: fails plainly, passes under th
   pg_table_t
   run in_run "$HARNESS/layers" -p xdist -n 2
   assert_success
-  assert_line --regexp "^9 passed"
+  assert_line --regexp "^9 passed in "
   assert_no_clones
 }
 
@@ -153,7 +153,7 @@ django_passes() { # django_passes ENGINE ARGS...: fails plainly, passes under th
   assert_failure
   run in_run "$HARNESS/sqlalchemy"
   assert_success
-  assert_line --regexp "^2 passed"
+  assert_line --regexp "^2 passed in "
 }
 
 @test "--keep=failed with two failing tests: their two clones are kept, with a command each that reaches the test's own rows" {
@@ -183,7 +183,7 @@ django_passes() { # django_passes ENGINE ARGS...: fails plainly, passes under th
   assert_failure
   run in_run "$HARNESS/server" --dbclone-server
   assert_success
-  assert_line --regexp "^3 passed"
+  assert_line --regexp "^3 passed in "
   run bash -c "cd '$HARNESS/server' && '$DBCLONE' run --per-process -- ${PYTEST[*]} --dbclone-server"
   assert_failure
   assert_line --partial "dbclone: --dbclone-server moves a shared run's epoch; a --per-process run has none: leave out --per-process"

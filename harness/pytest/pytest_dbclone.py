@@ -243,10 +243,16 @@ class Boundaries:
     def pytest_fixture_setup(self, fixturedef, request):
         if fixturedef.scope == "session":
             self.setup_changed = True
-            self._enter(self.session_key, None)
+            keys = (self.session_key, None)
         else:
-            self._enter(*self._layer(request.node))
+            keys = self._layer(request.node)
+        self._enter(*keys)
         yield
+        if fixturedef.scope != "function":
+            # Finalizers run last first: this one, added after the
+            # fixture's own, runs before them, so that a layer's teardown
+            # writes its layer, not the last test's clone.
+            fixturedef.addfinalizer(lambda: self._enter(*keys))
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item):

@@ -6,6 +6,9 @@ from conftest import insert, names
 @pytest.fixture(scope="module")
 def module_row(session_row):
     insert("module-a")
+    yield
+    # Its teardown runs in its layer, not in the last test's clone.
+    assert names() == ["module-a", "session"]
 
 
 def test_first_sees_the_source():
@@ -45,3 +48,4 @@ class TestClassLayer:
 
 def test_after_the_class(module_row):
     assert names() == ["module-a", "session"]
+    insert("test")
