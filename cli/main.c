@@ -146,7 +146,9 @@ static const char usage[] =
 "logs its clones' phases to), DBCLONE_TEST_DELAY_AFTER_CREATE_MS (a sleep\n"
 "between a clone's creation and its marker).\n"
 "Set by `dbclone run` for its processes: DBCLONE_RUN, DBCLONE_RUN_DIR,\n"
-"DBCLONE_SOCKET (the supervisor), DBCLONE_PER_PROCESS (--per-process).\n";
+"DBCLONE_SOCKET (the supervisor), DBCLONE_PER_PROCESS (--per-process),\n"
+"DBCLONE_HARNESS (the harness helpers' folder; also PYTHONPATH and\n"
+"PYTEST_PLUGINS, for the pytest plugin).\n";
 
 int main(int argc, char **argv)
 {
