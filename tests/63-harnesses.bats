@@ -63,7 +63,7 @@ source_untouched() {
   assert_success
   assert_line --regexp "^OK \(3 tests, 3 assertions\)"
   source_untouched
-  run in_run "$HARNESS/phpunit" 'phpunit --no-configuration RowsTest.php'
+  run in_run "$HARNESS/phpunit" 'phpunit --no-configuration --do-not-cache-result RowsTest.php'
   assert_failure
 }
 
