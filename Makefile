@@ -132,6 +132,7 @@ install: all
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0755 build/dbclone $(DESTDIR)$(PREFIX)/bin/dbclone
 	install -m 0644 build/libdbclone.so $(DESTDIR)$(LIBDIR)/libdbclone.so
+	cd harness && find . -type f -not -path '*/__pycache__/*' -exec install -D -m 0644 {} $(DESTDIR)$(LIBDIR)/harness/{} \;
 	install -m 0644 build/man/dbclone.1 $(DESTDIR)$(MANDIR)/man1/dbclone.1
 	install -m 0644 build/man/libdbclone.7 $(DESTDIR)$(MANDIR)/man7/libdbclone.7
 	install -m 0644 completion/dbclone.bash $(DESTDIR)$(COMPLETIONDIR)/dbclone

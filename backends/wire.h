@@ -22,6 +22,13 @@
  *   snapshot                                      -> ok <sources>, once the
  *                                                    epoch's state is the
  *                                                    base of later epochs
+ *   keep <test>                                   -> ok <clones> (a harness
+ *                                                    says test failed: under
+ *                                                    --keep its clones stay)
+ *   known <test>                                  -> ok 1 | ok 0 (does the
+ *                                                    key have a clone or a
+ *                                                    layer: may a harness
+ *                                                    name it as a base)
  *   made <engine> <clone> <ms> <spec fields...>   -> ok  (a clone the process
  *                                                    made itself; err when
  *                                                    its marker does not say

@@ -64,6 +64,59 @@ bool cli_find_library(char *out, size_t outlen)
 	return false;
 }
 
+/* The harness helpers (harness/ in the source tree, beside build/; or
+ * PREFIX/lib/dbclone/harness when installed): the folder that holds
+ * pytest/pytest_dbclone.py. */
+static bool find_harness(char *out, size_t outlen)
+{
+	static const char *const places[] = {"%s/../harness",
+					     "%s/../lib/dbclone/harness"};
+	char exe[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')))
+		*slash = '\0';
+	for (size_t i = 0; i < 2; i++) {
+		char path[PATH_MAX + 64], plugin[PATH_MAX + 96];
+
+		snprintf(path, sizeof(path), places[i], exe);
+		snprintf(plugin, sizeof(plugin), "%s/pytest/pytest_dbclone.py", path);
+		if (access(plugin, R_OK) == 0 && realpath(path, out))
+			return true;
+	}
+	(void)outlen;
+	return false;
+}
+
+/* pytest anywhere under the run (python3 -m pytest, a wrapper, tox)
+ * loads dbclone's plugin with no change to the suite: PYTEST_PLUGINS
+ * names it, PYTHONPATH finds it. The helpers' folder is DBCLONE_HARNESS,
+ * for the other harnesses (the bats helper). */
+static void prepare_harness(bool off)
+{
+	const char *path = getenv("PYTHONPATH"), *plugins = getenv("PYTEST_PLUGINS");
+	char dir[PATH_MAX], *value;
+
+	if (off || !find_harness(dir, sizeof(dir)))
+		return;
+	setenv("DBCLONE_HARNESS", dir, 1);
+	if (asprintf(&value, "%s/pytest%s%s", dir, path && *path ? ":" : "",
+		     path && *path ? path : "") >= 0) {
+		setenv("PYTHONPATH", value, 1);
+		free(value);
+	}
+	if (plugins && strstr(plugins, "pytest_dbclone"))
+		return; /* a run inside a run */
+	if (asprintf(&value, "%s%spytest_dbclone", plugins && *plugins ? plugins : "",
+		     plugins && *plugins ? "," : "") >= 0) {
+		setenv("PYTEST_PLUGINS", value, 1);
+		free(value);
+	}
+}
+
 /* The pool size: --pool, else DBCLONE_POOL, else the number of cores;
  * 0 or more than 64 is clamped, with a warning. -1 when not a number. */
 static int pool_size(const char *given)
@@ -116,7 +169,7 @@ static int listen_on(const char *dir, char *path, size_t pathlen)
 /* What `dbclone run` was asked: its options, and where CMD starts in argv. */
 struct run_args {
 	const char *pool_arg, *keep_arg;
-	bool per_process;
+	bool per_process, no_harness;
 	enum keep keep;
 	int pool, cmd;
 };
@@ -158,10 +211,12 @@ static bool parse_run_args(int argc, char **argv, struct run_args *r)
 			run_summary_json = argv[i] + 15;
 		} else if (!strcmp(argv[i], "--summary-json") && i + 1 < argc) {
 			run_summary_json = argv[++i];
+		} else if (!strcmp(argv[i], "--no-harness")) {
+			r->no_harness = true;
 		} else {
 			fprintf(stderr, "dbclone: run does not take \"%s\"; use "
 				"dbclone run [--per-process] [--pool N] [--keep=failed|always] "
-				"[--summary-json FILE] -- CMD ...\n",
+				"[--summary-json FILE] [--no-harness] -- CMD ...\n",
 				argv[i]);
 			return false;
 		}
@@ -224,6 +279,7 @@ static int prepare_run(const struct run_args *r, char *run, size_t runlen,
 		return -1;
 	}
 	setenv("DBCLONE_SOCKET", sock, 1);
+	prepare_harness(r->no_harness);
 	if (r->per_process)
 		setenv("DBCLONE_PER_PROCESS", "1", 1);
 	else

@@ -24,7 +24,7 @@ static void key_over(const char *key, void *ctx)
 		struct handed *gone = *h;
 		struct doomed *d;
 
-		if (strcmp(gone->key, key) || !gone->ready) {
+		if (strcmp(gone->key, key) || !gone->ready || gone->kept) {
 			/* One being copied is the copier's to drop. */
 			gone->over = gone->over || !strcmp(gone->key, key);
 			h = &gone->next;
@@ -352,6 +352,79 @@ static void handle_report(struct proc *p, char **f, int n)
 	wire_send(p->fd, "ok");
 }
 
+/* Is key one of test's keys, prefix being key_format's "t:<test>#" of
+ * it: what follows is a boundary-signal count, whatever it is. */
+static bool of_test(const char *key, const char *prefix, size_t len)
+{
+	return !strncmp(key, prefix, len) &&
+	       strspn(key + len, "0123456789") == strlen(key + len);
+}
+
+/* keep <test>: a harness says the test failed. Under --keep its clones
+ * outlive its key, to be kept at the end with a command each
+ * (supervisor.c). The key's boundary-signal count is not the harness's
+ * to know: every count of the test matches. */
+static void handle_keep(struct proc *p, char **f, int n)
+{
+	char key[KEY_MAX], reply[64];
+	size_t len;
+	int kept = 0;
+
+	if (n < 2 || !f[1][0]) {
+		reply_err(p->fd, "dbclone: keep needs the failed test's name "
+			  "(its DBCLONE_TEST)");
+		return;
+	}
+	key_format(key, sizeof(key), f[1], "", 0); /* "t:<test>#" */
+	len = strlen(key);
+	pthread_mutex_lock(&sv.lock);
+	for (struct handed *h = sv.handed; sv.keeping && h; h = h->next) {
+		if (h->ready && of_test(h->key, key, len)) {
+			h->kept = true;
+			kept++;
+		}
+	}
+	pthread_mutex_unlock(&sv.lock);
+	snprintf(reply, sizeof(reply), "ok\t%d", kept);
+	wire_send(p->fd, reply);
+}
+
+/* Does key (of a test name, every boundary-signal count) have a clone or
+ * a layer now? Under the lock. */
+static bool key_has_state(const char *test)
+{
+	char key[KEY_MAX];
+	size_t len;
+
+	key_format(key, sizeof(key), test, "", 0); /* "t:<test>#" */
+	len = strlen(key);
+	for (struct handed *h = sv.handed; h; h = h->next)
+		if (of_test(h->key, key, len))
+			return true;
+	for (struct origin *o = sv.origins; o; o = o->next)
+		for (struct sv_layer *l = o->layers; l; l = l->next)
+			if (!l->retired && of_test(l->l.setup_key, key, len))
+				return true;
+	return false;
+}
+
+/* known <test>: whether that key has a clone or a layer (ok 1 | ok 0). A
+ * harness names as DBCLONE_BASE only a key that has one: a base with
+ * none falls back to the epoch's setup, not to the base's own base. */
+static void handle_known(struct proc *p, char **f, int n)
+{
+	bool known;
+
+	if (n < 2 || !f[1][0]) {
+		reply_err(p->fd, "dbclone: known needs a test name");
+		return;
+	}
+	pthread_mutex_lock(&sv.lock);
+	known = key_has_state(f[1]);
+	pthread_mutex_unlock(&sv.lock);
+	wire_send(p->fd, known ? "ok\t1" : "ok\t0");
+}
+
 /* The run moves to its next epoch; returns once the old epoch's clones
  * are dropped (their sessions cut), so that the very next request of a
  * server under test lands in a new clone. */
@@ -438,6 +511,10 @@ static void serve(struct proc *p, char *line)
 			  "shared run (leave out --per-process), or DBCLONE_BASE");
 	} else if (!strcmp(f[0], "snapshot")) {
 		handle_snapshot(p);
+	} else if (!strcmp(f[0], "keep")) {
+		handle_keep(p, f, n);
+	} else if (!strcmp(f[0], "known")) {
+		handle_known(p, f, n);
 	} else {
 		reply_err(p->fd, "dbclone: unknown request");
 	}

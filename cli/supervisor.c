@@ -103,6 +103,34 @@ static void keep_last_key(void)
 	}
 }
 
+/* --keep and failed tests (keep requests): each one's clones stay, with
+ * the test's name and a command to reach each. Returns how many. */
+static int keep_failed_tests(void)
+{
+	char cmd[2048];
+	int kept = 0;
+
+	for (struct handed **h = &sv.handed; *h;) {
+		struct handed *k = *h;
+		const char *hash = strrchr(k->key, '#');
+
+		if (!k->kept) {
+			h = &k->next;
+			continue;
+		}
+		*h = k->next;
+		engine_mark_kept(&k->origin->spec, k->name);
+		engine_connect_command(&k->origin->spec, k->name, cmd, sizeof(cmd));
+		fprintf(stderr, "dbclone: kept %s clone %s of %s for failed test "
+			"%.*s: %s\n", k->origin->spec.ops->name, k->name,
+			spec_source(&k->origin->spec),
+			(int)(hash ? hash - k->key - 2 : 0), k->key + 2, cmd);
+		free(k);
+		kept++;
+	}
+	return kept;
+}
+
 /* Everything the run made goes: handed-out clones, pools, goldens. */
 static void drop_everything(void)
 {
@@ -269,6 +297,7 @@ int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep,
 	sv.pool_size = pool_size;
 	monotonic_wake();
 	sv.per_process = per_process;
+	sv.keeping = keep != KEEP_NEVER;
 	if (pipe2(wake_fd, O_NONBLOCK | O_CLOEXEC) != 0)
 		return unsupervised(child);
 	catch_signals(boundary);
@@ -285,8 +314,11 @@ int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep,
 	pthread_join(acceptor, NULL);
 	end_procs();
 	join_pool(pool, npool);
-	if (keep == KEEP_ALWAYS || (keep == KEEP_FAILED &&
-				    !(WIFEXITED(status) && WEXITSTATUS(status) == 0)))
+	/* Failed tests a harness named are what is worth keeping; without
+	 * them, the last key is. */
+	if ((keep == KEEP_ALWAYS || (keep == KEEP_FAILED &&
+				     !(WIFEXITED(status) && WEXITSTATUS(status) == 0))) &&
+	    (!keep_failed_tests() || keep == KEEP_ALWAYS))
 		keep_last_key();
 	drop_everything();
 	keys_end_all(&sv.keys, NULL, NULL);

@@ -67,6 +67,8 @@ struct handed {
 	unsigned long uses; /* hand-outs: a setup connected since a layer was
 			       taken of it may have been written */
 	bool over;        /* its key ended while it was being copied */
+	bool kept;        /* its test failed (a `keep` request under --keep):
+			     it outlives its key, and is kept at the end */
 	double handed_at; /* the last hand-out (now_ms) */
 	struct handed *next;
 };
@@ -103,6 +105,7 @@ struct supervisor_state {
 	unsigned long seq;
 	int pool_size;
 	bool per_process; /* processes clone for themselves; it only watches */
+	bool keeping;     /* --keep=failed or always: `keep` requests count */
 	bool stopping;
 	int nprocs; /* threads serving processes, for the end to wait for */
 	pthread_cond_t procs_done;

@@ -61,6 +61,18 @@ static void check_handler(int sig)
 			 "DBCLONE_SIGNAL to a signal it leaves alone)", sig);
 }
 
+/* DBCLONE_TEST when set, else the variable DBCLONE_TEST_FROM names: a
+ * harness that already sets a per-test variable of its own needs no
+ * change. Both are read at every connect. */
+const char *boundary_test(void)
+{
+	const char *test = getenv("DBCLONE_TEST"), *from = config_get()->test_from;
+
+	if ((test && test[0]) || !from)
+		return test;
+	return getenv(from);
+}
+
 /* In the run supervisor's format (keys.h): a process that clones for
  * itself is a run of one user, itself, and has no `dbclone next`, so its
  * epoch stays 0 and the boundary signal moves its key through the count. */
@@ -71,7 +83,7 @@ void boundary_key(char *key, size_t keylen)
 	boundary_install();
 	check_handler(config_get()->boundary_signal);
 	snprintf(count, sizeof(count), "%u", atomic_load(&signals_seen));
-	key_format(key, keylen, getenv("DBCLONE_TEST"), count, 0);
+	key_format(key, keylen, boundary_test(), count, 0);
 }
 
 void boundary_base_key(char *key, size_t keylen)

@@ -131,6 +131,25 @@ static int parse_word(struct parse *p, const char *var, const char *const *words
 	return 0;
 }
 
+/* DBCLONE_TEST_FROM names an environment variable; anything else is a
+ * mistake that would silently key nothing. */
+static const char *parse_variable_name(struct parse *p, const char *var)
+{
+	const char *v = env(p, var);
+	size_t n;
+
+	if (!v)
+		return NULL;
+	n = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		   "0123456789_");
+	if (v[n] || (v[0] >= '0' && v[0] <= '9')) {
+		invalid(p, var, v, "name the environment variable your harness "
+			"sets per test, e.g. DBCLONE_TEST_FROM=TEST_NAME");
+		return NULL;
+	}
+	return v;
+}
+
 void config_parse(struct config *c, config_lookup_fn *lookup, void *ctx,
 		  char *error, size_t errlen)
 {
@@ -161,6 +180,7 @@ void config_parse(struct config *c, config_lookup_fn *lookup, void *ctx,
 	c->passthrough_on_error = parse_word(&p, "DBCLONE_ON_ERROR", on_error,
 					     "use fail or passthrough") == 1;
 	c->boundary_signal = parse_signal(&p);
+	c->test_from = parse_variable_name(&p, "DBCLONE_TEST_FROM");
 }
 
 void config_free(struct config *c)

@@ -23,6 +23,8 @@ struct config {
 	enum stale_mode stale;
 	bool passthrough_on_error;
 	int boundary_signal; /* 0: none */
+	const char *test_from; /* DBCLONE_TEST_FROM: the harness's variable
+				  that names the test, or NULL */
 	/* The first invalid value, as the one-line error every intercepted
 	 * connect then fails with; NULL when all is well. */
 	const char *error;

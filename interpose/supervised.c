@@ -250,7 +250,7 @@ bool supervisor_clone(const char *engine, const char *source, const char *spec,
 		      char *name, size_t namelen, bool *busy, char *err,
 		      size_t errlen)
 {
-	const char *test = getenv("DBCLONE_TEST"), *base = getenv("DBCLONE_BASE");
+	const char *test = boundary_test(), *base = getenv("DBCLONE_BASE");
 	char line[WIRE_MAX] = "", reply[WIRE_MAX], count[24], *f[WIRE_FIELDS];
 	char short_test[KEY_TEST_MAX] = "", short_base[KEY_TEST_MAX] = "";
 	char key[sizeof(answers_key)];

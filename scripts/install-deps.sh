@@ -14,6 +14,10 @@ else
     python3-django python3-pytest python3-pytest-django
     valgrind clang clang-14 libclang-rt-14-dev gnuplot-nox hyperfine procps
     man-db bash-completion lintian dpkg-dev
+    # the harnesses of tests/62-pytest.bats and tests/63-harnesses.bats
+    python3-pytest python3-pytest-django python3-django python3-pytest-xdist
+    python3-sqlalchemy ruby ruby-pg ruby-minitest php-cli php-pgsql phpunit
+    libdbd-pg-perl
   )
 fi
 

@@ -68,4 +68,11 @@ teardown() { :; }
   DBCLONE_LIBRARY= run env -u DBCLONE_LIBRARY "$dest/opt/dbc/bin/dbclone" doctor
   assert_success
   assert_output --partial "ok: library $dest/opt/dbc/lib/dbclone/libdbclone.so"
+  # The harness helpers too, where the installed run finds them.
+  [ -f "$dest/opt/dbc/lib/dbclone/harness/bats/dbclone.bash" ]
+  run env -u DBCLONE_LIBRARY -u PYTEST_PLUGINS "$dest/opt/dbc/bin/dbclone" run -- \
+    sh -c 'echo "$DBCLONE_HARNESS $PYTEST_PLUGINS"; ls "$DBCLONE_HARNESS/pytest"'
+  assert_success
+  assert_line "$dest/opt/dbc/lib/dbclone/harness pytest_dbclone"
+  assert_line "pytest_dbclone.py"
 }

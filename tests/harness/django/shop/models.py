@@ -1,0 +1,6 @@
+from django.db import models
+
+
+class Item(models.Model):
+    name = models.CharField(max_length=40, unique=True)
+    qty = models.IntegerField()
