@@ -268,21 +268,28 @@ static bool choose(struct origin *o, const char *setup_key, const char *key,
 	return true;
 }
 
-/* What key starts from: its base (DBCLONE_BASE) when that has a clone or
- * a layer, else its setup. */
+static bool has_state(struct origin *o, const char *key)
+{
+	for (struct handed *h = sv.handed; h; h = h->next)
+		if (h->origin == o && !strcmp(h->key, key))
+			return true;
+	return current_layer(o, key) != NULL;
+}
+
+/* What key starts from: the nearest of its bases (DBCLONE_BASE, that
+ * key's own base, ...) with a clone or a layer of o (a module fixture
+ * may have connected to one database and not another), else its setup. */
 static void parent_of(struct origin *o, const char *key, char *parent,
 		      size_t parentlen)
 {
 	const char *base = keys_base_of(&sv.keys, key);
 
-	for (struct handed *h = sv.handed; base[0] && h; h = h->next)
-		if (h->origin == o && !strcmp(h->key, base)) {
+	for (int depth = 0; base[0] && depth < 16; depth++) {
+		if (has_state(o, base)) {
 			snprintf(parent, parentlen, "%s", base);
 			return;
 		}
-	if (base[0] && current_layer(o, base)) {
-		snprintf(parent, parentlen, "%s", base);
-		return;
+		base = keys_base_of(&sv.keys, base);
 	}
 	keys_setup_of(&sv.keys, key, parent, parentlen);
 }

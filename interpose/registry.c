@@ -681,17 +681,22 @@ static bool choose_layer(struct hook_call *call, const char *source,
 	return true;
 }
 
-/* What key starts from: its base (DBCLONE_BASE) when that has a clone or
- * a layer, else its setup. */
+/* What key starts from: the nearest of its bases (DBCLONE_BASE, that
+ * key's own base, ...) with a clone or a layer of this source, else its
+ * setup. */
 static void parent_of(const struct engine *e, const char *source,
 		      const char *key, char *parent, size_t parentlen)
 {
 	const char *base = keys_base_of(&keys, key);
 
-	if (base[0] && (find(e, source, base) || find_kind(e, source, base, true)))
-		snprintf(parent, parentlen, "%s", base);
-	else
-		keys_setup_of(&keys, key, parent, parentlen);
+	for (int depth = 0; base[0] && depth < 16; depth++) {
+		if (find(e, source, base) || find_kind(e, source, base, true)) {
+			snprintf(parent, parentlen, "%s", base);
+			return;
+		}
+		base = keys_base_of(&keys, base);
+	}
+	keys_setup_of(&keys, key, parent, parentlen);
 }
 
 /* What a new clone for key starts from (held, NULL: the source); false
