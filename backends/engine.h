@@ -22,6 +22,14 @@ struct sqlite_api;
 
 typedef clone_list_fn engine_list_fn;
 
+/* How clone() copies: CLONE_FREEZE makes the copy a frozen one that
+ * others are cloned from (a golden, a layer: PostgreSQL makes it a
+ * template nobody may connect to); CLONE_LIVE says that from is a live
+ * clone other sessions may be writing (the setup), which the copy must
+ * read consistently without changing it. CLONE_FROM_LAYER: from is a
+ * layer, which the clone's marker names (dbclone ls shows it). */
+enum { CLONE_FREEZE = 1, CLONE_LIVE = 2, CLONE_FROM_LAYER = 4 };
+
 struct engine_ops {
 	const char *name; /* on the wire and in the journal: pg, sqlite, mysql */
 	const struct spec_layout *layout;
@@ -49,12 +57,23 @@ struct engine_ops {
 	 * (intent.h) names it. False when it does not fit. */
 	bool (*clone_name)(const struct spec *sp, unsigned long seq, char *name,
 			   size_t namelen);
-	/* Copies from (a clone or golden; NULL: the source) into a new clone
-	 * named after seq, with marker m; a golden is frozen (PostgreSQL: a
-	 * template nobody may connect to). Nothing is left on failure. */
+	/* Copies from (a clone, golden or layer; NULL: the source) into a
+	 * new clone named after seq, with marker m, as flags say (CLONE_*).
+	 * Nothing is left on failure. */
 	bool (*clone)(void *admin, const struct spec *sp, const char *from,
-		      unsigned long seq, bool golden, const struct marker *m,
+		      unsigned long seq, unsigned flags, const struct marker *m,
 		      char *name, size_t namelen, struct failure *f);
+	/* Taking a layer (layer.h) of a live clone, the setup, without
+	 * changing its data. take_in_place: the engine freezes the clone
+	 * itself, after ending the sessions still on it (named in cut, ""
+	 * when there were none); NULL: the engine copies it instead, with
+	 * clone(CLONE_FREEZE | CLONE_LIVE). */
+	bool (*take_in_place)(void *admin, const char *name, char *cut,
+			      size_t cutlen, struct failure *f);
+	/* A stamp of a live clone that changes whenever it is written; false
+	 * when that cannot be told now (sessions are on it). NULL for an
+	 * engine that takes in place (a frozen layer is never written). */
+	bool (*stamp)(void *admin, const char *name, char *out, size_t outlen);
 	/* After a clone for a test: what its first use would cost, paid now
 	 * (PostgreSQL's first connect builds the catalog caches). */
 	void (*warm)(void *admin, const struct spec *sp, const char *name);

@@ -145,8 +145,11 @@ static bool write_file(const char *dir, const char *path, const char *text,
 	int fd, dfd, err = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s/.%ld.%s", dir, (long)getpid(), base);
-	unlink(tmp); /* this pid's own, from an earlier life */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		unlink(tmp); /* this pid's own, from an earlier life */
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	}
 	if (fd < 0 || write(fd, text, n) != (ssize_t)n || fsync(fd) != 0)
 		err = errno ? errno : EIO;
 	if (fd >= 0 && close(fd) != 0 && !err)
@@ -261,7 +264,7 @@ static bool intent_for(struct intent *in, const struct spec *sp,
 }
 
 bool intent_clone(void *admin, const struct spec *sp, const char *from,
-		  unsigned long seq, bool golden, const struct marker *m,
+		  unsigned long seq, unsigned flags, const struct marker *m,
 		  char *name, size_t namelen, struct failure *f)
 {
 	const struct engine_ops *ops = sp->ops;
@@ -271,7 +274,7 @@ bool intent_clone(void *admin, const struct spec *sp, const char *from,
 	if (!intent_for(&in, sp, seq, m, f) || !intent_write(&in, f))
 		return false;
 	test_phase("intent", in.name);
-	if (!ops->clone(admin, sp, from, seq, golden, m, name, namelen, f)) {
+	if (!ops->clone(admin, sp, from, seq, flags, m, name, namelen, f)) {
 		/* Proven gone, or the intent stays for gc and the next run. */
 		if (ops->drop(admin, in.name, &again))
 			intent_remove(&in);

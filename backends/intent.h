@@ -62,7 +62,7 @@ void intent_each(intent_fn fn, void *ctx);
  * the clone is marked. A clone that failed is dropped again by name (it
  * must leave nothing): the intent stays when that drop fails too. */
 bool intent_clone(void *admin, const struct spec *sp, const char *from,
-		  unsigned long seq, bool golden, const struct marker *m,
+		  unsigned long seq, unsigned flags, const struct marker *m,
 		  char *name, size_t namelen, struct failure *f);
 
 /* A drop that failed for good: a drop-pending record of name on sp's

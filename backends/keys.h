@@ -3,10 +3,14 @@
  * each was first handed out and last used (a logical clock), which key
  * each process has now, and the rule for when a key is over:
  *
- *   A key's clone is over when a process that used it moves to another
- *   key, or a newer key has been handed out since its last use, and no
- *   live process still has it as its current key; or when the run ends. A
- *   process's exit alone does not end its key.
+ *   A test key's clone is over when a process that used it moves to
+ *   another key, or a newer key has been handed out since its last use,
+ *   and no live process still has it as its current key; or when the run
+ *   ends. A process's exit alone does not end its key. An epoch key is
+ *   the setup its epoch's test keys start from (keys_setup_of): it is over
+ *   when its epoch ends (keys_next_epoch; for a process's own count of
+ *   boundary signals, when neither the newest key nor any process's
+ *   current key is of its count), not when a test key is handed out.
  *
  * The run supervisor keeps one `struct keys` for the run and one
  * `struct key_user` per process; the library keeps one of each (itself). */
@@ -54,6 +58,11 @@ void key_format(char *out, size_t outlen, const char *test,
  * carry this instead of a test name of any length. */
 void key_test_name(const char *test, char *out, size_t outlen);
 
+/* The setup key of key: the current epoch's key under the same count of
+ * boundary signals (an epoch key of the current epoch is its own). */
+void keys_setup_of(const struct keys *ks, const char *key, char *out,
+		   size_t outlen);
+
 /* A process starts (its current key: none). */
 void keys_join(struct keys *ks, struct key_user *u);
 
@@ -65,6 +74,14 @@ void keys_join(struct keys *ks, struct key_user *u);
  * was new (false also when it could not be recorded: out of memory). */
 bool keys_use(struct keys *ks, struct key_user *u, const char *key,
 	      key_over_fn *over, void *ctx);
+
+/* keys_use for a key whose first use names base (DBCLONE_BASE's key; ""
+ * none): base then lives while keys start from it, as a setup does. */
+bool keys_use_on(struct keys *ks, struct key_user *u, const char *key,
+		 const char *base, key_over_fn *over, void *ctx);
+
+/* The base key recorded for key ("" for none, or an unknown key). */
+const char *keys_base_of(const struct keys *ks, const char *key);
 
 /* Process u has ended: it is forgotten, and the keys that are nobody's
  * current key and a newer key has been handed out since are over. Its own

@@ -158,7 +158,7 @@ static bool failed(const struct failure *f, char *err, size_t errlen)
 struct copy_args {
 	const char *from;
 	unsigned long seq;
-	bool golden;
+	unsigned flags;
 	char *name;
 	size_t namelen;
 };
@@ -170,23 +170,78 @@ static bool copy_on(const struct spec *sp, void *admin, void *ctx,
 	struct marker m;
 
 	marker_for_self(&m, spec_source(sp));
-	if (!intent_clone(admin, sp, a->from, a->seq, a->golden, &m, a->name,
+	if (a->flags & CLONE_FROM_LAYER)
+		marker_set_layer(&m, a->from);
+	if (!intent_clone(admin, sp, a->from, a->seq, a->flags, &m, a->name,
 			  a->namelen, f))
 		return false;
-	if (!a->golden && sp->ops->warm)
+	if (!(a->flags & CLONE_FREEZE) && sp->ops->warm)
 		sp->ops->warm(admin, sp, a->name);
 	return true;
 }
 
 bool engine_copy(const struct spec *sp, const char *from, unsigned long seq,
-		 bool golden, char *name, size_t namelen, char *err,
+		 unsigned flags, char *name, size_t namelen, char *err,
 		 size_t errlen)
 {
-	struct copy_args a = {from, seq, golden, name, namelen};
+	struct copy_args a = {from, seq, flags, name, namelen};
 	struct failure f;
 
 	last_failure = FAIL_NONE;
 	return on_admin(sp, copy_on, &a, &f) || failed(&f, err, errlen);
+}
+
+struct take_args {
+	const char *name;
+	char *cut;
+	size_t cutlen;
+};
+
+static bool take_on(const struct spec *sp, void *admin, void *ctx,
+		    struct failure *f)
+{
+	struct take_args *a = ctx;
+
+	return sp->ops->take_in_place(admin, a->name, a->cut, a->cutlen, f);
+}
+
+bool engine_take_in_place(const struct spec *sp, const char *name,
+			  bool *in_place, char *cut, size_t cutlen, char *err,
+			  size_t errlen)
+{
+	struct take_args a = {name, cut, cutlen};
+	struct failure f;
+
+	cut[0] = '\0';
+	last_failure = FAIL_NONE;
+	if (!(*in_place = sp->ops->take_in_place != NULL))
+		return true;
+	return on_admin(sp, take_on, &a, &f) || failed(&f, err, errlen);
+}
+
+struct stamp_args {
+	const char *name;
+	char *out;
+	size_t outlen;
+};
+
+static bool stamp_on(const struct spec *sp, void *admin, void *ctx,
+		     struct failure *f)
+{
+	struct stamp_args *a = ctx;
+
+	(void)f;
+	return sp->ops->stamp(admin, a->name, a->out, a->outlen);
+}
+
+bool engine_stamp(const struct spec *sp, const char *name, char *out,
+		  size_t outlen)
+{
+	struct stamp_args a = {name, out, outlen};
+	struct failure f;
+
+	out[0] = '\0';
+	return sp->ops->stamp && on_admin(sp, stamp_on, &a, &f);
 }
 
 static bool drop_on(const struct spec *sp, void *admin, void *ctx,

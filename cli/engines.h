@@ -14,12 +14,21 @@
 /* The source's name as the engine knows it (database or path). */
 const char *spec_source(const struct spec *sp);
 
-/* Copies from (a golden; NULL: the source itself) into a new clone named
- * after seq; a golden is made read-only (PostgreSQL: a template nobody may
- * connect to). Safe to call from several threads. */
+/* Copies from (a golden or layer, or the live setup; NULL: the source
+ * itself) into a new clone named after seq, as flags say (CLONE_FREEZE,
+ * CLONE_LIVE: engine.h). Safe to call from several threads. */
 bool engine_copy(const struct spec *sp, const char *from, unsigned long seq,
-		 bool golden, char *name, size_t namelen, char *err,
+		 unsigned flags, char *name, size_t namelen, char *err,
 		 size_t errlen);
+/* Takes the setup name in place where the engine can (engine.h's
+ * take_in_place): true with *in_place false when it cannot (the caller
+ * copies it), cut naming the sessions that were ended. */
+bool engine_take_in_place(const struct spec *sp, const char *name,
+			  bool *in_place, char *cut, size_t cutlen, char *err,
+			  size_t errlen);
+/* The setup's stamp (engine.h); false when it cannot be told. */
+bool engine_stamp(const struct spec *sp, const char *name, char *out,
+		  size_t outlen);
 bool engine_drop(const struct spec *sp, const char *name, char *err,
 		 size_t errlen);
 

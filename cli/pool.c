@@ -23,7 +23,7 @@ int engine_index(const struct engine_ops *ops)
 }
 
 /* Makes a clone (or a golden) with the lock released; counts it. */
-bool copy_unlocked(const struct spec *sp, const char *from, bool golden,
+bool copy_unlocked(const struct spec *sp, const char *from, unsigned flags,
 		   char *name, double *ms, char *err, size_t errlen)
 {
 	unsigned long seq = sv.seq++;
@@ -32,7 +32,7 @@ bool copy_unlocked(const struct spec *sp, const char *from, bool golden,
 
 	pthread_mutex_unlock(&sv.lock);
 	t0 = now_ms();
-	ok = engine_copy(sp, from, seq, golden, name, PATH_MAX, err, errlen);
+	ok = engine_copy(sp, from, seq, flags, name, PATH_MAX, err, errlen);
 	*ms = now_ms() - t0;
 	pthread_mutex_lock(&sv.lock);
 	if (ok) {
@@ -56,6 +56,23 @@ struct origin *origin_for(const char *source, const struct spec *sp)
 	o->next = sv.origins;
 	sv.origins = o;
 	return o;
+}
+
+void drop_soon(const struct spec *sp, const char *name, double not_before)
+{
+	struct doomed *d = calloc(1, sizeof(*d));
+
+	if (!d) {
+		fprintf(stderr, "dbclone: out of memory: clone %s stays until the "
+			"run ends\n", name);
+		return;
+	}
+	d->spec = *sp;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->not_before = not_before;
+	d->next = sv.doomed;
+	sv.doomed = d;
+	pthread_cond_broadcast(&sv.wake);
 }
 
 void drop_now(struct doomed *d)
@@ -108,12 +125,51 @@ static bool may_fill(const struct origin *o, double now)
 	return o->golden[0] && o->retry_at <= now;
 }
 
+/* A moving average that starts at its first sample. */
+static double average(double avg, double sample)
+{
+	return avg ? 0.7 * avg + 0.3 * sample : sample;
+}
+
+void pool_taken(struct origin *o)
+{
+	double now = now_ms();
+
+	if (o->last_take)
+		o->gap_ms = average(o->gap_ms, now - o->last_take);
+	o->last_take = now;
+}
+
+int pool_depth(const struct origin *o)
+{
+	int depth = sv.pool_size, most = 4 * sv.pool_size;
+
+	/* Clones taken while one is made, twice over: what keeps a test
+	 * from waiting while the pool catches up. */
+	if (o->gap_ms > 0 && o->copy_ms > o->gap_ms)
+		depth = (int)(2 * o->copy_ms / o->gap_ms) + 1;
+	if (depth < sv.pool_size)
+		depth = sv.pool_size;
+	if (most > POOL_MAX)
+		most = POOL_MAX;
+	return depth < most ? depth : most;
+}
+
 static struct origin *needs_fill(double now)
 {
 	for (struct origin *o = sv.origins; o; o = o->next)
-		if (may_fill(o, now) && o->npool + o->filling < sv.pool_size)
+		if (may_fill(o, now) && o->npool + o->filling < pool_depth(o))
 			return o;
 	return NULL;
+}
+
+/* A pool below half its depth is behind its tests: no pause then. */
+static bool pool_behind(double now)
+{
+	for (struct origin *o = sv.origins; o; o = o->next)
+		if (may_fill(o, now) && 2 * o->npool < pool_depth(o))
+			return true;
+	return false;
 }
 
 /* A source whose pool has no ready clone, while its golden exists. */
@@ -148,19 +204,31 @@ static struct doomed *due_drops(double now, double *next)
 	return due;
 }
 
-/* One ready clone more for o. A failure (the server down, restarting)
- * does not stop the pool: it tries again after a pause that doubles, and
- * says so once a spell. */
+/* One ready clone more for o, of what its keys start from now (its
+ * newest layer, else its golden). A failure (the server down,
+ * restarting) does not stop the pool: it tries again after a pause that
+ * doubles, and says so once a spell. */
 static void fill_one(struct origin *o)
 {
+	struct sv_layer *from = o->fill_layer ? o->fill_layer : o->base;
 	char name[PATH_MAX], err[1024];
 	double ms;
 
 	o->filling++;
-	if (copy_unlocked(&o->spec, o->golden, false, name, &ms, err,
-			  sizeof(err))) {
-		snprintf(o->pool[o->npool], sizeof(o->pool[0]), "%s", name);
-		o->pool_ms[o->npool++] = ms;
+	if (from)
+		from->pins++;
+	if (copy_unlocked(&o->spec, from ? from->l.name : o->golden,
+			  layer_copy_flags(from ? &from->l : NULL), name, &ms,
+			  err, sizeof(err))) {
+		if (from != (o->fill_layer ? o->fill_layer : o->base)) {
+			/* Its layer was replaced meanwhile: no key wants it. */
+			drop_soon(&o->spec, name, 0);
+		} else {
+			snprintf(o->pool[o->npool], sizeof(o->pool[0]), "%s", name);
+			o->pool_layer[o->npool] = from;
+			o->pool_ms[o->npool++] = ms;
+			o->copy_ms = average(o->copy_ms, ms);
+		}
 		if (o->backoff_ms)
 			fprintf(stderr, "dbclone: the pool of %s fills again\n",
 				spec_source(&o->spec));
@@ -175,6 +243,7 @@ static void fill_one(struct origin *o)
 			o->backoff_ms = BACKOFF_MAX_MS;
 		o->retry_at = now_ms() + o->backoff_ms;
 	}
+	layer_unpin(o, from);
 	o->filling--;
 }
 
@@ -186,7 +255,7 @@ static void wait_for_work(double next_drop)
 	struct timespec ts;
 
 	for (struct origin *o = sv.origins; o; o = o->next)
-		if (o->golden[0] && o->retry_at > now_ms() && o->npool < sv.pool_size &&
+		if (o->golden[0] && o->retry_at > now_ms() && o->npool < pool_depth(o) &&
 		    (!until || o->retry_at < until))
 			until = o->retry_at;
 	if (!until) {
@@ -216,7 +285,7 @@ void *pool_thread(void *arg)
 		struct doomed *d;
 
 		if (!waited && quiet > 0 && (sv.doomed || needs_fill(now)) &&
-		    !pool_empty(now)) {
+		    !pool_empty(now) && !pool_behind(now)) {
 			/* The test that was just handed a clone is connecting to
 			 * it: drops and copies wait a moment rather than compete
 			 * with that connect for the cores. Once per piece of

@@ -127,6 +127,14 @@ static void drop_everything(void)
 		sv.origins = o->next;
 		for (int i = 0; i < o->npool; i++)
 			drop_or_retry(&o->spec, o->pool[i]);
+		while (o->layers) {
+			struct sv_layer *l = o->layers;
+
+			o->layers = l->next;
+			if (!l->l.live) /* a live one is the setup itself */
+				drop_or_retry(&o->spec, l->l.name);
+			free(l);
+		}
 		if (o->golden[0])
 			drop_or_retry(&o->spec, o->golden);
 		free(o);

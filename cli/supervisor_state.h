@@ -13,19 +13,41 @@
 
 #include "engines.h"
 #include "keys.h"
+#include "layer.h"
 #include "wire.h"
 
 #define POOL_MAX 64
 #define LATENCIES 4096
 
-/* One source of the run: its golden copy and its pool of ready clones. */
+/* A layer of an origin (layer.h) as the run keeps it. */
+struct sv_layer {
+	struct layer l;
+	int pins;     /* copies being made from it (and a decision using it) */
+	bool retired; /* its epoch ended, or a newer one replaced it: dropped
+			 once unpinned */
+	bool is_base; /* the run's snapshot: later epochs start from it */
+	struct sv_layer *next;
+};
+
+/* One source of the run: its golden copy, the layers taken of its setups,
+ * and its pool of ready clones (each made from the golden or a layer). */
 struct origin {
 	char source[1100];
 	struct spec spec; /* how the first process that used it reached it */
 	char golden[PATH_MAX];
+	struct sv_layer *layers;
+	struct sv_layer *base; /* the last dbclone snapshot (NULL: epochs start
+				  from the golden) */
+	struct sv_layer *fill_layer; /* what the pool copies now (NULL: the
+					base, else the golden) */
+	bool layer_busy; /* a request is choosing or taking a layer */
 	char pool[POOL_MAX][PATH_MAX];
+	struct sv_layer *pool_layer[POOL_MAX]; /* what each was made from */
 	double pool_ms[POOL_MAX];
 	int npool, filling;
+	/* How fast its tests take ready clones and how long one takes to
+	 * make (moving averages, ms): the pool's depth follows them. */
+	double last_take, gap_ms, copy_ms;
 	bool golden_making; /* a request is taking the golden: wait for it */
 	bool swept;  /* dead runs' clones looked for */
 	/* The pool's copies fail (a server down or restarting): the next try
@@ -42,6 +64,8 @@ struct handed {
 	char key[KEY_MAX];
 	char name[PATH_MAX];
 	bool ready;       /* false while a request copies it: others wait */
+	unsigned long uses; /* hand-outs: a setup connected since a layer was
+			       taken of it may have been written */
 	bool over;        /* its key ended while it was being copied */
 	double handed_at; /* the last hand-out (now_ms) */
 	struct handed *next;
@@ -96,10 +120,16 @@ extern struct supervisor_state sv;
 extern int wake_fd[2];
 
 /* pool.c */
+/* The ready clones o should hold: the run's pool size, or more when its
+ * tests take them faster than one thread makes them. */
+int pool_depth(const struct origin *o);
+/* A ready clone of o was taken now. */
+void pool_taken(struct origin *o);
 double now_ms(void);
 int engine_index(const struct engine_ops *ops);
-/* Makes a clone (or a golden) with the lock released; counts it. */
-bool copy_unlocked(const struct spec *sp, const char *from, bool golden,
+/* Makes a clone (or a golden, a layer: flags) with the lock released;
+ * counts it. */
+bool copy_unlocked(const struct spec *sp, const char *from, unsigned flags,
 		   char *name, double *ms, char *err, size_t errlen);
 /* The origin of source (made on its first use); NULL when out of memory.
  * Under the lock. */
@@ -112,6 +142,27 @@ void *pool_thread(void *arg);
 /* A drop in the background waits this long after the clone's last
  * hand-out: the process it went to may be connecting to it. */
 #define DROP_GRACE_MS 1000
+
+/* layers.c (under the lock) */
+/* What a new key's clone of o is copied from: a layer, pinned (the caller
+ * unpins it once its copy is made), or NULL for the golden. Takes the
+ * setup when the rule says so. False with err when that fails. */
+bool layer_for_key(struct origin *o, const char *key, struct sv_layer **from,
+		   char *err, size_t errlen);
+void layer_unpin(struct origin *o, struct sv_layer *l);
+/* The key setup_key (a setup or a base) is over: its layers go (now: onto
+ * that list, else in the background); a snapshot stays. */
+void layers_end(const char *setup_key, struct doomed **now);
+/* dbclone snapshot: the current epoch's state of every source becomes the
+ * base later epochs start from. Returns how many sources have one, or -1
+ * with err. */
+int layers_snapshot(char *err, size_t errlen);
+/* Takes a ready clone made from l (NULL: the golden) out of o's pool;
+ * false when there is none. */
+bool pool_take(struct origin *o, const struct sv_layer *l, char *name,
+	       size_t namelen);
+/* Queues a drop for the pool threads (not before then, in now_ms). */
+void drop_soon(const struct spec *sp, const char *name, double not_before);
 
 /* serve.c */
 /* Takes new processes, a thread each, which answers their hello and

@@ -16,6 +16,7 @@
 #include "conns.h"
 #include "hook.h"
 #include "keys.h"
+#include "layer.h"
 #include "locks.h"
 #include "servers.h"
 #include "supervised.h"
@@ -37,6 +38,10 @@ struct clone {
 	enum clone_state state;
 	double started;   /* when making it began (ms) */
 	bool ended;       /* its key is over: drop when unused */
+	unsigned long uses; /* connects under its key (a setup's: layer.h) */
+	struct layer *layer; /* a layer of the setup key (its key), which
+				test keys are copied from; held while they
+				are */
 	char error[512];
 	struct clone *next;
 };
@@ -68,6 +73,7 @@ static void free_clone(struct clone *c)
 {
 	free(c->source);
 	free(c->key);
+	free(c->layer);
 	free(c);
 }
 
@@ -331,14 +337,23 @@ static void register_teardown(void)
 	on_exit(teardown, NULL);
 }
 
-static struct clone *find(const struct engine *e, const char *source,
-			  const char *key)
+/* The clone of key (layer false), or the newest layer of the setup key
+ * (layer true). */
+static struct clone *find_kind(const struct engine *e, const char *source,
+			       const char *key, bool layer)
 {
 	for (struct clone *c = clones; c; c = c->next)
 		if (c->engine == e && c->state != FAILED && !c->ended &&
-		    !strcmp(c->source, source) && !strcmp(c->key, key))
+		    !c->layer == !layer && !strcmp(c->source, source) &&
+		    !strcmp(c->key, key))
 			return c;
 	return NULL;
+}
+
+static struct clone *find(const struct engine *e, const char *source,
+			  const char *key)
+{
+	return find_kind(e, source, key, false);
 }
 
 static struct clone *wait_for(struct clone *c, char *err, size_t errlen)
@@ -392,12 +407,14 @@ static bool report_made(struct hook_call *call, struct clone *c)
  * call what the program gets: the client library's own error for options
  * it rejects, the engine's own result code (SQLite's). */
 static bool made_here(struct hook_call *call, struct clone *c,
+		      const char *from, const struct layer *from_layer,
 		      unsigned long seq)
 {
 	const struct spec *sp = &call->spec;
 	struct failure f = {0};
 
-	if (!server_clone(sp, seq, c->name, sizeof(c->name), &c->server, &f)) {
+	if (!server_clone(sp, from, layer_copy_flags(from_layer), seq, c->name,
+			  sizeof(c->name), &c->server, &f)) {
 		/* As long as a reason can be (truncated like the engine's). */
 		snprintf(c->error, sizeof(c->error), "%.*s",
 			 (int)sizeof(c->error) - 1, f.why);
@@ -411,8 +428,11 @@ static bool made_here(struct hook_call *call, struct clone *c,
 	return report_made(call, c);
 }
 
+/* A new clone of source for key, copied from the layer from (NULL: the
+ * source itself). */
 static struct clone *make_clone(struct hook_call *call, const char *source,
-				const char *key, char *err, size_t errlen)
+				const char *key, const struct clone *from,
+				char *err, size_t errlen)
 {
 	const struct engine *e = call->engine;
 	struct clone *c = calloc(1, sizeof(*c));
@@ -427,6 +447,7 @@ static struct clone *make_clone(struct hook_call *call, const char *source,
 	c->engine = e;
 	c->state = MAKING;
 	c->started = now_ms();
+	c->uses = 1;
 	c->next = clones;
 	clones = c;
 	{
@@ -434,7 +455,8 @@ static struct clone *make_clone(struct hook_call *call, const char *source,
 
 		/* Other threads wait on this clone, not on the lock. */
 		pthread_mutex_unlock(&lock);
-		ok = made_here(call, c, seq);
+		ok = made_here(call, c, from ? from->name : NULL,
+			       from ? from->layer : NULL, seq);
 		pthread_mutex_lock(&lock);
 	}
 	if (ok) {
@@ -455,24 +477,263 @@ static struct clone *make_clone(struct hook_call *call, const char *source,
 	return c;
 }
 
-/* The clone of source under the current test key (held), made with
- * make() if there is none; NULL with err filled when it cannot be made. */
+/* ---- layers (layer.h) ------------------------------------------------ */
+
+/* One thread at a time chooses or takes a layer: a second test key waits
+ * for the layer the first one takes. Under the lock. */
+static bool layer_busy;
+
+/* Lets go of a hold on c, which may retire it (onto ended's list). */
+static void let_go(struct clone *c, struct ended *ended)
+{
+	if (c && !--c->held && (c = retire_if_idle(c))) {
+		c->next = ended->drop;
+		ended->drop = c;
+	}
+}
+
+/* The older layers of setup_key than keep are over. */
+static void retire_layers(const struct clone *keep, struct ended *ended)
+{
+	struct clone *c, *next;
+
+	for (c = clones; c; c = next) {
+		next = c->next;
+		if (c != keep && c->layer && !c->ended && c->engine == keep->engine &&
+		    !strcmp(c->source, keep->source) && !strcmp(c->key, keep->key)) {
+			c->ended = true;
+			if ((c = retire_if_idle(c))) {
+				c->next = ended->drop;
+				ended->drop = c;
+			}
+		}
+	}
+}
+
+/* The setup s becomes the layer, frozen where it is; its sessions were
+ * cut (this process's connections to it are forgotten). */
+static struct clone *frozen_in_place(struct clone *s, struct layer *info)
+{
+	snprintf(info->name, sizeof(info->name), "%s", s->name);
+	s->layer = info;
+	conns_unlink_all(s);
+	s->conns = 0;
+	return s;
+}
+
+/* A new clone record for a layer: copied into name, or (live) the setup
+ * s itself, which keys then copy consistently and which is never dropped
+ * as a layer (owner 0: not this record's to drop). */
+static struct clone *copied_layer(struct hook_call *call, const struct clone *s,
+				  struct layer *info, const char *name,
+				  struct server *server)
+{
+	struct clone *l = calloc(1, sizeof(*l));
+
+	if (!l || !(l->source = strdup(s->source)) || !(l->key = strdup(s->key))) {
+		if (l)
+			free_clone(l);
+		return NULL;
+	}
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	snprintf(info->name, sizeof(info->name), "%s", name);
+	snprintf(info->from, sizeof(info->from), "%s", s->name);
+	l->engine = s->engine;
+	l->server = server;
+	l->owner = info->live ? 0 : getpid();
+	l->state = READY;
+	l->layer = info;
+	l->started = now_ms();
+	l->next = clones;
+	clones = l;
+	if (!info->live && !report_made(call, l)) {
+		/* the run refused it: report_made dropped it */
+		unlink_clone(l);
+		free_clone(l);
+		return NULL;
+	}
+	return l;
+}
+
+/* Takes the setup s (layer.h): PostgreSQL freezes it in place (or, for a
+ * parent's setup after fork, which the parent goes on writing, copies
+ * it); the others take it live: keys copy it as it stands. Under the
+ * lock, let go meanwhile. */
+static struct clone *take_here(struct hook_call *call, struct clone *s,
+			       struct ended *ended, char *err, size_t errlen)
+{
+	const struct engine_ops *ops = s->engine->ops;
+	struct layer *info = calloc(1, sizeof(*info));
+	unsigned long seq = next_seq++, uses = s->uses;
+	char setup[sizeof(s->name)], name[sizeof(s->name)], cut[1024] = "";
+	struct server *server = s->server;
+	struct failure f = {0};
+	struct clone *l = NULL;
+	bool in_place = ops->take_in_place && s->owner == getpid(), ok;
+
+	if (!info) {
+		snprintf(err, errlen, "dbclone: out of memory");
+		return NULL;
+	}
+	snprintf(setup, sizeof(setup), "%s", s->name);
+	s->held++; /* kept while the lock is let go */
+	pthread_mutex_unlock(&lock);
+	info->stamped = ops->stamp && server_stamp(ops, server, setup, info->stamp,
+						   sizeof(info->stamp));
+	if (in_place) {
+		ok = server_take_in_place(ops, server, setup, cut, sizeof(cut), &f);
+	} else if (ops->take_in_place) {
+		ok = server_clone(&call->spec, setup, CLONE_FREEZE | CLONE_LIVE,
+				  seq, name, sizeof(name), &server, &f);
+		snprintf(cut, sizeof(cut), "%s", ok ? f.why : "");
+	} else {
+		ok = info->live = true;
+		snprintf(name, sizeof(name), "%s", setup);
+	}
+	if (ok && cut[0])
+		log_warn("cut the session(s) still open on the setup %s so that a "
+			 "test key starts from it: %s; close the setup's "
+			 "connections before the first test", setup, cut);
+	pthread_mutex_lock(&lock);
+	s->held--;
+	if (ok && in_place)
+		l = frozen_in_place(s, info);
+	else if (ok && !(l = copied_layer(call, s, info, name, server)))
+		snprintf(f.why, sizeof(f.why), "dbclone: out of memory");
+	if (!l) {
+		snprintf(err, errlen, "%s", f.why);
+		free(info);
+		return NULL;
+	}
+	info->uses = uses;
+	snprintf(info->setup_key, sizeof(info->setup_key), "%s", s->key);
+	retire_layers(l, ended);
+	return l;
+}
+
+/* The setup key's clone, once made; NULL when there is none. */
+static struct clone *setup_of(const struct engine *e, const char *source,
+			      const char *setup_key)
+{
+	struct clone *s = find(e, source, setup_key);
+
+	while (s && s->state == MAKING) {
+		s->waiters++;
+		pthread_cond_wait(&made, &lock);
+		s->waiters--;
+	}
+	if (s && s->state == READY)
+		return s;
+	if (s && !s->waiters) {
+		unlink_clone(s);
+		free_clone(s);
+	}
+	return NULL;
+}
+
+/* What a test key's clone is copied from (layer_busy held). */
+static bool choose_layer(struct hook_call *call, const char *source,
+			 const char *setup_key, struct clone **from,
+			 struct ended *ended, char *err, size_t errlen)
+{
+	const struct engine *e = call->engine;
+	struct clone *s = setup_of(e, source, setup_key);
+	struct clone *l = find_kind(e, source, setup_key, true);
+	char setup[sizeof(s->name)], stamp[256] = "";
+	unsigned long uses = s ? s->uses : 0;
+	bool stamp_ok = false;
+
+	snprintf(setup, sizeof(setup), "%s", s ? s->name : "");
+	if (l)
+		l->held++;
+	if (layer_needs_stamp(l ? l->layer : NULL, s ? setup : NULL, uses)) {
+		struct server *server = s->server;
+
+		pthread_mutex_unlock(&lock);
+		stamp_ok = server_stamp(e->ops, server, setup, stamp, sizeof(stamp));
+		pthread_mutex_lock(&lock);
+	}
+	switch (layer_choose(l ? l->layer : NULL, s ? setup : NULL, uses,
+			     stamp_ok, stamp)) {
+	case LAYER_SOURCE:
+		let_go(l, ended);
+		return true;
+	case LAYER_USE:
+		*from = l;
+		return true;
+	case LAYER_TAKE:
+		break;
+	}
+	let_go(l, ended);
+	if (!(*from = take_here(call, s, ended, err, errlen)))
+		return false;
+	(*from)->held++;
+	return true;
+}
+
+/* What key starts from: its base (DBCLONE_BASE) when that has a clone or
+ * a layer, else its setup. */
+static void parent_of(const struct engine *e, const char *source,
+		      const char *key, char *parent, size_t parentlen)
+{
+	const char *base = keys_base_of(&keys, key);
+
+	if (base[0] && (find(e, source, base) || find_kind(e, source, base, true)))
+		snprintf(parent, parentlen, "%s", base);
+	else
+		keys_setup_of(&keys, key, parent, parentlen);
+}
+
+/* What a new clone for key starts from (held, NULL: the source); false
+ * with err when the setup cannot be taken. Under the lock. */
+static bool start_from(struct hook_call *call, const char *source,
+		       const char *key, struct clone **from,
+		       struct ended *ended, char *err, size_t errlen)
+{
+	char setup_key[KEY_MAX];
+	bool ok;
+
+	*from = NULL;
+	while (layer_busy)
+		pthread_cond_wait(&made, &lock);
+	/* A setup or base frozen in place goes on from its layer. */
+	if ((*from = find_kind(call->engine, source, key, true)) &&
+	    !(*from)->layer->live) {
+		(*from)->held++;
+		return true;
+	}
+	*from = NULL;
+	parent_of(call->engine, source, key, setup_key, sizeof(setup_key));
+	if (!strcmp(setup_key, key))
+		return true; /* the setup itself starts from the source */
+	layer_busy = true;
+	ok = choose_layer(call, source, setup_key, from, ended, err, errlen);
+	layer_busy = false;
+	pthread_cond_broadcast(&made);
+	return ok;
+}
+
+/* The clone of source under the current test key (held), made if there is
+ * none; NULL with err filled when it cannot be made. */
 static struct clone *clone_for_key(struct hook_call *call, const char *source,
 				   char *err, size_t errlen)
 {
 	const struct engine *e = call->engine;
-	struct clone *c;
-	char key[KEY_MAX];
+	struct clone *c, *from;
+	char key[KEY_MAX], base[KEY_MAX];
 	struct ended ended = { key, NULL };
 
 	boundary_key(key, sizeof(key));
+	boundary_base_key(base, sizeof(base));
 	pthread_mutex_lock(&lock);
-	keys_use(&keys, &self, key, key_over, &ended);
-	c = find(e, source, key);
-	if (c)
+	keys_use_on(&keys, &self, key, base, key_over, &ended);
+	if ((c = find(e, source, key))) {
+		c->uses++;
 		c = wait_for(c, err, errlen);
-	else
-		c = make_clone(call, source, key, err, errlen);
+	} else if (start_from(call, source, key, &from, &ended, err, errlen)) {
+		c = make_clone(call, source, key, from, err, errlen);
+		let_go(from, &ended);
+	}
 	pthread_mutex_unlock(&lock);
 	drop_later(ended.drop);
 	if (c)
@@ -560,9 +821,11 @@ struct clone *clone_again(struct hook_call *call, const struct clone *was)
 	/* A clone the run handed out (this process owns none of it) is
 	 * asked of the run again; one of this process's own, of its
 	 * registry. */
-	if (supervised() && !was->owner)
+	if (supervised() && !was->owner) {
+		supervisor_forget(call->engine->ops->name, was->source);
 		c = clone_from_supervisor(call, was->source, &busy, err,
 					  sizeof(err));
+	}
 	else
 		c = clone_for_key(call, was->source, err, sizeof(err));
 	if (c && strcmp(c->name, was->name))

@@ -45,24 +45,37 @@ static struct server *server_for(const struct spec *sp)
 	return s;
 }
 
-/* What runs on an admin connection: a clone or a drop. */
+/* What runs on an admin connection. */
+enum admin_do { DO_CLONE, DO_DROP, DO_TAKE, DO_STAMP };
 struct admin_job {
+	enum admin_do what;
 	const struct engine_ops *ops;
 	const struct spec *sp;
+	const char *from; /* DO_CLONE: NULL for the source */
+	unsigned flags;
 	unsigned long seq;
 	const struct marker *marker;
-	const char *drop;
-	char *name;
+	const char *target; /* DO_DROP, DO_TAKE, DO_STAMP: the clone */
+	char *name;         /* DO_CLONE: the new clone; else what comes back */
 	size_t namelen;
 };
 
 static bool run_job(void *admin, const struct admin_job *j, struct failure *f)
 {
-	if (j->drop)
-		return j->ops->drop(admin, j->drop, f);
+	switch (j->what) {
+	case DO_DROP:
+		return j->ops->drop(admin, j->target, f);
+	case DO_TAKE:
+		return j->ops->take_in_place(admin, j->target, j->name,
+					     j->namelen, f);
+	case DO_STAMP:
+		return j->ops->stamp(admin, j->target, j->name, j->namelen);
+	case DO_CLONE:
+		break;
+	}
 	/* The intent first: a kill at any moment leaves a clone proven
 	 * dbclone's. */
-	return intent_clone(admin, j->sp, NULL, j->seq, false, j->marker,
+	return intent_clone(admin, j->sp, j->from, j->seq, j->flags, j->marker,
 			    j->name, j->namelen, f);
 }
 
@@ -94,17 +107,21 @@ static bool server_run(struct server *s, const struct admin_job *j,
 	return ok;
 }
 
-bool server_clone(const struct spec *sp, unsigned long seq, char *name,
-		  size_t namelen, struct server **server, struct failure *f)
+bool server_clone(const struct spec *sp, const char *from, unsigned flags,
+		  unsigned long seq, char *name, size_t namelen,
+		  struct server **server, struct failure *f)
 {
 	struct marker m;
-	struct admin_job j = {.ops = sp->ops, .sp = sp, .seq = seq,
+	struct admin_job j = {.what = DO_CLONE, .ops = sp->ops, .sp = sp,
+			      .from = from, .flags = flags, .seq = seq,
 			      .marker = &m, .name = name, .namelen = namelen};
 
 	*server = NULL;
 	if (sp->ops->admin_open && !(*server = server_for(sp)))
 		return fail(f, FAIL_BUSY, "dbclone: out of memory");
 	marker_for_self(&m, sp->ops->source(sp));
+	if (flags & CLONE_FROM_LAYER)
+		marker_set_layer(&m, from);
 	return server_run(*server, &j, f);
 }
 
@@ -114,10 +131,32 @@ bool server_drop(const struct engine_ops *ops, struct server *server,
 	bool ok;
 
 	test_phase("drop", name);
-	ok = server_run(server, &(struct admin_job){.ops = ops, .drop = name}, f);
+	ok = server_run(server, &(struct admin_job){.what = DO_DROP, .ops = ops,
+						    .target = name}, f);
 	if (ok)
 		test_phase("dropped", name);
 	return ok;
+}
+
+bool server_take_in_place(const struct engine_ops *ops, struct server *server,
+			  const char *name, char *cut, size_t cutlen,
+			  struct failure *f)
+{
+	cut[0] = '\0';
+	return server_run(server, &(struct admin_job){.what = DO_TAKE, .ops = ops,
+						      .target = name, .name = cut,
+						      .namelen = cutlen}, f);
+}
+
+bool server_stamp(const struct engine_ops *ops, struct server *server,
+		  const char *name, char *out, size_t outlen)
+{
+	struct failure f = {0};
+
+	out[0] = '\0';
+	return server_run(server, &(struct admin_job){.what = DO_STAMP, .ops = ops,
+						      .target = name, .name = out,
+						      .namelen = outlen}, &f);
 }
 
 void server_drop_pending(const struct engine_ops *ops, struct server *server,

@@ -372,6 +372,10 @@ struct copy {
 	char account[200];
 	struct results inv, shown;
 	struct strbuf tables, rows, late, setvals;
+	/* A live source (the setup, which sessions may be writing): its
+	 * tables are read under one lock, so the copy is of one moment. */
+	bool live;
+	struct strbuf locks;
 	struct strbuf *views;
 	size_t nviews;
 	struct mysql_table *list;
@@ -439,6 +443,17 @@ static bool add_table(struct copy *c, MYSQL_ROW row, size_t *k)
 	}
 	strbuf_add(&c->tables, def[1]);
 	strbuf_add(&c->tables, ";\n");
+	strbuf_add(&c->locks, c->locks.len ? ", " : "LOCK TABLES ");
+	if (!seq) {
+		add_ident(&c->locks, c->source);
+		strbuf_add(&c->locks, ".");
+		add_ident(&c->locks, row[0]);
+		strbuf_add(&c->locks, " READ, ");
+	}
+	add_ident(&c->locks, c->clone);
+	strbuf_add(&c->locks, ".");
+	add_ident(&c->locks, row[0]);
+	strbuf_add(&c->locks, " WRITE");
 	if (seq) {
 		struct strbuf setval = {0};
 
@@ -608,9 +623,10 @@ static bool finish_clone(struct copy *c, bool ok)
 	/* The admin session leaves the clone: a drop of it by another admin
 	 * session (the run supervisor has one per thread) cuts the sessions
 	 * in it, and must not cut this one. */
-	run_batch(c->api, c->admin, "USE information_schema; SET SESSION "
-		  "foreign_key_checks = @dbclone_fk, unique_checks = @dbclone_uc, "
-		  "sql_mode = @dbclone_mode, time_zone = @dbclone_tz");
+	run_batch(c->api, c->admin, "UNLOCK TABLES; USE information_schema; "
+		  "SET SESSION foreign_key_checks = @dbclone_fk, unique_checks = "
+		  "@dbclone_uc, sql_mode = @dbclone_mode, time_zone = @dbclone_tz, "
+		  "lock_wait_timeout = IFNULL(@dbclone_lwt, @@lock_wait_timeout)");
 	return ok;
 }
 
@@ -623,7 +639,18 @@ static bool fill_clone(struct copy *c)
 
 	add_session_start(c, &batch);
 	strbuf_add(&batch, c->tables.s);
+	if (c->live && c->locks.len) {
+		/* Writers wait for the copy; a session that holds the setup's
+		 * tables in an open transaction fails it after 30 s, rather
+		 * than stalling the run. */
+		strbuf_add(&batch, "SET @dbclone_lwt = @@lock_wait_timeout; SET "
+			   "SESSION lock_wait_timeout = 30;\n");
+		strbuf_add(&batch, c->locks.s);
+		strbuf_add(&batch, ";\n");
+	}
 	strbuf_add(&batch, c->rows.s);
+	if (c->live && c->locks.len)
+		strbuf_add(&batch, "UNLOCK TABLES;\n");
 	ok = run_batch(c->api, c->admin, batch.s);
 	strbuf_free(&batch);
 	if (!ok)
@@ -632,7 +659,8 @@ static bool fill_clone(struct copy *c)
 	return finish_clone(c, ok);
 }
 
-/* The tables and sequences in one round trip, the rows of the tables as
+/* For a frozen source only (never written: no lock is needed): the
+ * tables and sequences in one round trip, the rows of the tables as
  * rows() moves them, then what comes after the rows. */
 static bool fill_clone_by(struct copy *c, mysql_rows_fn rows, void *ctx)
 {
@@ -663,38 +691,57 @@ static void free_copy(struct copy *c)
 	strbuf_free(&c->rows);
 	strbuf_free(&c->late);
 	strbuf_free(&c->setvals);
+	strbuf_free(&c->locks);
 }
 
-/* The copy with rows moved by rows(), or NULL: in one batch. */
-static bool copy_schema(const struct mysql_api *api, MYSQL *admin,
-			const char *source, const char *clone,
-			const struct marker *m, mysql_rows_fn rows, void *ctx,
-			struct failure *f)
+/* The copy itself, with rows moved by rows(ctx), or (NULL) in one batch,
+ * for mysql_copy, mysql_copy_live and mysql_copy_by. */
+static bool copy_whole(struct copy *c, const struct marker *m,
+		       mysql_rows_fn rows, void *ctx)
 {
-	struct copy c = {.api = api, .admin = admin, .source = source,
-			 .clone = clone, .account = "this account", .f = f};
+	const struct mysql_api *api = c->api;
 	unsigned long long total;
 	bool ok = false;
 
-	f->kind = FAIL_NONE;
-	if (!read_catalog(&c) || !create_schema(&c, m)) {
-		free_copy(&c);
+	c->f->kind = FAIL_NONE;
+	if (!read_catalog(c) || !create_schema(c, m)) {
+		free_copy(c);
 		return false;
 	}
-	total = api->num_rows(c.inv.sets[R_TABLES]);
-	if (!(c.views = calloc(total ? total : 1, sizeof(*c.views))) ||
-	    !(c.list = calloc(total ? total : 1, sizeof(*c.list))))
+	total = api->num_rows(c->inv.sets[R_TABLES]);
+	if (!(c->views = calloc(total ? total : 1, sizeof(*c->views))) ||
+	    !(c->list = calloc(total ? total : 1, sizeof(*c->list))))
 		abort();
-	ok = ask_definitions(&c) && build_creates(&c) &&
-	     (rows ? fill_clone_by(&c, rows, ctx) : fill_clone(&c));
+	ok = ask_definitions(c) && build_creates(c) &&
+	     (rows ? fill_clone_by(c, rows, ctx) : fill_clone(c));
 	if (!ok) {
 		char why[300];
 
 		/* No half-made clone is ever left. */
-		mysql_drop(api, admin, clone, why, sizeof(why));
+		mysql_drop(api, c->admin, c->clone, why, sizeof(why));
 	}
-	free_copy(&c);
+	free_copy(c);
 	return ok;
+}
+
+bool mysql_copy(const struct mysql_api *api, MYSQL *admin, const char *source,
+		const char *clone, const struct marker *m, struct failure *f)
+{
+	struct copy c = {.api = api, .admin = admin, .source = source,
+			 .clone = clone, .account = "this account", .f = f};
+
+	return copy_whole(&c, m, NULL, NULL);
+}
+
+bool mysql_copy_live(const struct mysql_api *api, MYSQL *admin,
+		     const char *source, const char *clone,
+		     const struct marker *m, struct failure *f)
+{
+	struct copy c = {.api = api, .admin = admin, .source = source,
+			 .clone = clone, .account = "this account", .f = f,
+			 .live = true};
+
+	return copy_whole(&c, m, NULL, NULL);
 }
 
 bool mysql_copy_by(const struct mysql_api *api, MYSQL *admin,
@@ -702,13 +749,27 @@ bool mysql_copy_by(const struct mysql_api *api, MYSQL *admin,
 		   const struct marker *m, mysql_rows_fn rows, void *ctx,
 		   struct failure *f)
 {
-	return copy_schema(api, admin, source, clone, m, rows, ctx, f);
+	struct copy c = {.api = api, .admin = admin, .source = source,
+			 .clone = clone, .account = "this account", .f = f};
+
+	return copy_whole(&c, m, rows, ctx);
 }
 
-bool mysql_copy(const struct mysql_api *api, MYSQL *admin, const char *source,
-		const char *clone, const struct marker *m, struct failure *f)
+bool mysql_quiet(const struct mysql_api *api, MYSQL *admin, const char *name)
 {
-	return copy_schema(api, admin, source, clone, m, NULL, NULL, f);
+	struct strbuf q = {0};
+	struct results r;
+	MYSQL_ROW row;
+	bool quiet;
+
+	strbuf_add(&q, "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+		   "WHERE ID <> CONNECTION_ID() AND DB = ");
+	add_literal(api, admin, &q, name);
+	quiet = fetch_all(api, admin, q.s, &r) && r.n == 1 && r.sets[0] &&
+		(row = api->fetch_row(r.sets[0])) && row[0] && !strcmp(row[0], "0");
+	free_results(api, &r);
+	strbuf_free(&q);
+	return quiet;
 }
 
 /* Runs, for every account with a row in table (mysql.user or mysql.db)

@@ -100,6 +100,13 @@ bool mysql_grant_clone(const struct mysql_api *api, MYSQL *admin,
 
 /* DROP DATABASE, and the grants on it where the account may see them
  * (DROP DATABASE leaves them behind). */
+/* mysql_copy of a live schema (the setup): its tables are read under one
+ * READ lock, so that the copy is of one moment; writers wait meanwhile. */
+bool mysql_copy_live(const struct mysql_api *api, MYSQL *admin,
+		     const char *source, const char *clone,
+		     const struct marker *m, struct failure *f);
+/* No other session has name as its current schema. */
+bool mysql_quiet(const struct mysql_api *api, MYSQL *admin, const char *name);
 bool mysql_drop(const struct mysql_api *api, MYSQL *admin, const char *clone,
 		char *err, size_t errlen);
 

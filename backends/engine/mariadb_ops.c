@@ -90,7 +90,7 @@ static bool my_clone_name(const struct spec *sp, unsigned long seq,
 }
 
 static bool my_clone(void *admin, const struct spec *sp, const char *from,
-		     unsigned long seq, bool golden, const struct marker *m,
+		     unsigned long seq, unsigned flags, const struct marker *m,
 		     char *name, size_t namelen, struct failure *f)
 {
 	const struct mysql_api *api = engine_mysql_api;
@@ -99,21 +99,32 @@ static bool my_clone(void *admin, const struct spec *sp, const char *from,
 
 	if (!my_clone_name(sp, seq, name, namelen))
 		return fail(f, FAIL_INVALID, "dbclone: no room for a clone name");
-	/* from, when given, is a frozen copy dbclone made (a golden or a
-	 * layer): it may go by files or over several connections. */
+	/* A live from (the setup) is copied under one lock; a frozen one (a
+	 * golden, a layer) may go by files or over several connections. */
 	target_of(sp, &t);
 	if (!mysql_clone_by_path(api, admin, &t, engine_mysql_admin,
-				 sp->mysql.database, from, name, m, f))
+				 sp->mysql.database, from, flags & CLONE_LIVE,
+				 name, m, f))
 		return false;
 	/* The server reads a schema's options at its first use: the copy's
 	 * USE did that, ahead of the test's first connect. */
-	if (golden || !engine_mysql_admin || !sp->mysql.user[0] ||
+	/* A golden or layer is only copied from, by the admin account. */
+	if (flags & CLONE_FREEZE || !engine_mysql_admin || !sp->mysql.user[0] ||
 	    mysql_grant_clone(api, admin, name, sp->mysql.user, f->why,
 			      sizeof(f->why)))
 		return true;
 	f->kind = FAIL_REFUSED;
 	mysql_drop(api, admin, name, why, sizeof(why));
 	return false;
+}
+
+/* A stamp that only says "nobody is on it": a copy taken while no
+ * session was on it is of its state until the next connect under its key
+ * (which the caller counts). */
+static bool my_stamp(void *admin, const char *name, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "quiet");
+	return mysql_quiet(engine_mysql_api, admin, name);
 }
 
 static bool my_drop(void *admin, const char *name, struct failure *f)
@@ -163,6 +174,7 @@ const struct engine_ops engine_mysql = {
 	.admin_key = my_key,
 	.clone_name = my_clone_name,
 	.clone = my_clone,
+	.stamp = my_stamp,
 	.drop = my_drop,
 	.list = my_list,
 	.write_marker = my_mark,

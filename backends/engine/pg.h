@@ -100,6 +100,18 @@ bool pg_copy(const struct pg_api *api, PGconn *admin, const char *source,
 
 /* A golden copy: a template nobody may connect to never blocks a clone,
  * and any role with CREATEDB may copy it. */
+/* A live clone closed to sessions: no new ones, those on it (after a
+ * moment for closing ones to leave) ended, waited for and named in cut
+ * (""). pg_reopen lets sessions in again. */
+bool pg_close_sessions(const struct pg_api *api, PGconn *admin,
+		       const char *name, char *cut, size_t cutlen,
+		       struct failure *f);
+bool pg_reopen(const struct pg_api *api, PGconn *admin, const char *name);
+/* Freezes a live clone in place as a layer: closed to sessions (named in
+ * cut), then a template. */
+bool pg_take_in_place(const struct pg_api *api, PGconn *admin,
+		      const char *name, char *cut, size_t cutlen,
+		      struct failure *f);
 bool pg_freeze(const struct pg_api *api, PGconn *admin, const char *name,
 	       struct failure *f);
 

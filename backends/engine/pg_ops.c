@@ -98,23 +98,40 @@ static bool pg_clone_name(const struct spec *sp, unsigned long seq,
 }
 
 static bool pg_clone_op(void *admin, const struct spec *sp, const char *from,
-			unsigned long seq, bool golden, const struct marker *m,
+			unsigned long seq, unsigned flags, const struct marker *m,
 			char *name, size_t namelen, struct failure *f)
 {
-	char why[sizeof(f->why)];
+	char why[sizeof(f->why)], cut[sizeof(f->why)] = "";
+	bool copied;
 
 	if (!pg_clone_name(sp, seq, name, namelen))
 		return fail(f, FAIL_INVALID, "dbclone: no room for a clone name");
-	if (!pg_copy(engine_pg_api, admin, from ? from : sp->pg.dbname, name,
-		     sp->pg.role, m, f))
+	/* A live template must have no session while it is copied: they are
+	 * cut (and named back in f->why), and let in again after. */
+	if (flags & CLONE_LIVE &&
+	    !pg_close_sessions(engine_pg_api, admin, from, cut, sizeof(cut), f))
 		return false;
-	if (!golden || pg_freeze(engine_pg_api, admin, name, f))
+	copied = pg_copy(engine_pg_api, admin, from ? from : sp->pg.dbname, name,
+			 sp->pg.role, m, f);
+	if (flags & CLONE_LIVE)
+		pg_reopen(engine_pg_api, admin, from);
+	if (!copied)
+		return false;
+	if (!(flags & CLONE_FREEZE) || pg_freeze(engine_pg_api, admin, name, f)) {
+		snprintf(f->why, sizeof(f->why), "%s", cut);
 		return true;
+	}
 	snprintf(why, sizeof(why), "%s", f->why);
 	fail(f, f->kind, "dbclone: cannot make golden copy %s a template: %.900s",
 	     name, why);
 	pg_drop(engine_pg_api, admin, name, why, sizeof(why));
 	return false;
+}
+
+static bool pg_take_op(void *admin, const char *name, char *cut,
+		       size_t cutlen, struct failure *f)
+{
+	return pg_take_in_place(engine_pg_api, admin, name, cut, cutlen, f);
 }
 
 static void pg_warm_op(void *admin, const struct spec *sp, const char *name)
@@ -167,6 +184,7 @@ const struct engine_ops engine_pg = {
 	.admin_key = pg_key,
 	.clone_name = pg_clone_name,
 	.clone = pg_clone_op,
+	.take_in_place = pg_take_op,
 	.warm = pg_warm_op,
 	.drop = pg_drop_op,
 	.end_creators = pg_end_creators_op,

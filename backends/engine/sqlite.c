@@ -408,6 +408,41 @@ bool sqlite_clone(const struct sqlite_api *api, const struct sqlite_source *src,
 	return true;
 }
 
+/* Bytes [off, off + len) of path as hex ("-" when the file has none). */
+static void hex_of(const char *path, off_t off, size_t len, char *out)
+{
+	unsigned char b[32];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t got = fd >= 0 ? pread(fd, b, len, off) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (got != (ssize_t)len) {
+		strcpy(out, "-");
+		return;
+	}
+	for (size_t i = 0; i < len; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+bool sqlite_stamp(const char *path, char *out, size_t outlen)
+{
+	char wal[PATH_MAX], counter[9], walhead[65];
+	struct stat db, w = {0};
+
+	if (stat(path, &db) != 0 ||
+	    (size_t)snprintf(wal, sizeof(wal), "%s-wal", path) >= sizeof(wal))
+		return false;
+	hex_of(path, 24, 4, counter);
+	if (stat(wal, &w) == 0)
+		hex_of(wal, 0, 32, walhead);
+	else
+		strcpy(walhead, "-");
+	return (size_t)snprintf(out, outlen, "%lu:%lld:%s:%lld:%s",
+				(unsigned long)db.st_ino, (long long)db.st_size,
+				counter, (long long)w.st_size, walhead) < outlen;
+}
+
 bool sqlite_drop(const char *clone, char *err, size_t errlen)
 {
 	if (unlink(clone) != 0 && errno != ENOENT) {

@@ -66,6 +66,10 @@ bool sqlite_clone(const struct sqlite_api *api, const struct sqlite_source *src,
 		  size_t errlen);
 
 /* Removes the clone and its -wal, -shm, -journal and marker. */
+/* What changes whenever the database file is written: its header's change
+ * counter (rollback journal), the -wal file's size and header (WAL: each
+ * commit grows it, a restart changes its salts), sizes and inode. */
+bool sqlite_stamp(const char *path, char *out, size_t outlen);
 bool sqlite_drop(const char *clone, char *err, size_t errlen);
 
 /* Calls fn for every dbclone_*.sqlite in dir, with its path and marker. */

@@ -41,7 +41,7 @@ static bool sq_clone_name(const struct spec *sp, unsigned long seq,
 }
 
 static bool sq_clone(void *admin, const struct spec *sp, const char *from,
-		     unsigned long seq, bool golden, const struct marker *m,
+		     unsigned long seq, unsigned flags, const struct marker *m,
 		     char *name, size_t namelen, struct failure *f)
 {
 	const char *path = from ? from : sp->sqlite.path;
@@ -50,7 +50,9 @@ static bool sq_clone(void *admin, const struct spec *sp, const char *from,
 	int code;
 
 	(void)admin;
-	(void)golden; /* a file nobody opens needs no freezing */
+	/* A file nobody opens needs no freezing; a live one is read under a
+	 * read transaction anyway (sqlite_clone). */
+	(void)flags;
 	if (!sqlite_resolve(path, false, &src))
 		return fail(f, FAIL_GONE, "dbclone: %s is gone", path);
 	if (!sqlite_clone_dir(true, dir, sizeof(dir), f->why, sizeof(f->why))) {
@@ -63,6 +65,12 @@ static bool sq_clone(void *admin, const struct spec *sp, const char *from,
 	f->kind = fail_kind_sqlite(code);
 	f->code = code;
 	return false;
+}
+
+static bool sq_stamp(void *admin, const char *name, char *out, size_t outlen)
+{
+	(void)admin;
+	return sqlite_stamp(name, out, outlen);
 }
 
 static bool sq_drop(void *admin, const char *name, struct failure *f)
@@ -114,6 +122,7 @@ const struct engine_ops engine_sqlite = {
 	.server_named = sq_server_named,
 	.clone_name = sq_clone_name,
 	.clone = sq_clone,
+	.stamp = sq_stamp,
 	.drop = sq_drop,
 	.list = sq_list,
 	.read_marker = sq_read_marker,

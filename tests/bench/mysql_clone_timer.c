@@ -31,7 +31,8 @@ static bool clone_once(MYSQL *admin, const struct mysql_target *t,
 	if (!strcmp(how, "copy"))
 		return mysql_copy(&api, admin, golden, name, m, f);
 	setenv("DBCLONE_TEST_MYSQL_FILES", strcmp(how, "files") ? "off" : "", 1);
-	return mysql_clone_by_path(&api, admin, t, NULL, source, golden, name, m, f);
+	return mysql_clone_by_path(&api, admin, t, NULL, source, golden, false, name,
+				   m, f);
 }
 
 /* Before each timed clone: InnoDB has written out what the last one (or

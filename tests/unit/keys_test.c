@@ -243,6 +243,51 @@ static void a_key_used_again_after_it_ended_is_new(void)
 	CHECK(over_was("t:three#0"));
 }
 
+/* Issue 14's rule: the setup (the epoch's key) is what test keys start
+ * from, so handing them out does not end it; its epoch ending does. */
+static void the_setup_lives_until_its_epoch_ends(void)
+{
+	struct keys ks = {0};
+	struct key_user mig, t1, t2;
+	char setup[KEY_MAX];
+
+	/* A migration process writes the setup and exits... */
+	keys_join(&ks, &mig);
+	use(&ks, &mig, "e0#0");
+	keys_setup_of(&ks, "t:one#0", setup, sizeof(setup));
+	CHECK(!strcmp(setup, "e0#0"));
+	keys_setup_of(&ks, "t:x#y#3", setup, sizeof(setup));
+	CHECK(!strcmp(setup, "e0#3"));
+	keys_leave(&ks, &mig, record_over, NULL);
+	/* ...test processes come, key after key: the setup stays. */
+	keys_join(&ks, &t1);
+	use(&ks, &t1, "t:one#0");
+	CHECK(over_was(""));
+	use(&ks, &t1, "t:two#0");
+	CHECK(over_was("t:one#0"));
+	keys_leave(&ks, &t1, record_over, NULL);
+	keys_join(&ks, &t2);
+	use(&ks, &t2, "t:three#0");
+	CHECK(over_was("t:two#0"));
+	/* A process moving from the setup to a test key keeps it too. */
+	use(&ks, &t2, "e0#0");
+	CHECK(over_was("t:three#0"));
+	use(&ks, &t2, "t:four#0");
+	CHECK(over_was(""));
+	/* A boundary signal moves a process's own epoch: its setup is over
+	 * once no key of its count is current or newest. */
+	use(&ks, &t2, "t:four#1");
+	CHECK(over_was("t:four#0 e0#0"));
+	/* dbclone next ends the new count's setup with the epoch. */
+	use(&ks, &t2, "e0#1");
+	CHECK(over_was("t:four#1"));
+	CHECK(keys_next_epoch(&ks, record_over, NULL) == 1);
+	CHECK(over_was("e0#1"));
+	keys_leave(&ks, &t2, record_over, NULL);
+	keys_end_all(&ks, record_over, NULL);
+	over_log[0] = '\0';
+}
+
 int main(void)
 {
 	key_format_names_tests_and_epochs();
@@ -254,6 +299,7 @@ int main(void)
 	parallel_workers_keep_their_keys();
 	next_epoch_ends_epoch_keys_only();
 	a_key_used_again_after_it_ended_is_new();
+	the_setup_lives_until_its_epoch_ends();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

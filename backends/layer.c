@@ -1,0 +1,32 @@
+/* Layers: which state a test key starts from (pure; layer.h). */
+#include "layer.h"
+
+#include <string.h>
+
+#include "engine.h"
+
+unsigned layer_copy_flags(const struct layer *l)
+{
+	return !l ? 0 : CLONE_FROM_LAYER | (l->live ? CLONE_LIVE : 0);
+}
+
+bool layer_needs_stamp(const struct layer *l, const char *setup,
+		       unsigned long uses)
+{
+	return l && l->name[0] && setup && l->from[0] &&
+	       !strcmp(l->from, setup) && l->uses == uses && l->stamped;
+}
+
+enum layer_choice layer_choose(const struct layer *l, const char *setup,
+			       unsigned long uses, bool stamp_ok,
+			       const char *stamp)
+{
+	if (!setup)
+		/* Never connected in this epoch, or frozen in place and not
+		 * connected since. */
+		return l && l->name[0] ? LAYER_USE : LAYER_SOURCE;
+	if (layer_needs_stamp(l, setup, uses) && stamp_ok &&
+	    !strcmp(l->stamp, stamp))
+		return LAYER_USE;
+	return LAYER_TAKE;
+}
