@@ -55,7 +55,9 @@ three_keys() {
   refute_output --partial DIFFERENT
   assert_line --regexp "^same TABLE parent$"
   [ "$(grep -c 'warning: DBCLONE_TEST_MYSQL_FILES=fail stops the file path after DISCARD TABLESPACE; clone "dbclone_.*" is copied over connections instead' <<< "$stderr")" = 1 ]
-  [ "$(grep -c 'not by files: it failed before for' <<< "$stderr")" -ge 2 ]
+  # Every clone of the run (the pool makes them at once or one by one: the
+  # ones after the failure are told it failed before) is a copy.
+  [ "$(grep -c 'copied over [0-9]* connections (5 tables; not by files: ' <<< "$stderr")" -ge 3 ]
   [[ "$stderr" != *"made by files"* ]]
   run find "$DATADIR" -name "*.dbclone.BAK"
   assert_output ""

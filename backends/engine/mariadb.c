@@ -659,7 +659,8 @@ static bool fill_clone(struct copy *c)
 	return finish_clone(c, ok);
 }
 
-/* The tables and sequences in one round trip, the rows of the tables as
+/* For a frozen source only (never written: no lock is needed): the
+ * tables and sequences in one round trip, the rows of the tables as
  * rows() moves them, then what comes after the rows. */
 static bool fill_clone_by(struct copy *c, mysql_rows_fn rows, void *ctx)
 {
@@ -693,37 +694,54 @@ static void free_copy(struct copy *c)
 	strbuf_free(&c->locks);
 }
 
-/* The copy with rows moved by rows(), or NULL: in one batch. */
-static bool copy_schema(const struct mysql_api *api, MYSQL *admin,
-			const char *source, const char *clone,
-			const struct marker *m, mysql_rows_fn rows, void *ctx,
-			bool live, struct failure *f)
+/* The copy itself, with rows moved by rows(ctx), or (NULL) in one batch,
+ * for mysql_copy, mysql_copy_live and mysql_copy_by. */
+static bool copy_whole(struct copy *c, const struct marker *m,
+		       mysql_rows_fn rows, void *ctx)
 {
-	struct copy c = {.api = api, .admin = admin, .source = source,
-			 .clone = clone, .account = "this account", .f = f,
-			 .live = live};
+	const struct mysql_api *api = c->api;
 	unsigned long long total;
 	bool ok = false;
 
-	f->kind = FAIL_NONE;
-	if (!read_catalog(&c) || !create_schema(&c, m)) {
-		free_copy(&c);
+	c->f->kind = FAIL_NONE;
+	if (!read_catalog(c) || !create_schema(c, m)) {
+		free_copy(c);
 		return false;
 	}
-	total = api->num_rows(c.inv.sets[R_TABLES]);
-	if (!(c.views = calloc(total ? total : 1, sizeof(*c.views))) ||
-	    !(c.list = calloc(total ? total : 1, sizeof(*c.list))))
+	total = api->num_rows(c->inv.sets[R_TABLES]);
+	if (!(c->views = calloc(total ? total : 1, sizeof(*c->views))) ||
+	    !(c->list = calloc(total ? total : 1, sizeof(*c->list))))
 		abort();
-	ok = ask_definitions(&c) && build_creates(&c) &&
-	     (rows ? fill_clone_by(&c, rows, ctx) : fill_clone(&c));
+	ok = ask_definitions(c) && build_creates(c) &&
+	     (rows ? fill_clone_by(c, rows, ctx) : fill_clone(c));
 	if (!ok) {
 		char why[300];
 
 		/* No half-made clone is ever left. */
-		mysql_drop(api, admin, clone, why, sizeof(why));
+		mysql_drop(api, c->admin, c->clone, why, sizeof(why));
 	}
-	free_copy(&c);
+	free_copy(c);
 	return ok;
+}
+
+bool mysql_copy(const struct mysql_api *api, MYSQL *admin, const char *source,
+		const char *clone, const struct marker *m, struct failure *f)
+{
+	struct copy c = {.api = api, .admin = admin, .source = source,
+			 .clone = clone, .account = "this account", .f = f};
+
+	return copy_whole(&c, m, NULL, NULL);
+}
+
+bool mysql_copy_live(const struct mysql_api *api, MYSQL *admin,
+		     const char *source, const char *clone,
+		     const struct marker *m, struct failure *f)
+{
+	struct copy c = {.api = api, .admin = admin, .source = source,
+			 .clone = clone, .account = "this account", .f = f,
+			 .live = true};
+
+	return copy_whole(&c, m, NULL, NULL);
 }
 
 bool mysql_copy_by(const struct mysql_api *api, MYSQL *admin,
@@ -731,20 +749,10 @@ bool mysql_copy_by(const struct mysql_api *api, MYSQL *admin,
 		   const struct marker *m, mysql_rows_fn rows, void *ctx,
 		   struct failure *f)
 {
-	return copy_schema(api, admin, source, clone, m, rows, ctx, false, f);
-}
+	struct copy c = {.api = api, .admin = admin, .source = source,
+			 .clone = clone, .account = "this account", .f = f};
 
-bool mysql_copy(const struct mysql_api *api, MYSQL *admin, const char *source,
-		const char *clone, const struct marker *m, struct failure *f)
-{
-	return copy_schema(api, admin, source, clone, m, NULL, NULL, false, f);
-}
-
-bool mysql_copy_live(const struct mysql_api *api, MYSQL *admin,
-		     const char *source, const char *clone,
-		     const struct marker *m, struct failure *f)
-{
-	return copy_schema(api, admin, source, clone, m, NULL, NULL, true, f);
+	return copy_whole(&c, m, rows, ctx);
 }
 
 bool mysql_quiet(const struct mysql_api *api, MYSQL *admin, const char *name)

@@ -522,9 +522,8 @@ bool mysql_files_usable(struct files_way *w, MYSQL *admin, char *why,
 	/* Room for "<datadir><schema>/<table>.ibd.dbclone.BAK". */
 	if (strlen(vals) + 2 * MYSQL_NAME_MAX + 32 >= sizeof(w->datadir))
 		return snprintf(why, whylen, "the datadir's path is too long"), false;
-	snprintf(w->datadir, sizeof(w->datadir), "%.*s%s",
-		 (int)sizeof(w->datadir) - 2, vals,
-		 vals[strlen(vals) - 1] == '/' ? "" : "/");
+	path_of(w->datadir, sizeof(w->datadir), vals, "",
+		vals[strlen(vals) - 1] == '/' ? "" : "/");
 	if (strcmp(per_table, "1") && strcasecmp(per_table, "ON"))
 		return snprintf(why, whylen, "innodb_file_per_table is off"), false;
 	snprintf(path, sizeof(path), "%s%s", w->datadir, w->frozen);

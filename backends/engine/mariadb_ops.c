@@ -99,14 +99,12 @@ static bool my_clone(void *admin, const struct spec *sp, const char *from,
 
 	if (!my_clone_name(sp, seq, name, namelen))
 		return fail(f, FAIL_INVALID, "dbclone: no room for a clone name");
-	/* A live source (the setup) goes by one consistent copy; from,
-	 * otherwise, is a frozen copy dbclone made (a golden or a layer): it
-	 * may go by files or over several connections. */
+	/* A live from (the setup) is copied under one lock; a frozen one (a
+	 * golden, a layer) may go by files or over several connections. */
 	target_of(sp, &t);
-	if (flags & CLONE_LIVE ?
-	    !mysql_copy_live(api, admin, from, name, m, f) :
-	    !mysql_clone_by_path(api, admin, &t, engine_mysql_admin,
-				 sp->mysql.database, from, name, m, f))
+	if (!mysql_clone_by_path(api, admin, &t, engine_mysql_admin,
+				 sp->mysql.database, from, flags & CLONE_LIVE,
+				 name, m, f))
 		return false;
 	/* The server reads a schema's options at its first use: the copy's
 	 * USE did that, ahead of the test's first connect. */

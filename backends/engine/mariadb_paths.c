@@ -86,7 +86,7 @@ static bool by_files(struct files_way *fw, struct parallel_way *par,
 bool mysql_clone_by_path(const struct mysql_api *api, MYSQL *admin,
 			 const struct mysql_target *target,
 			 const char *admin_conf, const char *source,
-			 const char *frozen, const char *clone,
+			 const char *frozen, bool live, const char *clone,
 			 const struct marker *m, struct failure *f)
 {
 	struct parallel_way par = {api, target, admin_conf, frozen, clone, 0, 0};
@@ -101,6 +101,14 @@ bool mysql_clone_by_path(const struct mysql_api *api, MYSQL *admin,
 			return false;
 		mysql_say_path(2, "clone \"%s\" of source \"%s\" copied in the server on "
 			 "one connection, %.0f ms", clone, source, ms_since(&start));
+		return true;
+	}
+	if (live) {
+		if (!mysql_copy_live(api, admin, frozen, clone, m, f))
+			return false;
+		mysql_say_path(2, "clone \"%s\" of live \"%s\" copied in the server on "
+			 "one connection under one lock, %.0f ms", clone, frozen,
+			 ms_since(&start));
 		return true;
 	}
 	if (by_files(&fw, &par, admin, m, &start, why_not, sizeof(why_not), f))
