@@ -26,8 +26,9 @@ typedef clone_list_fn engine_list_fn;
  * others are cloned from (a golden, a layer: PostgreSQL makes it a
  * template nobody may connect to); CLONE_LIVE says that from is a live
  * clone other sessions may be writing (the setup), which the copy must
- * read consistently without changing it. */
-enum { CLONE_FREEZE = 1, CLONE_LIVE = 2 };
+ * read consistently without changing it. CLONE_FROM_LAYER: from is a
+ * layer, which the clone's marker names (dbclone ls shows it). */
+enum { CLONE_FREEZE = 1, CLONE_LIVE = 2, CLONE_FROM_LAYER = 4 };
 
 struct engine_ops {
 	const char *name; /* on the wire and in the journal: pg, sqlite, mysql */

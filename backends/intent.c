@@ -145,8 +145,11 @@ static bool write_file(const char *dir, const char *path, const char *text,
 	int fd, dfd, err = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s/.%ld.%s", dir, (long)getpid(), base);
-	unlink(tmp); /* this pid's own, from an earlier life */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		unlink(tmp); /* this pid's own, from an earlier life */
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	}
 	if (fd < 0 || write(fd, text, n) != (ssize_t)n || fsync(fd) != 0)
 		err = errno ? errno : EIO;
 	if (fd >= 0 && close(fd) != 0 && !err)

@@ -9,6 +9,8 @@
 /* When a key was first handed out and last used (the logical clock). */
 struct key_record {
 	char key[KEY_MAX];
+	char base[KEY_MAX]; /* DBCLONE_BASE's key at its first use ("": the
+			       setup) */
 	unsigned long first, last;
 	struct key_record *next;
 };
@@ -72,6 +74,38 @@ void keys_setup_of(const struct keys *ks, const char *key, char *out,
 	snprintf(out, outlen, "e%u#%s", ks->epoch, signals_of(key));
 }
 
+static const struct key_record *record_of(const struct keys *ks,
+					 const char *key)
+{
+	for (const struct key_record *k = ks->known; k; k = k->next)
+		if (!strcmp(k->key, key))
+			return k;
+	return NULL;
+}
+
+const char *keys_base_of(const struct keys *ks, const char *key)
+{
+	const struct key_record *r = record_of(ks, key);
+
+	return r ? r->base : "";
+}
+
+/* Is layer what from starts from: one of its bases, their bases (at most
+ * 16 deep), or the setup under them? */
+static bool under(const struct keys *ks, const char *from, const char *layer)
+{
+	const struct key_record *r = record_of(ks, from);
+	char setup[KEY_MAX];
+
+	for (int depth = 0; r && r->base[0] && depth < 16; depth++) {
+		if (!strcmp(r->base, layer))
+			return true;
+		r = record_of(ks, r->base);
+	}
+	keys_setup_of(ks, from, setup, sizeof(setup));
+	return !strcmp(setup, layer) && strcmp(from, layer);
+}
+
 /* The first key handed out last, or NULL. */
 static const struct key_record *newest_key(const struct keys *ks)
 {
@@ -83,23 +117,20 @@ static const struct key_record *newest_key(const struct keys *ks)
 	return n;
 }
 
-/* An epoch key is the setup its test keys start from: it lives until its
- * epoch ends, not when a test key is handed out. The epoch ends with
- * keys_next_epoch, or, for a process's own count of boundary signals,
- * once neither the newest key nor any process's current key was made
- * under its count. */
-static bool setup_lives(const struct keys *ks, const char *key)
+/* A layer lives while keys start from it: an epoch key is the setup its
+ * test keys start from, a key named in DBCLONE_BASE the base of its
+ * children. It is not over when a key on top of it is handed out, only
+ * once neither the newest key nor any process's current key starts from
+ * it (for a setup: its epoch ended, with keys_next_epoch or a process's
+ * own count of boundary signals). */
+static bool layer_lives(const struct keys *ks, const char *key)
 {
 	const struct key_record *n = newest_key(ks);
-	char setup[KEY_MAX];
 
-	if (!epoch_key(key))
-		return false;
-	if (n && (keys_setup_of(ks, n->key, setup, sizeof(setup)), !strcmp(setup, key)))
+	if (n && under(ks, n->key, key))
 		return true;
 	for (const struct key_user *u = ks->users; u; u = u->next)
-		if (u->key[0] && (keys_setup_of(ks, u->key, setup, sizeof(setup)),
-				  !strcmp(setup, key)))
+		if (u->key[0] && under(ks, u->key, key))
 			return true;
 	return false;
 }
@@ -141,7 +172,7 @@ static void end_stale(struct keys *ks, key_over_fn *over, void *ctx)
 			newest = k->first;
 	for (struct key_record **k = &ks->known; *k;) {
 		if (newest > (*k)->last && !current_anywhere(ks, (*k)->key) &&
-		    !setup_lives(ks, (*k)->key))
+		    !layer_lives(ks, (*k)->key))
 			end_record(k, over, ctx);
 		else
 			k = &(*k)->next;
@@ -158,6 +189,12 @@ void keys_join(struct keys *ks, struct key_user *u)
 bool keys_use(struct keys *ks, struct key_user *u, const char *key,
 	      key_over_fn *over, void *ctx)
 {
+	return keys_use_on(ks, u, key, "", over, ctx);
+}
+
+bool keys_use_on(struct keys *ks, struct key_user *u, const char *key,
+		 const char *base, key_over_fn *over, void *ctx)
+{
 	struct key_record *k;
 	bool new_key = false;
 
@@ -166,6 +203,9 @@ bool keys_use(struct keys *ks, struct key_user *u, const char *key,
 			break;
 	if (!k && (k = calloc(1, sizeof(*k)))) {
 		snprintf(k->key, sizeof(k->key), "%s", key);
+		/* A key is never its own base. */
+		snprintf(k->base, sizeof(k->base), "%s",
+			 base && strcmp(base, key) ? base : "");
 		k->first = ++ks->clock;
 		k->next = ks->known;
 		ks->known = k;
@@ -179,7 +219,7 @@ bool keys_use(struct keys *ks, struct key_user *u, const char *key,
 		snprintf(old, sizeof(old), "%s", u->key);
 		snprintf(u->key, sizeof(u->key), "%s", key);
 		/* The process moved on: its old key is over if nobody has it. */
-		if (old[0] && !current_anywhere(ks, old) && !setup_lives(ks, old))
+		if (old[0] && !current_anywhere(ks, old) && !layer_lives(ks, old))
 			end_key(ks, old, over, ctx);
 	}
 	if (new_key)

@@ -75,6 +75,14 @@ void keys_join(struct keys *ks, struct key_user *u);
 bool keys_use(struct keys *ks, struct key_user *u, const char *key,
 	      key_over_fn *over, void *ctx);
 
+/* keys_use for a key whose first use names base (DBCLONE_BASE's key; ""
+ * none): base then lives while keys start from it, as a setup does. */
+bool keys_use_on(struct keys *ks, struct key_user *u, const char *key,
+		 const char *base, key_over_fn *over, void *ctx);
+
+/* The base key recorded for key ("" for none, or an unknown key). */
+const char *keys_base_of(const struct keys *ks, const char *key);
+
 /* Process u has ended: it is forgotten, and the keys that are nobody's
  * current key and a newer key has been handed out since are over. Its own
  * current key alone is not ended (the next process of the same test may

@@ -3,6 +3,13 @@
 
 #include <string.h>
 
+#include "engine.h"
+
+unsigned layer_copy_flags(const struct layer *l)
+{
+	return !l ? 0 : CLONE_FROM_LAYER | (l->live ? CLONE_LIVE : 0);
+}
+
 bool layer_needs_stamp(const struct layer *l, const char *setup,
 		       unsigned long uses)
 {

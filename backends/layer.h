@@ -9,10 +9,11 @@
  * pool's, and later keys') are copied from. PostgreSQL freezes the setup
  * clone itself (its sessions cut): the setup key's next connect gets a
  * fresh copy of the layer, which goes on as the setup. MariaDB and SQLite
- * copy the setup, which stays the setup key's clone. A layer is taken
- * again for the next key when the setup may have been written since:
- * another connect under the setup key, or a stamp (engine.h) that
- * changed or cannot be told.
+ * copy the live setup itself, consistently, for each key (and the pool):
+ * their layer is the setup as it stands (live), which costs no copy of
+ * its own. A layer is taken again for the next key when the setup may
+ * have been written since: another connect under the setup key, or a
+ * stamp (engine.h) that changed or cannot be told.
  *
  * This file only decides (pure): the library's registry and the run
  * supervisor keep the records and do the copies. */
@@ -31,7 +32,13 @@ struct layer {
 	char stamp[256];         /* the setup's stamp when copied */
 	bool stamped;            /* stamp could be told */
 	unsigned long uses;      /* the setup's connects when taken */
+	bool live;               /* name is the live setup itself: copied
+				    with CLONE_LIVE, never dropped as a
+				    layer */
 };
+
+/* The flags a copy from l takes (engine.h's CLONE_*). */
+unsigned layer_copy_flags(const struct layer *l);
 
 enum layer_choice {
 	LAYER_SOURCE, /* no setup: from the source (the run's golden) */

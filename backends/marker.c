@@ -225,6 +225,13 @@ bool marker_parse(const char *text, struct marker *m)
 	return true;
 }
 
+void marker_set_layer(struct marker *m, const char *name)
+{
+	const char *slash = strrchr(name, '/');
+
+	snprintf(m->layer, sizeof(m->layer), "%s", slash ? slash + 1 : name);
+}
+
 void marker_for_self(struct marker *m, const char *source)
 {
 	const char *run = getenv("DBCLONE_RUN");
@@ -232,7 +239,18 @@ void marker_for_self(struct marker *m, const char *source)
 	memset(m, 0, sizeof(*m));
 	snprintf(m->host, sizeof(m->host), "%s", host_name());
 	m->pid = getpid();
-	m->start = process_start(m->pid);
+	{
+		/* The process's start time does not change: read once per
+		 * process (and thread, without a lock). */
+		static __thread pid_t known_pid;
+		static __thread unsigned long long known_start;
+
+		if (known_pid != m->pid) {
+			known_start = process_start(m->pid);
+			known_pid = m->pid;
+		}
+		m->start = known_start;
+	}
 	m->created = time(NULL);
 	if (run && *run && !strchr(run, ' '))
 		snprintf(m->run, sizeof(m->run), "%s", run);

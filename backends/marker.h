@@ -67,6 +67,8 @@ bool marker_parse(const char *text, struct marker *m);
 
 /* Fills host, pid, start, created for the calling process, state made,
  * and run from DBCLONE_RUN (or a per-process run id). */
+/* The marker's layer: the last part of name (a path's file name). */
+void marker_set_layer(struct marker *m, const char *name);
 void marker_for_self(struct marker *m, const char *source);
 
 /* Was the clone made on this host by a process that is gone (or whose pid

@@ -6,7 +6,9 @@
  *                                                    | err <why> (another
  *                                                    version: both sides
  *                                                    refuse, saying so)
- *   clone <engine> <test> <signals> <source> <spec fields...>
+ *   clone <engine> <test> <signals> <base> <source> <spec fields...>
+ *                                                    (base: DBCLONE_BASE's
+ *                                                    test name, "" none)
  *                                                 -> ok <clone> | err <why>
  *                                                    | busy <why> (out of
  *                                                    disk or connections:
@@ -14,6 +16,12 @@
  *   next                                          -> ok <epoch>, once the
  *                                                    old epoch's clones are
  *                                                    dropped
+ *   used <engine> <test> <signals> <base> <source> (no reply: a reconnect
+ *                                                    within the key to the
+ *                                                    clone handed for it)
+ *   snapshot                                      -> ok <sources>, once the
+ *                                                    epoch's state is the
+ *                                                    base of later epochs
  *   made <engine> <clone> <ms> <spec fields...>   -> ok  (a clone the process
  *                                                    made itself; err when
  *                                                    its marker does not say
@@ -46,8 +54,8 @@
 #define WIRE_MAX 16384
 #define WIRE_FIELDS 16
 /* The protocol's version, in both sides' hello. 1 was the hello without
- * one. */
-#define WIRE_VERSION 2
+ * one; 3 added clone's base. */
+#define WIRE_VERSION 3
 /* A hello, or the rest of a line once begun, that takes longer is the
  * peer's fault: the supervisor drops it. */
 #define WIRE_STALL_MS 5000

@@ -20,6 +20,7 @@ int cmd_run(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_next(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 
 /* The library `dbclone run` preloads: DBCLONE_LIBRARY, else next to the

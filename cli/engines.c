@@ -170,6 +170,8 @@ static bool copy_on(const struct spec *sp, void *admin, void *ctx,
 	struct marker m;
 
 	marker_for_self(&m, spec_source(sp));
+	if (a->flags & CLONE_FROM_LAYER)
+		marker_set_layer(&m, a->from);
 	if (!intent_clone(admin, sp, a->from, a->seq, a->flags, &m, a->name,
 			  a->namelen, f))
 		return false;

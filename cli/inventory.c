@@ -125,9 +125,10 @@ static void show(const char *name, const char *text, void *ctx)
 		return;
 	}
 	format_age(m.created, age, sizeof(age));
-	printf("%-6s %-40s %-20s %-16s %-8ld %-6s %s%s\n", ops->name, name,
+	printf("%-6s %-40s %-20s %-16s %-8ld %-6s %s%s %s\n", ops->name, name,
 	       m.source, m.host, (long)m.pid, age,
-	       m.state == MARKER_KEPT ? "kept-" : "", m.run);
+	       m.state == MARKER_KEPT ? "kept-" : "", m.run,
+	       m.layer[0] ? m.layer : "-");
 }
 
 int cmd_ls(int argc, char **argv)
@@ -142,8 +143,10 @@ int cmd_ls(int argc, char **argv)
 		close_servers(&s);
 		return 1;
 	}
-	printf("%-6s %-40s %-20s %-16s %-8s %-6s %s\n", "ENGINE", "CLONE",
-	       "SOURCE", "HOST", "PID", "AGE", "RUN");
+	/* FROM: the layer (setup, base, snapshot) it was copied from; "-"
+	 * for the source or the run's golden copy of it. */
+	printf("%-6s %-40s %-20s %-16s %-8s %-6s %s %s\n", "ENGINE", "CLONE",
+	       "SOURCE", "HOST", "PID", "AGE", "RUN", "FROM");
 	for (int i = 0; engines[i]; i++) {
 		struct failure f = {0};
 

@@ -15,6 +15,14 @@ static struct sv_layer *current_layer(struct origin *o, const char *setup_key)
 	return NULL;
 }
 
+/* Where a new epoch starts: the snapshot, pinned, or NULL (the golden). */
+static struct sv_layer *epoch_start(struct origin *o)
+{
+	if (o->base)
+		o->base->pins++;
+	return o->base;
+}
+
 static void unlink_layer(struct origin *o, struct sv_layer *l)
 {
 	for (struct sv_layer **q = &o->layers; *q; q = &(*q)->next)
@@ -33,7 +41,9 @@ static void drop_if_done(struct origin *o, struct sv_layer *l,
 	if (!l->retired || l->pins)
 		return;
 	unlink_layer(o, l);
-	if (now && (d = calloc(1, sizeof(*d)))) {
+	if (l->l.live) {
+		/* the setup itself: its key's end drops it */
+	} else if (now && (d = calloc(1, sizeof(*d)))) {
 		d->spec = o->spec;
 		snprintf(d->name, sizeof(d->name), "%s", l->l.name);
 		d->next = *now;
@@ -93,7 +103,8 @@ void layers_end(const char *setup_key, struct doomed **now)
 
 		for (; l; l = next) {
 			next = l->next;
-			if (!l->retired && !strcmp(l->l.setup_key, setup_key))
+			if (!l->retired && !l->is_base &&
+			    !strcmp(l->l.setup_key, setup_key))
 				retire(o, l, now);
 		}
 	}
@@ -107,6 +118,7 @@ bool pool_take(struct origin *o, const struct sv_layer *l, char *name,
 			continue;
 		snprintf(name, namelen, "%s", o->pool[i]);
 		sv.hidden_ms += o->pool_ms[i];
+		pool_taken(o);
 		o->npool--;
 		memcpy(o->pool[i], o->pool[o->npool], sizeof(o->pool[i]));
 		o->pool_layer[i] = o->pool_layer[o->npool];
@@ -120,10 +132,15 @@ bool pool_take(struct origin *o, const struct sv_layer *l, char *name,
 static void say_cut(const struct origin *o, const char *setup,
 		    const char *key, const char *cut)
 {
-	fprintf(stderr, "dbclone: cut the session(s) still open on the setup "
-		"%s of %s so that test key \"%s\" starts from it: %s; close the "
-		"setup's connections before the first test\n", setup,
-		spec_source(&o->spec), key, cut);
+	if (key[0] == '(')
+		fprintf(stderr, "dbclone: cut the session(s) still open on the "
+			"setup %s of %s to take the snapshot: %s\n", setup,
+			spec_source(&o->spec), cut);
+	else
+		fprintf(stderr, "dbclone: cut the session(s) still open on the "
+			"setup %s of %s so that test key \"%s\" starts from it: %s; "
+			"close the setup's connections before the first test\n",
+			setup, spec_source(&o->spec), key, cut);
 }
 
 /* Takes the setup (named setup, with uses hand-outs): frozen in place
@@ -136,7 +153,6 @@ static struct sv_layer *take(struct origin *o, const char *setup_key,
 	struct sv_layer *l = calloc(1, sizeof(*l)), *old;
 	char cut[1024];
 	bool in_place, ok;
-	double ms;
 
 	if (!l) {
 		snprintf(err, errlen, "dbclone: the run supervisor is out of memory");
@@ -162,18 +178,24 @@ static struct sv_layer *take(struct origin *o, const char *setup_key,
 				free(h);
 				break;
 			}
-	} else if (ok && (ok = copy_unlocked(&o->spec, setup,
-					     CLONE_FREEZE | CLONE_LIVE, l->l.name,
-					     &ms, err, errlen))) {
+	} else if (ok) {
+		/* Keys (and the pool) copy the live setup, consistently:
+		 * no copy of its own. */
+		snprintf(l->l.name, sizeof(l->l.name), "%s", setup);
 		snprintf(l->l.from, sizeof(l->l.from), "%s", setup);
 		l->l.uses = uses;
+		l->l.live = true;
 	}
 	if (!ok) {
 		free(l);
 		return NULL;
 	}
-	while ((old = current_layer(o, setup_key)))
-		retire(o, old, NULL);
+	for (struct sv_layer *next, *q = o->layers; (old = q); q = next) {
+		next = old->next;
+		if (!old->retired && !old->is_base &&
+		    !strcmp(old->l.setup_key, setup_key))
+			retire(o, old, NULL);
+	}
 	l->next = o->layers;
 	o->layers = l;
 	o->fill_layer = l;
@@ -221,7 +243,7 @@ static bool choose(struct origin *o, const char *setup_key, const char *key,
 			     stamp)) {
 	case LAYER_SOURCE:
 		layer_unpin(o, l);
-		*from = NULL;
+		*from = epoch_start(o);
 		return true;
 	case LAYER_USE:
 		*from = l;
@@ -236,20 +258,42 @@ static bool choose(struct origin *o, const char *setup_key, const char *key,
 	return true;
 }
 
+/* What key starts from: its base (DBCLONE_BASE) when that has a clone or
+ * a layer, else its setup. */
+static void parent_of(struct origin *o, const char *key, char *parent,
+		      size_t parentlen)
+{
+	const char *base = keys_base_of(&sv.keys, key);
+
+	for (struct handed *h = sv.handed; base[0] && h; h = h->next)
+		if (h->origin == o && !strcmp(h->key, base)) {
+			snprintf(parent, parentlen, "%s", base);
+			return;
+		}
+	if (base[0] && current_layer(o, base)) {
+		snprintf(parent, parentlen, "%s", base);
+		return;
+	}
+	keys_setup_of(&sv.keys, key, parent, parentlen);
+}
+
 bool layer_for_key(struct origin *o, const char *key, struct sv_layer **from,
 		   char *err, size_t errlen)
 {
 	char setup_key[KEY_MAX];
 	bool ok;
 
-	keys_setup_of(&sv.keys, key, setup_key, sizeof(setup_key));
 	while (o->layer_busy)
 		pthread_cond_wait(&sv.wake, &sv.lock);
+	/* A setup or base frozen in place goes on from its layer. */
+	if ((*from = current_layer(o, key)) && !(*from)->l.live) {
+		(*from)->pins++;
+		return true;
+	}
+	parent_of(o, key, setup_key, sizeof(setup_key));
 	if (!strcmp(setup_key, key)) {
-		/* The setup itself: from its layer when it was frozen in
-		 * place (it goes on from there), else from the golden. */
-		if ((*from = current_layer(o, setup_key)))
-			(*from)->pins++;
+		/* The setup itself starts where its epoch does. */
+		*from = epoch_start(o);
 		return true;
 	}
 	o->layer_busy = true;
@@ -257,4 +301,106 @@ bool layer_for_key(struct origin *o, const char *key, struct sv_layer **from,
 	o->layer_busy = false;
 	pthread_cond_broadcast(&sv.wake);
 	return ok;
+}
+
+/* The current epoch's setup key of o (an epoch key with a clone or a
+ * layer); false when nothing connected to o in this epoch. */
+static bool epoch_setup(struct origin *o, char *key, size_t keylen)
+{
+	const struct handed *newest = NULL;
+	char setup[KEY_MAX];
+
+	for (const struct handed *h = sv.handed; h; h = h->next) {
+		keys_setup_of(&sv.keys, h->key, setup, sizeof(setup));
+		if (h->origin == o && !strcmp(setup, h->key) &&
+		    (!newest || h->handed_at > newest->handed_at))
+			newest = h;
+	}
+	if (newest) {
+		snprintf(key, keylen, "%s", newest->key);
+		return true;
+	}
+	for (const struct sv_layer *l = o->layers; l; l = l->next) {
+		keys_setup_of(&sv.keys, l->l.setup_key, setup, sizeof(setup));
+		if (!l->retired && !strcmp(setup, l->l.setup_key)) {
+			snprintf(key, keylen, "%s", l->l.setup_key);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A frozen copy of the live layer l (unpinned), pinned; NULL with err. A
+ * snapshot must outlive the setup it was taken of. */
+static struct sv_layer *frozen_copy(struct origin *o, struct sv_layer *l,
+				    char *err, size_t errlen)
+{
+	struct sv_layer *copy = calloc(1, sizeof(*copy));
+	char from[PATH_MAX];
+	double ms;
+	bool ok;
+
+	snprintf(from, sizeof(from), "%s", l->l.name);
+	layer_unpin(o, l);
+	if (!copy) {
+		snprintf(err, errlen, "dbclone: the run supervisor is out of memory");
+		return NULL;
+	}
+	ok = copy_unlocked(&o->spec, from, CLONE_FREEZE | CLONE_LIVE,
+			   copy->l.name, &ms, err, errlen);
+	if (!ok) {
+		free(copy);
+		return NULL;
+	}
+	snprintf(copy->l.setup_key, sizeof(copy->l.setup_key), "%s",
+		 l->l.setup_key);
+	copy->pins = 1;
+	copy->next = o->layers;
+	o->layers = copy;
+	return copy;
+}
+
+/* o's setup, taken (or its layer, when unchanged), becomes its base. */
+static bool snapshot_one(struct origin *o, char *err, size_t errlen)
+{
+	char setup_key[KEY_MAX];
+	struct sv_layer *l;
+	bool ok;
+
+	while (o->layer_busy)
+		pthread_cond_wait(&sv.wake, &sv.lock);
+	if (!epoch_setup(o, setup_key, sizeof(setup_key)))
+		return true; /* its state is its base's, or the source's */
+	o->layer_busy = true;
+	ok = choose(o, setup_key, "(snapshot)", &l, err, errlen);
+	o->layer_busy = false;
+	pthread_cond_broadcast(&sv.wake);
+	if (!ok)
+		return false;
+	if (l && l->l.live && !(l = frozen_copy(o, l, err, errlen)))
+		return false;
+	if (l && l != o->base) {
+		struct sv_layer *old = o->base;
+
+		l->is_base = true;
+		o->base = l;
+		if (old) {
+			old->is_base = false;
+			retire(o, old, NULL);
+		}
+	}
+	layer_unpin(o, l);
+	return true;
+}
+
+int layers_snapshot(char *err, size_t errlen)
+{
+	int n = 0;
+
+	for (struct origin *o = sv.origins; o; o = o->next) {
+		if (!snapshot_one(o, err, errlen))
+			return -1;
+		n += o->base != NULL;
+	}
+	return n;
 }

@@ -76,9 +76,14 @@ static const char usage[] =
 "        prints how to connect to them; dbclone gc --older-than drops\n"
 "        them later.\n"
 "        Exits with CMD's status.\n"
-"  next [--run DIR]\n"
+"  next [--snapshot] [--run DIR]\n"
 "        move the run (DBCLONE_SOCKET, or the run directory DIR) to its next\n"
-"        epoch; returns once the old epoch's clones are dropped.\n"
+"        epoch; returns once the old epoch's clones are dropped. With\n"
+"        --snapshot, take a snapshot first (below).\n"
+"  snapshot [--run DIR]\n"
+"        the current epoch's state (its setup) becomes the base every later\n"
+"        epoch of the run starts from, instead of the source; a later\n"
+"        snapshot replaces it, so writes stack. Returns once it is taken.\n"
 "  next --pid PID\n"
 "        send the boundary signal (DBCLONE_SIGNAL) to PID: its next\n"
 "        connect starts a new test key, on a new clone.\n"
@@ -103,6 +108,8 @@ static const char usage[] =
 "\n"
 "Variables (read by the library in the program under test):\n"
 "  DBCLONE_TEST        test key: a new value at a connect is a boundary\n"
+"  DBCLONE_BASE        a test key whose clone, as it is at this key's first\n"
+"                      connect, this key starts from instead of the setup\n"
 "  DBCLONE_SIGNAL      boundary signal: USR2 (default), USR1, HUP, WINCH,\n"
 "                      URG, a real-time signal number, or none\n"
 "  DBCLONE_DISABLE     1 (yes, true, on): pass every connect through untouched\n"
@@ -157,6 +164,8 @@ int main(int argc, char **argv)
 		return cmd_gc(argc - 1, argv + 1);
 	if (!strcmp(cmd, "next"))
 		return cmd_next(argc - 1, argv + 1);
+	if (!strcmp(cmd, "snapshot"))
+		return cmd_snapshot(argc - 1, argv + 1);
 	if (!strcmp(cmd, "doctor"))
 		return cmd_doctor(argc - 1, argv + 1);
 	fprintf(stderr, "dbclone: unknown command \"%s\"; see dbclone --help\n",

@@ -1,5 +1,7 @@
-/* dbclone next --pid PID: a boundary from outside the program. */
+/* dbclone next, dbclone snapshot: a boundary from outside the program,
+ * and the base later epochs start from. */
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +17,10 @@
 #include "wire.h"
 #include "signals.h"
 
-/* Tells the run supervisor: the whole run moves to its next epoch. Returns
- * once the old epoch's clones are dropped. */
-static int next_of_run(const char *where)
+/* Asks the run supervisor each of what (NULL-terminated: "snapshot",
+ * "next"), in order; each answer comes once it is done (the snapshot
+ * taken, the old epoch's clones dropped). */
+static int ask_run(const char *where, const char *const *what)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	char path[PATH_MAX], reply[1024], hello[64], ok[16];
@@ -48,17 +51,23 @@ static int next_of_run(const char *where)
 	snprintf(hello, sizeof(hello), "hello\t%ld\t%d", (long)getpid(),
 		 WIRE_VERSION);
 	snprintf(ok, sizeof(ok), "ok\t%d", WIRE_VERSION);
-	if (!wire_send(fd, hello) || !wire_recv(fd, reply, sizeof(reply)) ||
-	    strcmp(reply, ok) || !wire_send(fd, "next") ||
-	    !wire_recv(fd, reply, sizeof(reply)) || strncmp(reply, "ok", 2)) {
+	reply[0] = '\0';
+	bool said = wire_send(fd, hello) && wire_recv(fd, reply, sizeof(reply)) &&
+		    !strcmp(reply, ok);
+
+	for (; said && *what; what++)
+		said = wire_send(fd, *what) && wire_recv(fd, reply, sizeof(reply)) &&
+		       !strncmp(reply, "ok", 2);
+	if (!said) {
 		char *f[WIRE_FIELDS];
 
 		/* The run's own reason, when it gave one. */
 		if (!strncmp(reply, "err\t", 4) && wire_split(reply, f) >= 2)
 			fprintf(stderr, "%s\n", f[1]);
 		else
-			fprintf(stderr, "dbclone: the run at %s did not move on; "
-				"is it a dbclone run?\n", path);
+			fprintf(stderr, "dbclone: the run at %s did not %s; is it a "
+				"dbclone run?\n", path, *what && !strcmp(*what,
+				"snapshot") ? "take a snapshot" : "move on");
 		close(fd);
 		return 1;
 	}
@@ -66,9 +75,47 @@ static int next_of_run(const char *where)
 	return 0;
 }
 
+/* The run named by --run, else DBCLONE_SOCKET; NULL when there is none
+ * (said, naming cmd). */
+static const char *run_of(const char *run, const char *cmd)
+{
+	if (!run)
+		run = getenv("DBCLONE_SOCKET");
+	if (run && *run)
+		return run;
+	fprintf(stderr, "dbclone: %s finds its run through DBCLONE_SOCKET (set "
+		"inside dbclone run); outside a run use dbclone %s --run DIR%s\n",
+		cmd, cmd, strcmp(cmd, "next") ? "" : " or --pid PID");
+	return NULL;
+}
+
+int cmd_snapshot(int argc, char **argv)
+{
+	static const char *const snapshot[] = {"snapshot", NULL};
+	const char *run = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--run") && i + 1 < argc)
+			run = argv[++i];
+		else if (!strncmp(argv[i], "--run=", 6))
+			run = argv[i] + 6;
+		else {
+			fprintf(stderr, "dbclone: snapshot does not take \"%s\"; use "
+				"dbclone snapshot [--run DIR]\n", argv[i]);
+			return 2;
+		}
+	}
+	if (!(run = run_of(run, "snapshot")))
+		return 2;
+	return ask_run(run, snapshot);
+}
+
 int cmd_next(int argc, char **argv)
 {
+	static const char *const next[] = {"next", NULL};
+	static const char *const snapshot_next[] = {"snapshot", "next", NULL};
 	const char *pidtext = NULL, *run = NULL;
+	bool snapshot = false;
 	char *end;
 	long pid;
 	int sig;
@@ -82,22 +129,25 @@ int cmd_next(int argc, char **argv)
 			run = argv[++i];
 		else if (!strncmp(argv[i], "--run=", 6))
 			run = argv[i] + 6;
+		else if (!strcmp(argv[i], "--snapshot"))
+			snapshot = true;
 		else {
 			fprintf(stderr, "dbclone: next does not take \"%s\"; use "
-				"dbclone next [--run DIR | --pid PID]\n", argv[i]);
+				"dbclone next [--snapshot] [--run DIR | --pid PID]\n",
+				argv[i]);
 			return 2;
 		}
 	}
+	if (snapshot && pidtext) {
+		fprintf(stderr, "dbclone: next --snapshot moves a run, not a "
+			"process: leave out --pid (a process's own epochs have no "
+			"snapshot)\n");
+		return 2;
+	}
 	if (!pidtext) {
-		if (!run)
-			run = getenv("DBCLONE_SOCKET");
-		if (!run || !*run) {
-			fprintf(stderr, "dbclone: next finds its run through "
-				"DBCLONE_SOCKET (set inside dbclone run); outside a "
-				"run use dbclone next --run DIR or --pid PID\n");
+		if (!(run = run_of(run, "next")))
 			return 2;
-		}
-		return next_of_run(run);
+		return ask_run(run, snapshot ? snapshot_next : next);
 	}
 	pid = strtol(pidtext, &end, 10);
 	if (*end || pid <= 0) {

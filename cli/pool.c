@@ -125,12 +125,51 @@ static bool may_fill(const struct origin *o, double now)
 	return o->golden[0] && o->retry_at <= now;
 }
 
+/* A moving average that starts at its first sample. */
+static double average(double avg, double sample)
+{
+	return avg ? 0.7 * avg + 0.3 * sample : sample;
+}
+
+void pool_taken(struct origin *o)
+{
+	double now = now_ms();
+
+	if (o->last_take)
+		o->gap_ms = average(o->gap_ms, now - o->last_take);
+	o->last_take = now;
+}
+
+int pool_depth(const struct origin *o)
+{
+	int depth = sv.pool_size, most = 4 * sv.pool_size;
+
+	/* Clones taken while one is made, twice over: what keeps a test
+	 * from waiting while the pool catches up. */
+	if (o->gap_ms > 0 && o->copy_ms > o->gap_ms)
+		depth = (int)(2 * o->copy_ms / o->gap_ms) + 1;
+	if (depth < sv.pool_size)
+		depth = sv.pool_size;
+	if (most > POOL_MAX)
+		most = POOL_MAX;
+	return depth < most ? depth : most;
+}
+
 static struct origin *needs_fill(double now)
 {
 	for (struct origin *o = sv.origins; o; o = o->next)
-		if (may_fill(o, now) && o->npool + o->filling < sv.pool_size)
+		if (may_fill(o, now) && o->npool + o->filling < pool_depth(o))
 			return o;
 	return NULL;
+}
+
+/* A pool below half its depth is behind its tests: no pause then. */
+static bool pool_behind(double now)
+{
+	for (struct origin *o = sv.origins; o; o = o->next)
+		if (may_fill(o, now) && 2 * o->npool < pool_depth(o))
+			return true;
+	return false;
 }
 
 /* A source whose pool has no ready clone, while its golden exists. */
@@ -171,22 +210,24 @@ static struct doomed *due_drops(double now, double *next)
  * doubles, and says so once a spell. */
 static void fill_one(struct origin *o)
 {
-	struct sv_layer *from = o->fill_layer;
+	struct sv_layer *from = o->fill_layer ? o->fill_layer : o->base;
 	char name[PATH_MAX], err[1024];
 	double ms;
 
 	o->filling++;
 	if (from)
 		from->pins++;
-	if (copy_unlocked(&o->spec, from ? from->l.name : o->golden, 0, name,
-			  &ms, err, sizeof(err))) {
-		if (from != o->fill_layer) {
+	if (copy_unlocked(&o->spec, from ? from->l.name : o->golden,
+			  layer_copy_flags(from ? &from->l : NULL), name, &ms,
+			  err, sizeof(err))) {
+		if (from != (o->fill_layer ? o->fill_layer : o->base)) {
 			/* Its layer was replaced meanwhile: no key wants it. */
 			drop_soon(&o->spec, name, 0);
 		} else {
 			snprintf(o->pool[o->npool], sizeof(o->pool[0]), "%s", name);
 			o->pool_layer[o->npool] = from;
 			o->pool_ms[o->npool++] = ms;
+			o->copy_ms = average(o->copy_ms, ms);
 		}
 		if (o->backoff_ms)
 			fprintf(stderr, "dbclone: the pool of %s fills again\n",
@@ -214,7 +255,7 @@ static void wait_for_work(double next_drop)
 	struct timespec ts;
 
 	for (struct origin *o = sv.origins; o; o = o->next)
-		if (o->golden[0] && o->retry_at > now_ms() && o->npool < sv.pool_size &&
+		if (o->golden[0] && o->retry_at > now_ms() && o->npool < pool_depth(o) &&
 		    (!until || o->retry_at < until))
 			until = o->retry_at;
 	if (!until) {
@@ -244,7 +285,7 @@ void *pool_thread(void *arg)
 		struct doomed *d;
 
 		if (!waited && quiet > 0 && (sv.doomed || needs_fill(now)) &&
-		    !pool_empty(now)) {
+		    !pool_empty(now) && !pool_behind(now)) {
 			/* The test that was just handed a clone is connecting to
 			 * it: drops and copies wait a moment rather than compete
 			 * with that connect for the cores. Once per piece of

@@ -41,9 +41,8 @@ static void key_over(const char *key, void *ctx)
 		}
 		free(gone);
 	}
-	/* An epoch key is a setup: the layers taken of it go with it. */
-	if (key[0] == 'e')
-		layers_end(key, now);
+	/* The layers taken of it (a setup's, a base's) go with it. */
+	layers_end(key, now);
 	pthread_cond_broadcast(&sv.wake);
 }
 
@@ -135,7 +134,8 @@ static struct handed *handed_for(struct origin *o, const char *key, bool *over,
 	} else if (pool_take(o, from, h->name, sizeof(h->name))) {
 		ok = true;
 	} else if ((ok = copy_unlocked(&o->spec, from ? from->l.name : o->golden,
-				       0, name, &ms, err, errlen))) {
+				       layer_copy_flags(from ? &from->l : NULL),
+				       name, &ms, err, errlen))) {
 		snprintf(h->name, sizeof(h->name), "%s", name);
 	}
 	layer_unpin(o, from);
@@ -202,17 +202,17 @@ static void reply_failure(int fd, const char *err)
 	wire_send(fd, line);
 }
 
-/* clone <engine> <test> <signals> <source> <spec...> */
+/* clone <engine> <test> <signals> <base> <source> <spec...> */
 static void handle_clone(struct proc *p, char **f, int n)
 {
-	char key[KEY_MAX], err[1024], line[WIRE_MAX] = "";
+	char key[KEY_MAX], base[KEY_MAX] = "", err[1024], line[WIRE_MAX] = "";
 	struct handed *h = NULL;
 	struct spec sp = {0};
 	struct origin *o;
 	double t0 = now_ms();
 	bool over = true;
 
-	if (n < 6 || !spec_from_fields(&sp, f[1], f + 5, n - 5)) {
+	if (n < 7 || !spec_from_fields(&sp, f[1], f + 6, n - 6)) {
 		reply_err(p->fd, "dbclone: a malformed request reached the run "
 			  "supervisor; the library and the command differ in version");
 		return;
@@ -225,11 +225,13 @@ static void handle_clone(struct proc *p, char **f, int n)
 		over = false;
 		/* DBCLONE_TEST names the key; else the run's epoch does. */
 		key_format(key, sizeof(key), f[2], f[3], sv.keys.epoch);
-		if (!(o = origin_for(f[4], &sp)) || !golden_for(o, err, sizeof(err)))
+		if (f[4][0])
+			key_format(base, sizeof(base), f[4], f[3], sv.keys.epoch);
+		if (!(o = origin_for(f[5], &sp)) || !golden_for(o, err, sizeof(err)))
 			break;
 		/* The key is this process's before its copy starts: no other
 		 * process's move can end it meanwhile. */
-		keys_use(&sv.keys, &p->user, key, key_over, NULL);
+		keys_use_on(&sv.keys, &p->user, key, base, key_over, NULL);
 		h = handed_for(o, key, &over, err, sizeof(err));
 	}
 	if (!h) {
@@ -244,6 +246,32 @@ static void handle_clone(struct proc *p, char **f, int n)
 		sv.latency[sv.nlatency++] = now_ms() - t0;
 	pthread_mutex_unlock(&sv.lock);
 	wire_send(p->fd, line);
+}
+
+/* used <engine> <test> <signals> <base> <source>: a process reconnected
+ * within its key to the clone it was handed (it asks nobody: no reply).
+ * Counted as a hand-out, for the key rules and for a setup or base whose
+ * children must see what the reconnect writes. */
+static void handle_used(struct proc *p, char **f, int n)
+{
+	char key[KEY_MAX], base[KEY_MAX] = "";
+	const struct engine_ops *ops;
+	struct handed *h;
+
+	if (n < 6 || !(ops = engine_by_name(f[1])))
+		return;
+	pthread_mutex_lock(&sv.lock);
+	key_format(key, sizeof(key), f[2], f[3], sv.keys.epoch);
+	if (f[4][0])
+		key_format(base, sizeof(base), f[4], f[3], sv.keys.epoch);
+	keys_use_on(&sv.keys, &p->user, key, base, key_over, NULL);
+	for (h = sv.handed; h; h = h->next)
+		if (h->ready && h->origin->spec.ops == ops &&
+		    !strcmp(h->origin->source, f[5]) && !strcmp(h->key, key)) {
+			h->uses++;
+			h->handed_at = now_ms();
+		}
+	pthread_mutex_unlock(&sv.lock);
 }
 
 /* made <engine> <name> <ms> <spec...>: a process cloned for itself. It is
@@ -296,6 +324,23 @@ static void handle_dropped(struct proc *p, char **f, int n)
 	}
 	pthread_mutex_unlock(&sv.lock);
 	wire_send(p->fd, "ok");
+}
+
+/* dbclone snapshot: answered once every source's base is taken. */
+static void handle_snapshot(struct proc *p)
+{
+	char err[1024], reply[64];
+	int n;
+
+	pthread_mutex_lock(&sv.lock);
+	n = layers_snapshot(err, sizeof(err));
+	pthread_mutex_unlock(&sv.lock);
+	if (n < 0) {
+		reply_err(p->fd, err);
+		return;
+	}
+	snprintf(reply, sizeof(reply), "ok\t%d", n);
+	wire_send(p->fd, reply);
 }
 
 /* The run moves to its next epoch; returns once the old epoch's clones
@@ -363,6 +408,8 @@ static void serve(struct proc *p, char *line)
 
 	if (!strcmp(f[0], "clone") && !sv.per_process) {
 		handle_clone(p, f, n);
+	} else if (!strcmp(f[0], "used")) {
+		handle_used(p, f, n);
 	} else if (!strcmp(f[0], "made")) {
 		handle_made(p, f, n);
 	} else if (!strcmp(f[0], "dropped")) {
@@ -374,6 +421,12 @@ static void serve(struct proc *p, char *line)
 	} else if (!strcmp(f[0], "next")) {
 		snprintf(reply, sizeof(reply), "ok\t%u", next_epoch());
 		wire_send(p->fd, reply);
+	} else if (!strcmp(f[0], "snapshot") && sv.per_process) {
+		reply_err(p->fd, "dbclone: a --per-process run has no epoch to take "
+			  "a snapshot of: each process keeps its own clones; use a "
+			  "shared run (leave out --per-process), or DBCLONE_BASE");
+	} else if (!strcmp(f[0], "snapshot")) {
+		handle_snapshot(p);
 	} else {
 		reply_err(p->fd, "dbclone: unknown request");
 	}

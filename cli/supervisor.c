@@ -131,7 +131,8 @@ static void drop_everything(void)
 			struct sv_layer *l = o->layers;
 
 			o->layers = l->next;
-			drop_or_retry(&o->spec, l->l.name);
+			if (!l->l.live) /* a live one is the setup itself */
+				drop_or_retry(&o->spec, l->l.name);
 			free(l);
 		}
 		if (o->golden[0])

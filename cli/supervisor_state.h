@@ -25,6 +25,7 @@ struct sv_layer {
 	int pins;     /* copies being made from it (and a decision using it) */
 	bool retired; /* its epoch ended, or a newer one replaced it: dropped
 			 once unpinned */
+	bool is_base; /* the run's snapshot: later epochs start from it */
 	struct sv_layer *next;
 };
 
@@ -35,13 +36,18 @@ struct origin {
 	struct spec spec; /* how the first process that used it reached it */
 	char golden[PATH_MAX];
 	struct sv_layer *layers;
+	struct sv_layer *base; /* the last dbclone snapshot (NULL: epochs start
+				  from the golden) */
 	struct sv_layer *fill_layer; /* what the pool copies now (NULL: the
-					golden) */
+					base, else the golden) */
 	bool layer_busy; /* a request is choosing or taking a layer */
 	char pool[POOL_MAX][PATH_MAX];
 	struct sv_layer *pool_layer[POOL_MAX]; /* what each was made from */
 	double pool_ms[POOL_MAX];
 	int npool, filling;
+	/* How fast its tests take ready clones and how long one takes to
+	 * make (moving averages, ms): the pool's depth follows them. */
+	double last_take, gap_ms, copy_ms;
 	bool golden_making; /* a request is taking the golden: wait for it */
 	bool swept;  /* dead runs' clones looked for */
 	/* The pool's copies fail (a server down or restarting): the next try
@@ -114,6 +120,11 @@ extern struct supervisor_state sv;
 extern int wake_fd[2];
 
 /* pool.c */
+/* The ready clones o should hold: the run's pool size, or more when its
+ * tests take them faster than one thread makes them. */
+int pool_depth(const struct origin *o);
+/* A ready clone of o was taken now. */
+void pool_taken(struct origin *o);
 double now_ms(void);
 int engine_index(const struct engine_ops *ops);
 /* Makes a clone (or a golden, a layer: flags) with the lock released;
@@ -139,9 +150,13 @@ void *pool_thread(void *arg);
 bool layer_for_key(struct origin *o, const char *key, struct sv_layer **from,
 		   char *err, size_t errlen);
 void layer_unpin(struct origin *o, struct sv_layer *l);
-/* The epoch key setup_key is over: its layers go (now: onto that list,
- * else in the background). */
+/* The key setup_key (a setup or a base) is over: its layers go (now: onto
+ * that list, else in the background); a snapshot stays. */
 void layers_end(const char *setup_key, struct doomed **now);
+/* dbclone snapshot: the current epoch's state of every source becomes the
+ * base later epochs start from. Returns how many sources have one, or -1
+ * with err. */
+int layers_snapshot(char *err, size_t errlen);
 /* Takes a ready clone made from l (NULL: the golden) out of o's pool;
  * false when there is none. */
 bool pool_take(struct origin *o, const struct sv_layer *l, char *name,

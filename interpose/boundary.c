@@ -74,6 +74,18 @@ void boundary_key(char *key, size_t keylen)
 	key_format(key, keylen, getenv("DBCLONE_TEST"), count, 0);
 }
 
+void boundary_base_key(char *key, size_t keylen)
+{
+	const char *base = getenv("DBCLONE_BASE");
+	char count[24];
+
+	key[0] = '\0';
+	if (!base || !base[0])
+		return;
+	snprintf(count, sizeof(count), "%u", atomic_load(&signals_seen));
+	key_format(key, keylen, base, count, 0);
+}
+
 unsigned boundary_signals(void)
 {
 	return atomic_load(&signals_seen);

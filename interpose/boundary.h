@@ -15,6 +15,10 @@ void boundary_install(void) HIDDEN;
  * the number of boundary signals seen. keylen: KEY_MAX. */
 void boundary_key(char *key, size_t keylen) HIDDEN;
 
+/* The key DBCLONE_BASE names (keys.h), "" when it is unset: the key whose
+ * clone a new key starts from instead of the setup. */
+void boundary_base_key(char *key, size_t keylen) HIDDEN;
+
 /* How many boundary signals this process has seen. */
 unsigned boundary_signals(void) HIDDEN;
 

@@ -407,13 +407,14 @@ static bool report_made(struct hook_call *call, struct clone *c)
  * call what the program gets: the client library's own error for options
  * it rejects, the engine's own result code (SQLite's). */
 static bool made_here(struct hook_call *call, struct clone *c,
-		      const char *from, unsigned long seq)
+		      const char *from, const struct layer *from_layer,
+		      unsigned long seq)
 {
 	const struct spec *sp = &call->spec;
 	struct failure f = {0};
 
-	if (!server_clone(sp, from, 0, seq, c->name, sizeof(c->name), &c->server,
-			  &f)) {
+	if (!server_clone(sp, from, layer_copy_flags(from_layer), seq, c->name,
+			  sizeof(c->name), &c->server, &f)) {
 		/* As long as a reason can be (truncated like the engine's). */
 		snprintf(c->error, sizeof(c->error), "%.*s",
 			 (int)sizeof(c->error) - 1, f.why);
@@ -454,7 +455,8 @@ static struct clone *make_clone(struct hook_call *call, const char *source,
 
 		/* Other threads wait on this clone, not on the lock. */
 		pthread_mutex_unlock(&lock);
-		ok = made_here(call, c, from ? from->name : NULL, seq);
+		ok = made_here(call, c, from ? from->name : NULL,
+			       from ? from->layer : NULL, seq);
 		pthread_mutex_lock(&lock);
 	}
 	if (ok) {
@@ -519,7 +521,9 @@ static struct clone *frozen_in_place(struct clone *s, struct layer *info)
 	return s;
 }
 
-/* A new clone record for a layer copied into name. */
+/* A new clone record for a layer: copied into name, or (live) the setup
+ * s itself, which keys then copy consistently and which is never dropped
+ * as a layer (owner 0: not this record's to drop). */
 static struct clone *copied_layer(struct hook_call *call, const struct clone *s,
 				  struct layer *info, const char *name,
 				  struct server *server)
@@ -536,13 +540,13 @@ static struct clone *copied_layer(struct hook_call *call, const struct clone *s,
 	snprintf(info->from, sizeof(info->from), "%s", s->name);
 	l->engine = s->engine;
 	l->server = server;
-	l->owner = getpid();
+	l->owner = info->live ? 0 : getpid();
 	l->state = READY;
 	l->layer = info;
 	l->started = now_ms();
 	l->next = clones;
 	clones = l;
-	if (!report_made(call, l)) {
+	if (!info->live && !report_made(call, l)) {
 		/* the run refused it: report_made dropped it */
 		unlink_clone(l);
 		free_clone(l);
@@ -551,10 +555,10 @@ static struct clone *copied_layer(struct hook_call *call, const struct clone *s,
 	return l;
 }
 
-/* Takes the setup s (layer.h): PostgreSQL freezes it in place, the others
- * copy it consistently; so does PostgreSQL for a parent's setup after
- * fork (the parent goes on writing it). Under the lock, let go
- * meanwhile. */
+/* Takes the setup s (layer.h): PostgreSQL freezes it in place (or, for a
+ * parent's setup after fork, which the parent goes on writing, copies
+ * it); the others take it live: keys copy it as it stands. Under the
+ * lock, let go meanwhile. */
 static struct clone *take_here(struct hook_call *call, struct clone *s,
 			       struct ended *ended, char *err, size_t errlen)
 {
@@ -578,10 +582,13 @@ static struct clone *take_here(struct hook_call *call, struct clone *s,
 						   sizeof(info->stamp));
 	if (in_place) {
 		ok = server_take_in_place(ops, server, setup, cut, sizeof(cut), &f);
-	} else {
+	} else if (ops->take_in_place) {
 		ok = server_clone(&call->spec, setup, CLONE_FREEZE | CLONE_LIVE,
 				  seq, name, sizeof(name), &server, &f);
 		snprintf(cut, sizeof(cut), "%s", ok ? f.why : "");
+	} else {
+		ok = info->live = true;
+		snprintf(name, sizeof(name), "%s", setup);
 	}
 	if (ok && cut[0])
 		log_warn("cut the session(s) still open on the setup %s so that a "
@@ -664,6 +671,19 @@ static bool choose_layer(struct hook_call *call, const char *source,
 	return true;
 }
 
+/* What key starts from: its base (DBCLONE_BASE) when that has a clone or
+ * a layer, else its setup. */
+static void parent_of(const struct engine *e, const char *source,
+		      const char *key, char *parent, size_t parentlen)
+{
+	const char *base = keys_base_of(&keys, key);
+
+	if (base[0] && (find(e, source, base) || find_kind(e, source, base, true)))
+		snprintf(parent, parentlen, "%s", base);
+	else
+		keys_setup_of(&keys, key, parent, parentlen);
+}
+
 /* What a new clone for key starts from (held, NULL: the source); false
  * with err when the setup cannot be taken. Under the lock. */
 static bool start_from(struct hook_call *call, const char *source,
@@ -674,16 +694,18 @@ static bool start_from(struct hook_call *call, const char *source,
 	bool ok;
 
 	*from = NULL;
-	keys_setup_of(&keys, key, setup_key, sizeof(setup_key));
 	while (layer_busy)
 		pthread_cond_wait(&made, &lock);
-	if (!strcmp(setup_key, key)) {
-		/* The setup itself goes on from its layer when it was frozen
-		 * in place, else starts from the source. */
-		if ((*from = find_kind(call->engine, source, key, true)))
-			(*from)->held++;
+	/* A setup or base frozen in place goes on from its layer. */
+	if ((*from = find_kind(call->engine, source, key, true)) &&
+	    !(*from)->layer->live) {
+		(*from)->held++;
 		return true;
 	}
+	*from = NULL;
+	parent_of(call->engine, source, key, setup_key, sizeof(setup_key));
+	if (!strcmp(setup_key, key))
+		return true; /* the setup itself starts from the source */
 	layer_busy = true;
 	ok = choose_layer(call, source, setup_key, from, ended, err, errlen);
 	layer_busy = false;
@@ -698,12 +720,13 @@ static struct clone *clone_for_key(struct hook_call *call, const char *source,
 {
 	const struct engine *e = call->engine;
 	struct clone *c, *from;
-	char key[KEY_MAX];
+	char key[KEY_MAX], base[KEY_MAX];
 	struct ended ended = { key, NULL };
 
 	boundary_key(key, sizeof(key));
+	boundary_base_key(base, sizeof(base));
 	pthread_mutex_lock(&lock);
-	keys_use(&keys, &self, key, key_over, &ended);
+	keys_use_on(&keys, &self, key, base, key_over, &ended);
 	if ((c = find(e, source, key))) {
 		c->uses++;
 		c = wait_for(c, err, errlen);
@@ -798,9 +821,11 @@ struct clone *clone_again(struct hook_call *call, const struct clone *was)
 	/* A clone the run handed out (this process owns none of it) is
 	 * asked of the run again; one of this process's own, of its
 	 * registry. */
-	if (supervised() && !was->owner)
+	if (supervised() && !was->owner) {
+		supervisor_forget(call->engine->ops->name, was->source);
 		c = clone_from_supervisor(call, was->source, &busy, err,
 					  sizeof(err));
+	}
 	else
 		c = clone_for_key(call, was->source, err, sizeof(err));
 	if (c && strcmp(c->name, was->name))

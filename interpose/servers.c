@@ -120,6 +120,8 @@ bool server_clone(const struct spec *sp, const char *from, unsigned flags,
 	if (sp->ops->admin_open && !(*server = server_for(sp)))
 		return fail(f, FAIL_BUSY, "dbclone: out of memory");
 	marker_for_self(&m, sp->ops->source(sp));
+	if (flags & CLONE_FROM_LAYER)
+		marker_set_layer(&m, from);
 	return server_run(*server, &j, f);
 }
 

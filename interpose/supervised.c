@@ -169,13 +169,91 @@ static bool add_spec(char *line, size_t linelen, const char *spec)
 	return true;
 }
 
+/* The run's answers for this process's current test key, by engine and
+ * source: a reconnect within the key asks nobody, since the run never
+ * ends a key that is a live process's current one. It only tells the
+ * run, without waiting ("used": what the setup and base rules count).
+ * Emptied when the key changes, and by supervisor_forget. Not for the
+ * epoch's key, which `dbclone next` moves without the process knowing. Under
+ * the lock. */
+#define ANSWERS 8
+static char answers_key[3 * KEY_TEST_MAX + 32];
+static struct answer {
+	char engine[16];
+	char source[1100];
+	char name[512];
+} answers[ANSWERS];
+static int nanswers;
+
+static struct answer *answer_for(const char *key, const char *engine,
+				 const char *source)
+{
+	if (strcmp(key, answers_key)) {
+		snprintf(answers_key, sizeof(answers_key), "%s", key);
+		nanswers = 0;
+		return NULL;
+	}
+	for (int i = 0; i < nanswers; i++)
+		if (!strcmp(answers[i].engine, engine) &&
+		    !strcmp(answers[i].source, source))
+			return &answers[i];
+	return NULL;
+}
+
+static void remember(const char *key, const char *engine, const char *source,
+		     const char *name)
+{
+	struct answer *a;
+
+	pthread_mutex_lock(&lock);
+	if (!strcmp(key, answers_key) && nanswers < ANSWERS &&
+	    strlen(source) < sizeof(a->source) && strlen(name) < sizeof(a->name)) {
+		a = &answers[nanswers++];
+		snprintf(a->engine, sizeof(a->engine), "%s", engine);
+		snprintf(a->source, sizeof(a->source), "%s", source);
+		snprintf(a->name, sizeof(a->name), "%s", name);
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void supervisor_forget(const char *engine, const char *source)
+{
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < nanswers; i++)
+		if (!strcmp(answers[i].engine, engine) &&
+		    !strcmp(answers[i].source, source))
+			answers[i] = answers[--nanswers];
+	pthread_mutex_unlock(&lock);
+}
+
+/* The answer known for key, told to the run as used (no reply is read);
+ * false when there is none. */
+static bool known(const char *key, const char *engine, const char *source,
+		  const char *used, char *name, size_t namelen)
+{
+	struct answer *a;
+	bool hit;
+
+	pthread_mutex_lock(&lock);
+	if ((hit = (a = answer_for(key, engine, source)) != NULL)) {
+		snprintf(name, namelen, "%s", a->name);
+		if (sock >= 0 && !wire_send(sock, used)) {
+			close(sock);
+			sock = -1;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return hit;
+}
+
 bool supervisor_clone(const char *engine, const char *source, const char *spec,
 		      char *name, size_t namelen, bool *busy, char *err,
 		      size_t errlen)
 {
-	const char *test = getenv("DBCLONE_TEST");
+	const char *test = getenv("DBCLONE_TEST"), *base = getenv("DBCLONE_BASE");
 	char line[WIRE_MAX] = "", reply[WIRE_MAX], count[24], *f[WIRE_FIELDS];
-	char short_test[KEY_TEST_MAX] = "";
+	char short_test[KEY_TEST_MAX] = "", short_base[KEY_TEST_MAX] = "";
+	char key[sizeof(answers_key)];
 	const char *kind;
 
 	*busy = false;
@@ -183,11 +261,24 @@ bool supervisor_clone(const char *engine, const char *source, const char *spec,
 	 * same key of its short form (keys.h). */
 	if (test)
 		key_test_name(test, short_test, sizeof(short_test));
+	if (base)
+		key_test_name(base, short_base, sizeof(short_base));
 	snprintf(count, sizeof(count), "%u", boundary_signals());
+	snprintf(key, sizeof(key), "%s\t%s\t%s", short_test, count, short_base);
+	wire_add(line, sizeof(line), "used");
+	wire_add(line, sizeof(line), engine);
+	wire_add(line, sizeof(line), short_test);
+	wire_add(line, sizeof(line), count);
+	wire_add(line, sizeof(line), short_base);
+	if (short_test[0] && wire_add(line, sizeof(line), source) &&
+	    known(key, engine, source, line, name, namelen))
+		return true;
+	line[0] = '\0';
 	wire_add(line, sizeof(line), "clone");
 	wire_add(line, sizeof(line), engine);
 	wire_add(line, sizeof(line), short_test);
 	wire_add(line, sizeof(line), count);
+	wire_add(line, sizeof(line), short_base);
 	if (!wire_add(line, sizeof(line), source) ||
 	    !add_spec(line, sizeof(line), spec)) {
 		snprintf(err, errlen, "dbclone: the request for %s is too long for "
@@ -199,6 +290,8 @@ bool supervisor_clone(const char *engine, const char *source, const char *spec,
 		return false;
 	}
 	snprintf(name, namelen, "%s", f[1] ? f[1] : "");
+	if (short_test[0] && name[0])
+		remember(key, engine, source, name);
 	return true;
 }
 
@@ -254,5 +347,8 @@ void supervised_at_fork(enum fork_phase phase)
 		if (sock >= 0)
 			close(sock);
 		sock = -1;
+		/* The child's first request says hello on its own socket: its
+		 * reconnects ask the run once, then are its own. */
+		nanswers = 0;
 	}
 }

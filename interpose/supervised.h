@@ -30,5 +30,8 @@ bool supervisor_made(const char *engine, const char *name, double ms,
 
 /* Tells it that this process dropped clone name itself. */
 void supervisor_dropped(const char *engine, const char *name) HIDDEN;
+/* The clone the run gave for engine and source under the current key is
+ * gone (a connect to it failed): the next request asks the run again. */
+void supervisor_forget(const char *engine, const char *source) HIDDEN;
 
 #endif

@@ -51,8 +51,8 @@ hold() {
   wait "$RUNNER" || true
   run "$DBCLONE" ls
   assert_success
-  assert_line --index 0 --regexp "^ENGINE +CLONE +SOURCE +HOST +PID +AGE +RUN$"
-  assert_line --index 1 --regexp "^pg +$HOLD_DB +$src +$(hostname) +$HOLD_PID +[0-9]+s +pid$HOLD_PID$"
+  assert_line --index 0 --regexp "^ENGINE +CLONE +SOURCE +HOST +PID +AGE +RUN +FROM$"
+  assert_line --index 1 --regexp "^pg +$HOLD_DB +$src +$(hostname) +$HOLD_PID +[0-9]+s +pid$HOLD_PID +-$"
   run "$DBCLONE" gc --dry-run
   assert_success
   assert_output "would drop pg $HOLD_DB (its owner process is gone)"

@@ -209,7 +209,7 @@ lib.sqlite3_close(db)
   kill -9 "$pid"; wait "$holder" || true
   run "$DBCLONE" ls
   assert_success
-  assert_line --regexp "^sqlite +$copy +$SRC +$(hostname) +$pid +[0-9]+s +pid$pid$"
+  assert_line --regexp "^sqlite +$copy +$SRC +$(hostname) +$pid +[0-9]+s +pid$pid +-$"
   run "$DBCLONE" gc
   assert_success
   assert_line "dropped sqlite $copy (its owner process is gone)"

@@ -207,7 +207,7 @@ EOF_PY
   kill -9 "$pid"; wait "$holder" || true
   run "$DBCLONE" ls
   assert_success
-  assert_line --regexp "^mysql +$db +$SRC +$(hostname) +$pid +[0-9]+s +pid$pid$"
+  assert_line --regexp "^mysql +$db +$SRC +$(hostname) +$pid +[0-9]+s +pid$pid +-$"
   run "$DBCLONE" gc
   assert_success
   assert_line "dropped mysql $db (its owner process is gone)"

@@ -4,9 +4,11 @@
 #include "testhook.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef PG_SYSCONFDIR
@@ -657,6 +659,63 @@ static bool run_batch(const struct pg_api *api, PGconn *admin,
 	return done;
 }
 
+/* CREATE DATABASE's STRATEGY (PostgreSQL 15 and later), chosen per
+ * template by what this server does faster for its size: WAL_LOG writes
+ * the copy through the WAL, FILE_COPY copies the files after a
+ * checkpoint. The first copy of a template is timed with WAL_LOG (the
+ * default), the second with FILE_COPY; later ones use the faster. A
+ * handful of templates per process (goldens, layers, sources). */
+#define STRATEGIES 32
+static pthread_mutex_t strategy_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct strategy {
+	char template[64];
+	double ms[2]; /* WAL_LOG, FILE_COPY; 0: not timed yet */
+} strategies[STRATEGIES];
+static int nstrategies;
+
+static double clock_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* Which strategy to time or use for template: 0 WAL_LOG, 1 FILE_COPY. */
+static int strategy_for(const char *template)
+{
+	int pick = 0, i;
+
+	pthread_mutex_lock(&strategy_lock);
+	for (i = 0; i < nstrategies; i++)
+		if (!strcmp(strategies[i].template, template))
+			break;
+	if (i < nstrategies) {
+		const struct strategy *s = &strategies[i];
+
+		pick = !s->ms[0] ? 0 : !s->ms[1] ? 1 : s->ms[1] < s->ms[0];
+	}
+	pthread_mutex_unlock(&strategy_lock);
+	return pick;
+}
+
+static void strategy_took(const char *template, int which, double ms)
+{
+	int i;
+
+	pthread_mutex_lock(&strategy_lock);
+	for (i = 0; i < nstrategies; i++)
+		if (!strcmp(strategies[i].template, template))
+			break;
+	if (i == nstrategies && nstrategies < STRATEGIES &&
+	    strlen(template) < sizeof(strategies[0].template))
+		snprintf(strategies[nstrategies++].template,
+			 sizeof(strategies[0].template), "%s", template);
+	if (i < nstrategies && !strategies[i].ms[which])
+		strategies[i].ms[which] = ms;
+	pthread_mutex_unlock(&strategy_lock);
+}
+
 static bool create_and_follow(const struct pg_api *api, PGconn *admin,
 			      const char *source, const char *clone,
 			      const char *owner, const struct marker *m,
@@ -665,15 +724,24 @@ static bool create_and_follow(const struct pg_api *api, PGconn *admin,
 {
 	struct strbuf create = {0}, follow = {0};
 	char marker[MARKER_MAX], why[400];
+	bool strategies_known = api->serverVersion(admin) >= 150000;
+	int strategy = strategies_known ? strategy_for(source) : 0;
 	PGresult *res;
 	bool done = false;
+	double t0;
 
 	sql_add(&create, "CREATE DATABASE ", q->clone, " TEMPLATE ");
 	sql_add(&create, q->source, " OWNER ", q->owner);
+	if (strategies_known)
+		strbuf_add(&create, strategy ? " STRATEGY FILE_COPY" :
+			   " STRATEGY WAL_LOG");
 	test_phase("create", clone);
+	t0 = clock_ms();
 	res = run(api, admin, create.s, 0, NULL);
 	if (!ok(api, res))
 		say_create_failed(api, admin, res, source, clone, owner, q, f);
+	else if (strategies_known)
+		strategy_took(source, strategy, clock_ms() - t0);
 	api->clear(res);
 	strbuf_free(&create);
 	if (f->kind)

@@ -2,36 +2,81 @@
 updating or deleting rows in autocommit mode and then checking counts that
 hold only on the pristine data. Isolation comes from outside:
 
-    suite.py DB none     no isolation (tests see each other's writes)
-    suite.py DB reload   each test first truncates and reloads the table
-                         from a fixture copy (serialized-rollback style)
-    suite.py DB dbclone  each test sets DBCLONE_TEST (run under dbclone run)
+    suite.py ENGINE DB none     no isolation (tests see each other's writes)
+    suite.py ENGINE DB reload   each test first empties the table and
+                                reloads it from a fixture copy
+                                (serialized-rollback style)
+    suite.py ENGINE DB dbclone  each test sets DBCLONE_TEST (under dbclone run)
+    suite.py ENGINE DB clones   no test: the 50 clones the suite needs, made
+                                one after the other in this process, each
+                                dropped after (the floor's clone time)
 
-Prints "passed N failed M seconds S"."""
+ENGINE is pg, sqlite (DB a file) or mysql. Prints "passed N failed M
+seconds S"."""
 import os
+import shutil
 import sys
 import time
 
-import psycopg2
+engine, db, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+# The modulo and the parameter, as each driver spells them.
+mod, mark = ("%", "?") if engine == "sqlite" else ("%%", "%s")
 
-db, mode = sys.argv[1], sys.argv[2]
+
+def connect(name=None):
+    name = name or db
+    if engine == "pg":
+        import psycopg2
+        c = psycopg2.connect(dbname=name)
+        c.autocommit = True
+    elif engine == "sqlite":
+        import sqlite3
+        c = sqlite3.connect(name, isolation_level=None)
+    else:
+        import MySQLdb
+        c = MySQLdb.connect(user="root", db=name, autocommit=True)
+    return c
+
+
+def raw_clones():
+    """The clones alone: what no isolation by copies can go below."""
+    if engine == "sqlite":
+        for i in range(50):
+            shutil.copyfile(db, db + ".floor")
+            os.unlink(db + ".floor")
+        return
+    admin = connect("postgres" if engine == "pg" else db)
+    cur = admin.cursor()
+    for i in range(50):
+        if engine == "pg":
+            cur.execute("CREATE DATABASE floor_clone TEMPLATE %s" % db)
+            cur.execute("DROP DATABASE floor_clone")
+        else:
+            cur.execute("CREATE DATABASE floor_clone")
+            cur.execute("CREATE TABLE floor_clone.items LIKE items")
+            cur.execute("INSERT INTO floor_clone.items SELECT * FROM items")
+            cur.execute("DROP DATABASE floor_clone")
+
+
 passed = failed = 0
 start = time.perf_counter()
-for i in range(50):
+if mode == "clones":
+    raw_clones()
+for i in range(50 if mode != "clones" else 0):
     if mode == "dbclone":
         os.environ["DBCLONE_TEST"] = "test_%d" % i
-    conn = psycopg2.connect(dbname=db)
-    conn.autocommit = True
+    conn = connect()
     cur = conn.cursor()
     if mode == "reload":
-        cur.execute("TRUNCATE items")
+        cur.execute("DELETE FROM items" if engine == "sqlite" else "TRUNCATE items")
         cur.execute("INSERT INTO items SELECT * FROM fixture_items")
     if i % 2:
-        cur.execute("DELETE FROM items WHERE id %% 50 = %s", (i,))
+        cur.execute("DELETE FROM items WHERE id %s 50 = %s" % (mod, mark), (i,))
         cur.execute("SELECT count(*) FROM items")
         ok = cur.fetchone()[0] == 100000 - 2000
     else:
-        cur.execute("UPDATE items SET qty = qty + 1 WHERE id %% 25 = %s", (i % 25,))
+        cur.execute("UPDATE items SET qty = qty + 1 WHERE id %s 25 = %s" % (mod, mark),
+                    (i % 25,))
         cur.execute("SELECT count(*) FROM items WHERE qty = 2")
         ok = cur.fetchone()[0] == 4000
     conn.close()

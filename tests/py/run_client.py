@@ -12,7 +12,7 @@ import socket
 import sys
 import time
 
-VERSION = 2
+VERSION = 3
 
 
 def connect():
