@@ -74,6 +74,10 @@ struct engine_ops {
 	 * when that cannot be told now (sessions are on it). NULL for an
 	 * engine that takes in place (a frozen layer is never written). */
 	bool (*stamp)(void *admin, const char *name, char *out, size_t outlen);
+	/* Clones of a frozen copy are much faster than of a live one
+	 * (MariaDB: by files, or over several connections): a run freezes
+	 * a live setup's copy for its pool, in the background. */
+	bool freeze_layers;
 	/* After a clone for a test: what its first use would cost, paid now
 	 * (PostgreSQL's first connect builds the catalog caches). */
 	void (*warm)(void *admin, const struct spec *sp, const char *name);

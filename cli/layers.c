@@ -421,3 +421,41 @@ int layers_snapshot(char *err, size_t errlen)
 	}
 	return n;
 }
+
+bool layer_freeze_for_pool(struct origin *o)
+{
+	struct sv_layer *live = o->fill_layer, *l;
+	char setup[PATH_MAX], err[1024];
+	double ms;
+	bool ok;
+
+	if (!live || !live->l.live || live->freeze_tried ||
+	    !o->spec.ops->freeze_layers || !(l = calloc(1, sizeof(*l))))
+		return false;
+	live->freeze_tried = true;
+	/* The same setup, stamp and connects as the live layer: a key uses
+	 * it only while the setup is as it was then (layer_choose). */
+	l->l = live->l;
+	l->l.live = false;
+	snprintf(setup, sizeof(setup), "%s", live->l.name);
+	live->pins++;
+	ok = copy_unlocked(&o->spec, setup, CLONE_FREEZE | CLONE_LIVE, l->l.name,
+			   &ms, err, sizeof(err));
+	if (!ok || live->retired || o->fill_layer != live) {
+		if (ok)
+			drop_soon(&o->spec, l->l.name, 0);
+		free(l);
+		layer_unpin(o, live);
+		return true;
+	}
+	l->next = o->layers;
+	o->layers = l;
+	o->fill_layer = l;
+	/* Ready clones of the live setup are as good: the same state. */
+	for (int i = 0; i < o->npool; i++)
+		if (o->pool_layer[i] == live)
+			o->pool_layer[i] = l;
+	retire(o, live, NULL);
+	layer_unpin(o, live);
+	return true;
+}

@@ -299,7 +299,8 @@ void *pool_thread(void *arg)
 		if ((d = due_drops(now, &next_drop))) {
 			drop_in_background(d);
 		} else if ((o = needs_fill(now))) {
-			fill_one(o);
+			if (!layer_freeze_for_pool(o))
+				fill_one(o);
 		} else if (!retry_if_due(now)) {
 			wait_for_work(sooner(next_drop, retry_next_due()));
 		}

@@ -26,6 +26,7 @@ struct sv_layer {
 	bool retired; /* its epoch ended, or a newer one replaced it: dropped
 			 once unpinned */
 	bool is_base; /* the run's snapshot: later epochs start from it */
+	bool freeze_tried; /* a frozen copy of this live layer was tried */
 	struct sv_layer *next;
 };
 
@@ -160,6 +161,11 @@ void layers_end(const char *setup_key, struct doomed **now);
  * base later epochs start from. Returns how many sources have one, or -1
  * with err. */
 int layers_snapshot(char *err, size_t errlen);
+/* For an engine that clones frozen copies faster (engine.h
+ * freeze_layers): the pool's live layer of o frozen into a copy of its own
+ * once, which keys and the pool then copy while the setup is unchanged.
+ * True when it did that work (the pool's turn is spent). */
+bool layer_freeze_for_pool(struct origin *o);
 /* Takes a ready clone made from l (NULL: the golden) out of o's pool;
  * false when there is none. */
 bool pool_take(struct origin *o, const struct sv_layer *l, char *name,

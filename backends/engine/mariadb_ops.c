@@ -175,6 +175,7 @@ const struct engine_ops engine_mysql = {
 	.clone_name = my_clone_name,
 	.clone = my_clone,
 	.stamp = my_stamp,
+	.freeze_layers = true,
 	.drop = my_drop,
 	.list = my_list,
 	.write_marker = my_mark,
