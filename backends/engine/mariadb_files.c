@@ -107,7 +107,7 @@ static void path_of(char *out, size_t outlen, const char *dir,
 		abort();
 }
 
-/* Copies src to a new file dst, as the server's own (mode, owner like
+/* Copies src to a new file dst, as the server's own (the mode and owner of
  * like): a reflink where the file system shares extents, else
  * copy_file_range, which copies in the kernel. 0 or an errno. */
 static int copy_file(const char *src, const char *dst, const struct stat *like)
