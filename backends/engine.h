@@ -78,6 +78,10 @@ struct engine_ops {
 	 * (MariaDB: by files, or over several connections): a run freezes
 	 * a live setup's copy for its pool, in the background. */
 	bool freeze_layers;
+	/* The stamp only tells whether sessions are on the clone (MariaDB):
+	 * one that found none at the take, with no connect under the key
+	 * since (every connect is counted), still holds, unasked. */
+	bool stamp_at_take_only;
 	/* After a clone for a test: what its first use would cost, paid now
 	 * (PostgreSQL's first connect builds the catalog caches). */
 	void (*warm)(void *admin, const struct spec *sp, const char *name);

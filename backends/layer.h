@@ -31,6 +31,8 @@ struct layer {
 	char from[PATH_MAX];     /* the setup clone copied ("": in place) */
 	char stamp[256];         /* the setup's stamp when copied */
 	bool stamped;            /* stamp could be told */
+	bool stamp_once;         /* the take's stamp holds while no connect
+				    came since (engine.h stamp_at_take_only) */
 	unsigned long uses;      /* the setup's connects when taken */
 	bool live;               /* name is the live setup itself: copied
 				    with CLONE_LIVE, never dropped as a

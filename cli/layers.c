@@ -172,6 +172,7 @@ static struct sv_layer *take(struct origin *o, const char *setup_key,
 	pthread_mutex_unlock(&sv.lock);
 	l->l.stamped = engine_stamp(&o->spec, setup, l->l.stamp,
 				    sizeof(l->l.stamp));
+	l->l.stamp_once = o->spec.ops->stamp_at_take_only;
 	ok = engine_take_in_place(&o->spec, setup, &in_place, cut, sizeof(cut),
 				  err, errlen);
 	pthread_mutex_lock(&sv.lock);

@@ -580,6 +580,7 @@ static struct clone *take_here(struct hook_call *call, struct clone *s,
 	pthread_mutex_unlock(&lock);
 	info->stamped = ops->stamp && server_stamp(ops, server, setup, info->stamp,
 						   sizeof(info->stamp));
+	info->stamp_once = ops->stamp_at_take_only;
 	if (in_place) {
 		ok = server_take_in_place(ops, server, setup, cut, sizeof(cut), &f);
 	} else if (ops->take_in_place) {

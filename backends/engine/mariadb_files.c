@@ -224,6 +224,16 @@ static void add_flush(struct strbuf *q, struct export *e, const char *frozen,
 /* Under the export lock: each table's .cfg must have appeared (the
  * server writes it there now: this is its data directory); the .ibd and
  * .cfg are kept. */
+
+/* One file of an export or an import could not be copied. */
+static bool copy_failed(const char *src, const char *dst, int err,
+			struct failure *f)
+{
+	return fail(f, FAIL_INVALID, "dbclone: cannot copy %s to %s: %s; free "
+		    "space there, or let dbclone write in the server's data "
+		    "directory", src, dst, strerror(err));
+}
+
 static bool keep_exported(struct export *e, struct failure *f)
 {
 	char src[PATH_MAX], dst[PATH_MAX];
@@ -246,10 +256,7 @@ static bool keep_exported(struct export *e, struct failure *f)
 			err = stat(src, &like) != 0 ? errno : copy_file(src, dst, &like);
 		}
 		if (err)
-			return fail(f, FAIL_INVALID, "dbclone: cannot copy %s to %s: "
-				    "%s; free space there, or let dbclone write in "
-				    "the server's data directory", src, dst,
-				    strerror(err));
+			return copy_failed(src, dst, err, f);
 	}
 	return true;
 }
@@ -438,10 +445,7 @@ static bool place_table(const struct files_way *w, const struct export *e,
 			err = copy_file(src, dst, &like);
 		}
 		if (err)
-			return fail(f, FAIL_INVALID, "dbclone: cannot copy %s to %s: "
-				    "%s; free space there, or let dbclone write in "
-				    "the server's data directory", src, dst,
-				    strerror(err));
+			return copy_failed(src, dst, err, f);
 	}
 	return true;
 }

@@ -176,6 +176,7 @@ const struct engine_ops engine_mysql = {
 	.clone = my_clone,
 	.stamp = my_stamp,
 	.freeze_layers = true,
+	.stamp_at_take_only = true,
 	.drop = my_drop,
 	.list = my_list,
 	.write_marker = my_mark,

@@ -68,6 +68,20 @@ static void a_layer_taken_with_sessions_on_the_setup_is_taken_again(void)
 	CHECK(layer_choose(&l, "setup_0", 1, true, "") == LAYER_TAKE);
 }
 
+static void a_sessions_only_stamp_holds_without_asking(void)
+{
+	struct layer l = copied("setup_0", 2, true, "quiet");
+
+	l.stamp_once = true;
+	CHECK(!layer_needs_stamp(&l, "setup_0", 2));
+	CHECK(layer_choose(&l, "setup_0", 2, false, "") == LAYER_USE);
+	/* A connect since: taken again. */
+	CHECK(layer_choose(&l, "setup_0", 3, false, "") == LAYER_TAKE);
+	/* Sessions were on it at the take: never held. */
+	l.stamped = false;
+	CHECK(layer_choose(&l, "setup_0", 2, false, "") == LAYER_TAKE);
+}
+
 int main(void)
 {
 	no_setup_starts_from_the_source();
@@ -75,6 +89,7 @@ int main(void)
 	a_layer_frozen_in_place_is_used_until_the_setup_connects();
 	a_copied_layer_is_used_while_the_setup_is_unchanged();
 	a_layer_taken_with_sessions_on_the_setup_is_taken_again();
+	a_sessions_only_stamp_holds_without_asking();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
