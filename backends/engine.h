@@ -82,6 +82,9 @@ struct engine_ops {
 	 * one that found none at the take, with no connect under the key
 	 * since (every connect is counted), still holds, unasked. */
 	bool stamp_at_take_only;
+	/* The stamp is read from a file the process can read itself (no
+	 * admin): a process claiming a clone checks it (claims.h). */
+	bool stamp_local;
 	/* After a clone for a test: what its first use would cost, paid now
 	 * (PostgreSQL's first connect builds the catalog caches). */
 	void (*warm)(void *admin, const struct spec *sp, const char *name);

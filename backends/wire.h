@@ -68,7 +68,7 @@
 #define WIRE_FIELDS 16
 /* The protocol's version, in both sides' hello. 1 was the hello without
  * one; 3 added clone's base. */
-#define WIRE_VERSION 3
+#define WIRE_VERSION 4
 /* A hello, or the rest of a line once begun, that takes longer is the
  * peer's fault: the supervisor drops it. */
 #define WIRE_STALL_MS 5000

@@ -84,6 +84,9 @@ static void drop_pool_of(struct origin *o, const struct sv_layer *l,
 static void retire(struct origin *o, struct sv_layer *l, struct doomed **now)
 {
 	l->retired = true;
+	/* Reserved clones may be of it: a claim of one would start a key
+	 * from a state it does not start from any more. */
+	offers_withdraw(o);
 	if (o->fill_layer == l)
 		o->fill_layer = NULL;
 	drop_pool_of(o, l, false, now);
@@ -319,6 +322,46 @@ bool layer_for_key(struct origin *o, const char *key, struct sv_layer **from,
 	o->layer_busy = false;
 	pthread_cond_broadcast(&sv.wake);
 	return ok;
+}
+
+bool layer_for_offer(struct origin *o, const char *setup_key,
+		     struct sv_layer **from, char *setup, size_t setuplen,
+		     char *stamp, size_t stamplen)
+{
+	struct sv_layer *l = current_layer(o, setup_key);
+	const struct handed *h;
+	unsigned long uses;
+
+	if (o->layer_busy)
+		return false;
+	for (h = sv.handed; h; h = h->next)
+		if (h->origin == o && !strcmp(h->key, setup_key))
+			break;
+	if (h && !h->ready)
+		return false;
+	uses = h ? h->uses : 0;
+	setup[0] = stamp[0] = '\0';
+	if (layer_needs_stamp(l ? &l->l : NULL, h ? h->name : NULL, uses)) {
+		/* Only a stamp the process can read itself can be checked at
+		 * its claim. */
+		if (!o->spec.ops->stamp_local || !l->l.stamped)
+			return false;
+		snprintf(setup, setuplen, "%s", h->name);
+		snprintf(stamp, stamplen, "%s", l->l.stamp);
+	}
+	switch (layer_choose(l ? &l->l : NULL, h ? h->name : NULL, uses, true,
+			     l ? l->l.stamp : "")) {
+	case LAYER_SOURCE:
+		*from = epoch_start(o);
+		return true;
+	case LAYER_USE:
+		*from = l;
+		l->pins++;
+		return true;
+	case LAYER_TAKE:
+		break;
+	}
+	return false;
 }
 
 /* The current epoch's setup key of o (an epoch key with a clone or a

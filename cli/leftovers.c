@@ -93,9 +93,9 @@ static int sweep_server(struct journal_lines *j, const struct journaled *first,
 	return dropped;
 }
 
-/* Removes what a run directory holds (journal, socket, owner), then the
- * directory. */
-static void remove_run_dir(const char *dir)
+/* Removes what a run directory holds (journal, socket, owner, and the
+ * files in its claims and offers: claims.h), then the directory. */
+static void remove_dir(const char *dir, int depth)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -105,7 +105,8 @@ static void remove_run_dir(const char *dir)
 
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
 			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			unlink(path);
+			if (unlink(path) != 0 && errno == EISDIR && depth < 1)
+				remove_dir(path, depth + 1);
 		}
 	}
 	if (d)
@@ -125,7 +126,7 @@ int sweep_run_dir(const char *dir, const char *run)
 		if (!j.items[i].done)
 			dropped += sweep_server(&j, &j.items[i], run);
 	free(j.items);
-	remove_run_dir(dir);
+	remove_dir(dir, 0);
 	return dropped;
 }
 
@@ -206,7 +207,7 @@ int sweep_stale_runs(bool dry_run, bool tell)
 		 * intended by them: the sweeps by marker and intent drop it,
 		 * and say so. */
 		if (!dry_run)
-			remove_run_dir(dir);
+			remove_dir(dir, 0);
 		removed++;
 	}
 	closedir(d);

@@ -31,6 +31,7 @@ static void key_over(const char *key, void *ctx)
 			continue;
 		}
 		*h = gone->next;
+		claims_unbind(gone->origin, gone->key);
 		if ((d = calloc(1, sizeof(*d)))) {
 			d->spec = gone->origin->spec;
 			snprintf(d->name, sizeof(d->name), "%s", gone->name);
@@ -130,6 +131,12 @@ static struct handed *handed_for(struct origin *o, const char *key, bool *over,
 		return NULL;
 	}
 	h->uses = 1;
+	if (claims_find(o, key, h->name, sizeof(h->name))) {
+		/* A process claimed the key and has not told yet: its clone. */
+		h->ready = true;
+		pthread_cond_broadcast(&sv.wake);
+		return h;
+	}
 	if (!(ok = layer_for_key(o, key, &from, err, errlen))) {
 		/* nothing to copy from */
 	} else if (pool_take(o, from, h->name, sizeof(h->name))) {
@@ -141,6 +148,11 @@ static struct handed *handed_for(struct origin *o, const char *key, bool *over,
 	}
 	layer_unpin(o, from);
 	pthread_cond_broadcast(&sv.wake); /* waiters; the pool refills */
+	if (ok && !h->over && !claims_bind(o, key, h->name, name, sizeof(name))) {
+		/* A claim of the key came first: its clone is the key's. */
+		drop_soon(&o->spec, h->name, 0);
+		snprintf(h->name, sizeof(h->name), "%s", name);
+	}
 	if (ok && !h->over) {
 		h->ready = true;
 		return h;
@@ -219,6 +231,10 @@ static void handle_clone(struct proc *p, char **f, int n)
 		return;
 	}
 	pthread_mutex_lock(&sv.lock);
+	/* A connect under the setup key may write it: no key may start
+	 * from it as it was by a claim made after this. */
+	if (!f[2][0])
+		offers_withdraw(NULL);
 	snprintf(err, sizeof(err), "dbclone: the run supervisor is out of memory");
 	/* A key that ends while its clone is copied (dbclone next) is asked
 	 * for again, in the new epoch. */
@@ -242,6 +258,8 @@ static void handle_clone(struct proc *p, char **f, int n)
 	}
 	wire_add(line, sizeof(line), "ok");
 	wire_add(line, sizeof(line), h->name);
+	if (f[2][0] && !f[4][0])
+		offer_make(p, o, f[3], line, sizeof(line));
 	sv.last_handout = h->handed_at = now_ms();
 	if (sv.nlatency < LATENCIES)
 		sv.latency[sv.nlatency++] = now_ms() - t0;
@@ -273,6 +291,48 @@ static void handle_used(struct proc *p, char **f, int n)
 			h->handed_at = now_ms();
 		}
 	pthread_mutex_unlock(&sv.lock);
+}
+
+/* claimed <test> <signals> <offer>: the process bound its new test key
+ * to the clone offered to it (claims.h), and connects to it without
+ * waiting; it reads the answer, with its next offer, at its next
+ * boundary. */
+static void handle_claimed(struct proc *p, char **f, int n)
+{
+	char key[KEY_MAX], name[PATH_MAX], line[WIRE_MAX] = "ok";
+	struct origin *o;
+	struct handed *h;
+
+	if (n < 4 || !f[1][0]) {
+		reply_err(p->fd, "dbclone: a malformed request reached the run "
+			  "supervisor; the library and the command differ in version");
+		return;
+	}
+	pthread_mutex_lock(&sv.lock);
+	if (!offer_claimed(p, f[3], &o, name, sizeof(name))) {
+		pthread_mutex_unlock(&sv.lock);
+		reply_err(p->fd, "dbclone: no such offer");
+		return;
+	}
+	key_format(key, sizeof(key), f[1], f[2], sv.keys.epoch);
+	keys_use_on(&sv.keys, &p->user, key, "", key_over, NULL);
+	if ((h = find_handed(o, key))) {
+		/* Another process asked for the key meanwhile: the run gave it
+		 * this claim's clone (handed_for). */
+		h->uses++;
+	} else if ((h = new_handed(o, key))) {
+		snprintf(h->name, sizeof(h->name), "%s", name);
+		h->uses = 1;
+		h->ready = true;
+	} else {
+		drop_soon(&o->spec, name, 0); /* out of memory */
+	}
+	if (h)
+		sv.last_handout = h->handed_at = now_ms();
+	sv.claims++;
+	offer_make(p, o, f[2], line, sizeof(line));
+	pthread_mutex_unlock(&sv.lock);
+	wire_send(p->fd, line);
 }
 
 /* made <engine> <name> <ms> <spec...>: a process cloned for itself. It is
@@ -334,6 +394,7 @@ static void handle_snapshot(struct proc *p)
 	int n;
 
 	pthread_mutex_lock(&sv.lock);
+	offers_withdraw(NULL);
 	n = layers_snapshot(err, sizeof(err));
 	pthread_mutex_unlock(&sv.lock);
 	if (n < 0) {
@@ -434,6 +495,7 @@ unsigned next_epoch(void)
 	unsigned epoch;
 
 	pthread_mutex_lock(&sv.lock);
+	offers_withdraw(NULL);
 	epoch = keys_next_epoch(&sv.keys, key_over, &now);
 	pthread_mutex_unlock(&sv.lock);
 	drop_now(now);
@@ -475,6 +537,7 @@ static void disconnect(struct proc *p)
 	if (p->joined)
 		keys_leave(&sv.keys, &p->user, key_over, NULL);
 	drop_what_it_made(p);
+	offers_gone(p);
 	if (--sv.nprocs == 0)
 		pthread_cond_broadcast(&sv.procs_done);
 	pthread_mutex_unlock(&sv.lock);
@@ -492,6 +555,8 @@ static void serve(struct proc *p, char *line)
 		handle_clone(p, f, n);
 	} else if (!strcmp(f[0], "used")) {
 		handle_used(p, f, n);
+	} else if (!strcmp(f[0], "claimed") && !sv.per_process) {
+		handle_claimed(p, f, n);
 	} else if (!strcmp(f[0], "made")) {
 		handle_made(p, f, n);
 	} else if (!strcmp(f[0], "dropped")) {

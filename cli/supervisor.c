@@ -72,9 +72,10 @@ static void summary(void)
 	}
 	fprintf(stderr, "dbclone: run summary: clones made pg %d, sqlite %d, "
 		"mysql %d; %.2f s spent cloning, %.2f s of it hidden by the pool; "
-		"hand-out p50 %.1f ms, p95 %.1f ms (%d hand-outs)\n",
+		"hand-out p50 %.1f ms, p95 %.1f ms (%d hand-outs, and %lu new "
+		"keys claimed without asking)\n",
 		sv.made[0], sv.made[1], sv.made[2], sv.clone_ms / 1e3,
-		sv.hidden_ms / 1e3, p50, p95, sv.nlatency);
+		sv.hidden_ms / 1e3, p50, p95, sv.nlatency, sv.claims);
 }
 
 /* --keep: the last key's clones stay, with a command to reach each. */
@@ -298,6 +299,8 @@ int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep,
 	monotonic_wake();
 	sv.per_process = per_process;
 	sv.keeping = keep != KEEP_NEVER;
+	if (!per_process)
+		offers_start(getenv("DBCLONE_RUN_DIR"));
 	if (pipe2(wake_fd, O_NONBLOCK | O_CLOEXEC) != 0)
 		return unsupervised(child);
 	catch_signals(boundary);
@@ -320,7 +323,9 @@ int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep,
 				     !(WIFEXITED(status) && WEXITSTATUS(status) == 0))) &&
 	    (!keep_failed_tests() || keep == KEEP_ALWAYS))
 		keep_last_key();
+	offers_end();
 	drop_everything();
+	offers_cleanup();
 	keys_end_all(&sv.keys, NULL, NULL);
 	summary();
 	run_report_end(status, run_summary_json);

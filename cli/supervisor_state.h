@@ -116,6 +116,7 @@ struct supervisor_state {
 	double last_handout; /* when (now_ms) a clone was last handed out */
 	double latency[LATENCIES];
 	int nlatency;
+	unsigned long claims; /* new keys a process claimed without asking */
 };
 
 extern struct supervisor_state sv;
@@ -166,12 +167,48 @@ int layers_snapshot(char *err, size_t errlen);
  * once, which keys and the pool then copy while the setup is unchanged.
  * True when it did that work (the pool's turn is spent). */
 bool layer_freeze_for_pool(struct origin *o);
+/* What a new test key under setup_key would start from now, when that
+ * needs no take and no wait (for an offer): from, pinned, as
+ * layer_for_key gives it. setup and stamp are set when the choice holds
+ * only while the setup's stamp is that one (the claimant checks it). */
+bool layer_for_offer(struct origin *o, const char *setup_key,
+		     struct sv_layer **from, char *setup, size_t setuplen,
+		     char *stamp, size_t stamplen);
 /* Takes a ready clone made from l (NULL: the golden) out of o's pool;
  * false when there is none. */
 bool pool_take(struct origin *o, const struct sv_layer *l, char *name,
 	       size_t namelen);
 /* Queues a drop for the pool threads (not before then, in now_ms). */
 void drop_soon(const struct spec *sp, const char *name, double not_before);
+
+/* offers.c (claims.h; under the lock) */
+/* Makes the run directory's claims and offers; false: every key asks. */
+bool offers_start(const char *run_dir);
+/* Reserves a ready clone of o for p's next new test key, when the pool
+ * has one of what such a key starts from now, appending its fields (id,
+ * clone, signals, stamp's setup, stamp) to line. */
+void offer_make(const struct proc *p, struct origin *o, const char *signals,
+		char *line, size_t linelen);
+/* Withdraws the offers of o (NULL: all) before what a new key starts
+ * from changes; one claimed first is served when its claim comes. */
+void offers_withdraw(const struct origin *o);
+/* p claimed offer id: its origin and clone. False: no such offer. */
+bool offer_claimed(const struct proc *p, const char *id, struct origin **o,
+		   char *name, size_t namelen);
+/* p's socket closed: its offers go, and a claim it never told of. */
+void offers_gone(const struct proc *p);
+/* The run ends: every offer goes (before the drop of everything). */
+void offers_end(void);
+/* Removes the run directory's claims and offers, at the very end. */
+void offers_cleanup(void);
+/* The clone a process claimed for key of o, if one did; false if none. */
+bool claims_find(const struct origin *o, const char *key, char *name,
+		 size_t namelen);
+/* Binds key of o to name; false when a claim bound it first (its clone
+ * in bound). */
+bool claims_bind(const struct origin *o, const char *key, const char *name,
+		 char *bound, size_t boundlen);
+void claims_unbind(const struct origin *o, const char *key);
 
 /* serve.c */
 /* Takes new processes, a thread each, which answers their hello and

@@ -3,6 +3,7 @@
 #include "supervised.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,14 +15,93 @@
 #include <unistd.h>
 
 #include "boundary.h"
+#include "claims.h"
+#include "engine.h"
 #include "config.h"
 #include "keys.h"
 #include "locks.h"
+#include "testhook.h"
 #include "log.h"
 #include "wire.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int sock = -1;
+/* What was read from sock past the line asked for: answers may queue up
+ * (a claim's answer is read at the next boundary). */
+static char inbuf[WIRE_MAX + 1];
+static size_t inlen;
+/* Answers to claims not read yet, oldest first: the engine and source
+ * each was for (its next offer). */
+#define PENDING 8
+static struct {
+	char engine[16];
+	char source[1100];
+} pending[PENDING];
+static int npending;
+
+static void offer_from(const char *engine, const char *source, char **f,
+		       int n);
+
+/* One line from sock, under the lock. */
+static bool recv_line(char *line, size_t linelen)
+{
+	for (;;) {
+		char *nl = memchr(inbuf, '\n', inlen);
+		ssize_t r;
+
+		if (nl) {
+			size_t len = (size_t)(nl - inbuf);
+
+			if (len + 1 > linelen)
+				return false;
+			memcpy(line, inbuf, len);
+			line[len] = '\0';
+			inlen -= len + 1;
+			memmove(inbuf, nl + 1, inlen);
+			return true;
+		}
+		if (inlen >= WIRE_MAX)
+			return false; /* longer than the protocol allows */
+		r = read(sock, inbuf + inlen, WIRE_MAX - inlen);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		inlen += (size_t)r;
+	}
+}
+
+static void close_socket(void)
+{
+	if (sock >= 0)
+		close(sock);
+	sock = -1;
+	inlen = 0;
+	npending = 0;
+}
+
+/* Reads the answers to earlier claims (they came long ago: a test ran
+ * since), taking the offers they carry. Under the lock. */
+static bool read_pending(void)
+{
+	char reply[WIRE_MAX], *f[WIRE_FIELDS];
+
+	while (npending > 0) {
+		int n;
+
+		if (!recv_line(reply, sizeof(reply))) {
+			close_socket();
+			return false;
+		}
+		n = wire_split(reply, f);
+		if (!strcmp(f[0], "ok"))
+			offer_from(pending[0].engine, pending[0].source, f + 1,
+				   n - 1);
+		npending--;
+		memmove(&pending[0], &pending[1], sizeof(pending[0]) * (size_t)npending);
+	}
+	return true;
+}
 
 bool supervised(void)
 {
@@ -47,7 +127,7 @@ static bool say_hello(const char *path, char *err, size_t errlen)
 
 	snprintf(hello, sizeof(hello), "hello\t%ld\t%d", (long)getpid(),
 		 WIRE_VERSION);
-	if (!wire_send(sock, hello) || !wire_recv(sock, reply, sizeof(reply))) {
+	if (!wire_send(sock, hello) || !recv_line(reply, sizeof(reply))) {
 		snprintf(err, errlen, "dbclone: DBCLONE_SOCKET %s does not answer "
 			 "as a dbclone run; unset DBCLONE_SOCKET", path);
 		return false;
@@ -119,9 +199,7 @@ static bool open_socket(char *err, size_t errlen)
 	set_timeout(sock, 0);
 	return true;
 fail:
-	if (sock >= 0)
-		close(sock);
-	sock = -1;
+	close_socket();
 	return false;
 }
 
@@ -138,12 +216,12 @@ static bool ask(const char *line, char *reply, size_t replylen, char **f,
 	*kind = ""; /* no answer */
 	pthread_mutex_lock(&lock);
 	if (open_socket(err, errlen)) {
-		sent = wire_send(sock, line) && wire_recv(sock, reply, replylen);
+		sent = read_pending() && wire_send(sock, line) &&
+		       recv_line(reply, replylen);
 		if (!sent) {
 			snprintf(err, errlen, "dbclone: the run supervisor went away "
 				 "(%s); its run is over", config_get()->socket);
-			close(sock);
-			sock = -1;
+			close_socket();
 		}
 	}
 	pthread_mutex_unlock(&lock);
@@ -226,6 +304,121 @@ void supervisor_forget(const char *engine, const char *source)
 	pthread_mutex_unlock(&lock);
 }
 
+/* Clones the run reserved for this process's next new test key, by
+ * engine and source (claims.h): claimed at that key's first connect,
+ * without asking. Under the lock. */
+static struct held_offer {
+	char engine[16];
+	char source[1100];
+	char id[32];
+	char name[512];
+	char signals[24];
+	char setup[1024]; /* the claim holds while its stamp is stamp */
+	char stamp[256];
+} held[ANSWERS];
+static int noffers;
+
+static struct held_offer *held_for(const char *engine, const char *source)
+{
+	for (int i = 0; i < noffers; i++)
+		if (!strcmp(held[i].engine, engine) &&
+		    !strcmp(held[i].source, source))
+			return &held[i];
+	return NULL;
+}
+
+static void drop_held(struct held_offer *o)
+{
+	*o = held[--noffers];
+}
+
+#define FITS(dst, src) (strlen(src) < sizeof(dst))
+
+/* f: an answer's offer fields (id, clone, signals, stamp's setup, stamp),
+ * n of them; none: the run reserved nothing more. */
+static void offer_from(const char *engine, const char *source, char **f,
+		       int n)
+{
+	struct held_offer *o = held_for(engine, source);
+
+	if (n < 5 || !f[0][0])
+		return;
+	if (!o && noffers < ANSWERS)
+		o = &held[noffers++];
+	if (!o || !FITS(o->source, source) || !FITS(o->id, f[0]) ||
+	    !FITS(o->name, f[1]) || !FITS(o->signals, f[2]) ||
+	    !FITS(o->setup, f[3]) || !FITS(o->stamp, f[4])) {
+		if (o)
+			drop_held(o);
+		return;
+	}
+	snprintf(o->engine, sizeof(o->engine), "%s", engine);
+	snprintf(o->source, sizeof(o->source), "%s", source);
+	snprintf(o->id, sizeof(o->id), "%s", f[0]);
+	snprintf(o->name, sizeof(o->name), "%s", f[1]);
+	snprintf(o->signals, sizeof(o->signals), "%s", f[2]);
+	snprintf(o->setup, sizeof(o->setup), "%s", f[3]);
+	snprintf(o->stamp, sizeof(o->stamp), "%s", f[4]);
+}
+
+/* Does the setup an offer was copied from hold still (a session left
+ * open on it may have written it since)? */
+static bool stamp_holds(const char *engine, const struct held_offer *o)
+{
+	const struct engine_ops *ops;
+	char stamp[sizeof(o->stamp)];
+
+	if (!o->setup[0])
+		return true;
+	ops = engine_by_name(engine);
+	return ops && ops->stamp_local && ops->stamp(NULL, o->setup, stamp,
+						     sizeof(stamp)) &&
+	       !strcmp(stamp, o->stamp);
+}
+
+/* Claims the clone offered for engine and source as the clone of the new
+ * test key (test, signals): true, with its name, when it is the key's
+ * now. False leaves the asking to the caller: no offer, another process
+ * bound the key first, or the run withdrew it. Under the lock. */
+static bool claim(const char *engine, const char *source, const char *test,
+		  const char *signals, char *name, size_t namelen)
+{
+	const char *dir = getenv("DBCLONE_RUN_DIR");
+	char from[PATH_MAX], to[PATH_MAX], key[KEY_MAX], line[WIRE_MAX] = "";
+	struct held_offer *o;
+
+	if (!dir || sock < 0 || npending >= PENDING ||
+	    !(o = held_for(engine, source)) || strcmp(o->signals, signals) ||
+	    !stamp_holds(engine, o))
+		return false;
+	key_format(key, sizeof(key), test, signals, 0);
+	if (!offers_path(dir, o->id, from, sizeof(from)) ||
+	    !claims_path(dir, engine, source, key, to, sizeof(to)))
+		return false;
+	if (link(from, to) != 0) {
+		if (errno == ENOENT)
+			drop_held(o); /* withdrawn */
+		return false;
+	}
+	/* Gone from the offers: never claimed twice. */
+	unlink(from);
+	test_phase("claimed", o->name);
+	snprintf(name, namelen, "%s", o->name);
+	wire_add(line, sizeof(line), "claimed");
+	wire_add(line, sizeof(line), test);
+	wire_add(line, sizeof(line), signals);
+	wire_add(line, sizeof(line), o->id);
+	snprintf(pending[npending].engine, sizeof(pending[0].engine), "%s", engine);
+	snprintf(pending[npending].source, sizeof(pending[0].source), "%s", source);
+	drop_held(o);
+	if (!wire_send(sock, line)) {
+		close_socket(); /* the run is over: asking says so */
+		return false;
+	}
+	npending++;
+	return true;
+}
+
 /* The answer known for key, told to the run as used (no reply is read);
  * false when there is none. */
 static bool known(const char *key, const char *engine, const char *source,
@@ -237,10 +430,8 @@ static bool known(const char *key, const char *engine, const char *source,
 	pthread_mutex_lock(&lock);
 	if ((hit = (a = answer_for(key, engine, source)) != NULL)) {
 		snprintf(name, namelen, "%s", a->name);
-		if (sock >= 0 && !wire_send(sock, used)) {
-			close(sock);
-			sock = -1;
-		}
+		if (sock >= 0 && !wire_send(sock, used))
+			close_socket();
 	}
 	pthread_mutex_unlock(&lock);
 	return hit;
@@ -273,6 +464,18 @@ bool supervisor_clone(const char *engine, const char *source, const char *spec,
 	if (short_test[0] && wire_add(line, sizeof(line), source) &&
 	    known(key, engine, source, line, name, namelen))
 		return true;
+	if (short_test[0] && !short_base[0]) {
+		bool claimed;
+
+		pthread_mutex_lock(&lock);
+		claimed = read_pending() && claim(engine, source, short_test,
+						  count, name, namelen);
+		pthread_mutex_unlock(&lock);
+		if (claimed) {
+			remember(key, engine, source, name);
+			return true;
+		}
+	}
 	line[0] = '\0';
 	wire_add(line, sizeof(line), "clone");
 	wire_add(line, sizeof(line), engine);
@@ -292,6 +495,15 @@ bool supervisor_clone(const char *engine, const char *source, const char *spec,
 	snprintf(name, namelen, "%s", f[1] ? f[1] : "");
 	if (short_test[0] && name[0])
 		remember(key, engine, source, name);
+	if (f[1] && f[2]) {
+		int n = 2;
+
+		while (n < WIRE_FIELDS && f[n])
+			n++;
+		pthread_mutex_lock(&lock);
+		offer_from(engine, source, f + 2, n - 2);
+		pthread_mutex_unlock(&lock);
+	}
 	return true;
 }
 
@@ -354,11 +566,11 @@ void supervised_at_fork(enum fork_phase phase)
 		pthread_mutex_unlock(&lock);
 	} else {
 		pthread_mutex_init(&lock, NULL);
-		if (sock >= 0)
-			close(sock);
-		sock = -1;
+		close_socket();
 		/* The child's first request says hello on its own socket: its
-		 * reconnects ask the run once, then are its own. */
+		 * reconnects ask the run once, then are its own; the parent's
+		 * offers stay the parent's. */
 		nanswers = 0;
+		noffers = 0;
 	}
 }

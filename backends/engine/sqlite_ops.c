@@ -123,6 +123,7 @@ const struct engine_ops engine_sqlite = {
 	.clone_name = sq_clone_name,
 	.clone = sq_clone,
 	.stamp = sq_stamp,
+	.stamp_local = true,
 	.drop = sq_drop,
 	.list = sq_list,
 	.read_marker = sq_read_marker,

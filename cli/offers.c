@@ -1,0 +1,327 @@
+/* Offers and claims on the run's side (claims.h): a ready clone reserved
+ * for a process and a source, which the process claims for its next new
+ * test key without asking; the claim files that bind every test key to
+ * its one clone, whoever made the binding. Under the lock. */
+#include "supervisor_state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "claims.h"
+
+struct offer {
+	const struct proc *p;
+	struct origin *o;
+	char id[32];
+	char name[PATH_MAX];
+	char path[PATH_MAX];
+	ino_t ino;    /* of the offer file, which a claim links to */
+	bool claimed; /* linked before it could be withdrawn: the claim is on
+			 its way, or its process died before it could tell */
+	struct offer *next;
+};
+
+static struct offer *offers;
+static char dir[PATH_MAX - 64]; /* room for what is put under it */
+static unsigned long ids;
+
+bool offers_start(const char *run_dir)
+{
+	char sub[PATH_MAX];
+
+	if (!run_dir || strlen(run_dir) >= sizeof(dir))
+		return false;
+	snprintf(dir, sizeof(dir), "%s", run_dir);
+	snprintf(sub, sizeof(sub), "%s/claims", dir);
+	if (mkdir(sub, 0700) != 0)
+		goto off;
+	snprintf(sub, sizeof(sub), "%s/offers", dir);
+	if (mkdir(sub, 0700) == 0)
+		return true;
+off:
+	/* Without them every key asks: slower, not wrong. */
+	dir[0] = '\0';
+	return false;
+}
+
+static bool key_path(const struct origin *o, const char *key, char *out,
+		     size_t outlen)
+{
+	return dir[0] && !strncmp(key, "t:", 2) &&
+	       claims_path(dir, o->spec.ops->name, o->source, key, out, outlen);
+}
+
+static bool read_name(const char *path, char *name, size_t namelen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, name, namelen - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	name[n] = '\0';
+	return true;
+}
+
+bool claims_find(const struct origin *o, const char *key, char *name,
+		 size_t namelen)
+{
+	char path[PATH_MAX];
+
+	return key_path(o, key, path, sizeof(path)) &&
+	       read_name(path, name, namelen);
+}
+
+bool claims_bind(const struct origin *o, const char *key, const char *name,
+		 char *bound, size_t boundlen)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(name);
+	int fd;
+
+	if (!key_path(o, key, path, sizeof(path)))
+		return true;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 && errno == EEXIST && read_name(path, bound, boundlen))
+		return false; /* a process claimed the key meanwhile */
+	/* Without a binding a claim of this key could make a second clone
+	 * of it: a claim file that cannot be written stops the offers. */
+	if (fd < 0 || write(fd, name, len) != (ssize_t)len) {
+		fprintf(stderr, "dbclone: cannot bind key to its clone in %s/claims "
+			"(%s); every new key asks the run from now on\n", dir,
+			strerror(errno));
+		dir[0] = '\0';
+	}
+	if (fd >= 0)
+		close(fd);
+	return true;
+}
+
+void claims_unbind(const struct origin *o, const char *key)
+{
+	char path[PATH_MAX];
+
+	if (key_path(o, key, path, sizeof(path)))
+		unlink(path);
+}
+
+/* The claim file that is a link of off's file, found by its inode: its
+ * process died between the claim and telling it. */
+static void unbind_orphan(const struct offer *off)
+{
+	char sub[PATH_MAX], path[PATH_MAX * 2];
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+
+	snprintf(sub, sizeof(sub), "%s/claims", dir);
+	if (!(d = opendir(sub)))
+		return;
+	while ((e = readdir(d)))
+		if (e->d_ino == off->ino) {
+			snprintf(path, sizeof(path), "%s/%s", sub, e->d_name);
+			if (lstat(path, &st) == 0 && st.st_ino == off->ino)
+				unlink(path);
+		}
+	closedir(d);
+}
+
+/* Takes off's file away: true when a process had claimed it first (its
+ * link came before the rename, and it holds the file now). */
+static bool withdraw(struct offer *off)
+{
+	char gone[PATH_MAX + 8];
+	struct stat st;
+	bool claimed;
+
+	snprintf(gone, sizeof(gone), "%s.gone", off->path);
+	if (rename(off->path, gone) != 0)
+		return true; /* the claimant linked it and took it away */
+	claimed = stat(gone, &st) == 0 && st.st_nlink > 1;
+	unlink(gone);
+	return claimed;
+}
+
+static void unlink_offer(struct offer *off)
+{
+	for (struct offer **q = &offers; *q; q = &(*q)->next)
+		if (*q == off) {
+			*q = off->next;
+			return;
+		}
+}
+
+void offers_withdraw(const struct origin *o)
+{
+	for (struct offer *next, *off = offers; off; off = next) {
+		next = off->next;
+		if ((o && off->o != o) || off->claimed)
+			continue;
+		if ((off->claimed = withdraw(off)))
+			continue; /* its claim is on its way: served as it comes */
+		unlink_offer(off);
+		drop_soon(&off->o->spec, off->name, 0);
+		free(off);
+	}
+}
+
+static bool handed_name(const struct origin *o, const char *name)
+{
+	for (const struct handed *h = sv.handed; h; h = h->next)
+		if (h->origin == o && !strcmp(h->name, name))
+			return true;
+	return false;
+}
+
+void offers_gone(const struct proc *p)
+{
+	for (struct offer *next, *off = offers; off; off = next) {
+		next = off->next;
+		if (off->p != p)
+			continue;
+		unlink_offer(off);
+		if (!off->claimed)
+			off->claimed = withdraw(off);
+		/* A claim nobody was told of: no test can be on it but one
+		 * that adopted it through its binding (handed_for). */
+		if (off->claimed && !handed_name(off->o, off->name))
+			unbind_orphan(off);
+		if (!off->claimed || !handed_name(off->o, off->name))
+			drop_soon(&off->o->spec, off->name, 0);
+		free(off);
+	}
+}
+
+bool offer_claimed(const struct proc *p, const char *id, struct origin **o,
+		   char *name, size_t namelen)
+{
+	for (struct offer *off = offers; off; off = off->next)
+		if (off->p == p && !strcmp(off->id, id)) {
+			unlink_offer(off);
+			*o = off->o;
+			snprintf(name, namelen, "%s", off->name);
+			/* Gone already when the claimant took it away. */
+			unlink(off->path);
+			free(off);
+			return true;
+		}
+	return false;
+}
+
+static bool has_offer(const struct proc *p, const struct origin *o)
+{
+	for (const struct offer *off = offers; off; off = off->next)
+		if (off->p == p && off->o == o)
+			return true;
+	return false;
+}
+
+/* Writes off's file: the clone's name, nothing else. */
+static bool write_offer(struct offer *off)
+{
+	size_t len = strlen(off->name);
+	struct stat st;
+	bool ok;
+	int fd;
+
+	if (!offers_path(dir, off->id, off->path, sizeof(off->path)))
+		return false;
+	fd = open(off->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0)
+		return false;
+	ok = write(fd, off->name, len) == (ssize_t)len && fstat(fd, &st) == 0;
+	close(fd);
+	if (ok)
+		off->ino = st.st_ino;
+	else
+		unlink(off->path);
+	return ok;
+}
+
+void offer_make(const struct proc *p, struct origin *o, const char *signals,
+		char *line, size_t linelen)
+{
+	char setup_key[KEY_MAX], setup[PATH_MAX], stamp[256];
+	struct sv_layer *from;
+	struct offer *off;
+
+	if (!dir[0] || has_offer(p, o))
+		return;
+	snprintf(setup_key, sizeof(setup_key), "e%u#%s", sv.keys.epoch, signals);
+	if (!layer_for_offer(o, setup_key, &from, setup, sizeof(setup), stamp,
+			     sizeof(stamp)))
+		return;
+	if (!(off = calloc(1, sizeof(*off)))) {
+		layer_unpin(o, from);
+		return;
+	}
+	if (!pool_take(o, from, off->name, sizeof(off->name))) {
+		layer_unpin(o, from);
+		free(off);
+		return;
+	}
+	layer_unpin(o, from);
+	snprintf(off->id, sizeof(off->id), "%ld-%lu", p->pid, ++ids);
+	if (!write_offer(off)) {
+		drop_soon(&o->spec, off->name, 0);
+		free(off);
+		return;
+	}
+	off->p = p;
+	off->o = o;
+	off->next = offers;
+	offers = off;
+	pthread_cond_broadcast(&sv.wake); /* the pool refills */
+	wire_add(line, linelen, off->id);
+	wire_add(line, linelen, off->name);
+	wire_add(line, linelen, signals);
+	wire_add(line, linelen, setup);
+	wire_add(line, linelen, stamp);
+}
+
+void offers_end(void)
+{
+	offers_withdraw(NULL);
+	/* Claimed ones nobody was told of: their clones go with the run. */
+	while (offers) {
+		struct offer *off = offers;
+
+		offers = off->next;
+		if (!handed_name(off->o, off->name))
+			drop_soon(&off->o->spec, off->name, 0);
+		free(off);
+	}
+}
+
+void offers_cleanup(void)
+{
+	char sub[PATH_MAX], path[PATH_MAX * 2];
+	const char *subs[] = {"claims", "offers"};
+	struct dirent *e;
+	DIR *d;
+
+	if (!dir[0])
+		return;
+	for (int i = 0; i < 2; i++) {
+		snprintf(sub, sizeof(sub), "%s/%s", dir, subs[i]);
+		if (!(d = opendir(sub)))
+			continue;
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.') {
+				snprintf(path, sizeof(path), "%s/%s", sub, e->d_name);
+				unlink(path);
+			}
+		closedir(d);
+		rmdir(sub);
+	}
+}
