@@ -19,40 +19,6 @@ teardown() {
   if [ -n "${MYSRC:-}" ]; then my mysql "DROP DATABASE IF EXISTS $MYSRC"; fi
 }
 
-# engine_source ENGINE: a source for ENGINE in SRC (PostgreSQL and MariaDB:
-# a database with table t of 3 rows; SQLite: a file that exists before the
-# run, since a file that does not exist passes through), and a digest of
-# it in SUM for source_unchanged_nothing_left.
-engine_source() {
-  case $1 in
-    pg) SRC=$(new_source) ;;
-    sqlite) sqlite_source ;;
-    mysql)
-      SRC=lsrc_${BATS_TEST_NUMBER}_$RANDOM MYSRC=$SRC
-      my mysql "CREATE DATABASE $SRC; CREATE TABLE $SRC.t (id int PRIMARY KEY, v text);
-                INSERT INTO $SRC.t VALUES (1, 'one'), (2, 'two'), (3, 'three')" ;;
-  esac
-  SUM=$(source_digest "$1")
-}
-
-source_digest() { # source_digest ENGINE: SRC's tables and rows, digested
-  case $1 in
-    pg) sql "$SRC" "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'"
-        checksum "$SRC" ;;
-    sqlite) file_checksum "$SRC" ;;
-    mysql) my "$SRC" "SHOW TABLES; CHECKSUM TABLE t" ;;
-  esac
-}
-
-# The source is as it was, and no clone, layer or copy is left.
-source_unchanged_nothing_left() {
-  assert_equal "$(source_digest "$1")" "$SUM"
-  assert_no_clones
-  assert_no_mysql_clones
-  run bash -c "find '$DBCLONE_DIR' -name 'dbclone_*' 2>/dev/null"
-  assert_output ""
-}
-
 # step ENGINE SRC KEY BASE ACTION [ARGS]: one step (layer_db.py's actions
 # setup, add, see, count, db) by the engine's own client, one process,
 # under DBCLONE_TEST=KEY and DBCLONE_BASE=BASE ("-": unset): psql,
