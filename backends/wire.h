@@ -9,10 +9,20 @@
  *   clone <engine> <test> <signals> <base> <source> <spec fields...>
  *                                                    (base: DBCLONE_BASE's
  *                                                    test name, "" none)
- *                                                 -> ok <clone> | err <why>
+ *                                                 -> ok <clone> [<offer>]
+ *                                                    | err <why>
  *                                                    | busy <why> (out of
  *                                                    disk or connections:
  *                                                    clone it yourself)
+ *   claimed <test> <signals> <offer id>           -> ok [<offer>] (the
+ *                                                    process bound a new key
+ *                                                    to its offer: claims.h;
+ *                                                    it reads this answer at
+ *                                                    its next request)
+ *   <offer> is 5 fields: <id> <clone> <signals> <setup> <stamp>, a ready
+ *   clone reserved for the process's next new test key with no base under
+ *   that count of boundary signals; when setup is not empty, only while
+ *   setup's stamp is stamp.
  *   next                                          -> ok <epoch>, once the
  *                                                    old epoch's clones are
  *                                                    dropped
@@ -46,17 +56,11 @@
  * stalls half-way (WIRE_STALL_MS), and never one that is quiet between
  * lines.
  *
- * Room to grow, kept by this version so that a later one needs no new
- * hello: the supervisor reads a client's requests as a stream and answers
- * them in order, so a client may send a request before it has read the
- * answer to the one before (pipelining); and a reader takes the fields it
- * knows and ignores any after them. That is how a process will claim a
- * ready clone without waiting: a later `ok <clone> <next>` reserves a
- * second ready clone <next> for the process; at its next boundary it sends
- * `claim <engine> <source> <key> <next>` and connects to <next> at once,
- * reading the claim's answer (ok, or err when the run moved on and dropped
- * it, which the library's ask-again on a gone clone absorbs) before its
- * next request. A change of what a field means changes WIRE_VERSION.
+ * The supervisor reads a client's requests as a stream and answers them
+ * in order, so a client may send a request before it has read the answer
+ * to the one before (a claim's answer is read so); a reader takes the
+ * fields it knows and ignores any after them. A change of what a field
+ * means changes WIRE_VERSION.
  */
 #ifndef DBCLONE_WIRE_H
 #define DBCLONE_WIRE_H
@@ -67,7 +71,7 @@
 #define WIRE_MAX 16384
 #define WIRE_FIELDS 16
 /* The protocol's version, in both sides' hello. 1 was the hello without
- * one; 3 added clone's base. */
+ * one; 3 added clone's base; 4 offers and claims. */
 #define WIRE_VERSION 4
 /* A hello, or the rest of a line once begun, that takes longer is the
  * peer's fault: the supervisor drops it. */

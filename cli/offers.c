@@ -174,11 +174,15 @@ void offers_withdraw(const struct origin *o)
 	}
 }
 
+/* Is name handed out for a key (a claim another process was given
+ * through its binding)? Its claim is told of from now on. */
 static bool handed_name(const struct origin *o, const char *name)
 {
-	for (const struct handed *h = sv.handed; h; h = h->next)
-		if (h->origin == o && !strcmp(h->name, name))
+	for (struct handed *h = sv.handed; h; h = h->next)
+		if (h->origin == o && !strcmp(h->name, name)) {
+			h->claim_pending = false;
 			return true;
+		}
 	return false;
 }
 

@@ -274,10 +274,12 @@ static void write_json(const char *path, int status, char w[][1024], int nw)
 	}
 	fprintf(f, "{\"clones_made\":{\"pg\":%d,\"sqlite\":%d,\"mysql\":%d},"
 		"\"clone_seconds\":%.3f,\"hidden_seconds\":%.3f,\"handouts\":%d,"
+		"\"claims\":%lu,"
 		"\"handout_ms\":{\"p50\":%.1f,\"p95\":%.1f},\"per_process\":%s,"
 		"\"exit_status\":%d,\"intercepted\":%s,\"warnings\":[",
 		sv.made[0], sv.made[1], sv.made[2], sv.clone_ms / 1e3,
-		sv.hidden_ms / 1e3, n, p50, p95, sv.per_process ? "true" : "false",
+		sv.hidden_ms / 1e3, n, sv.claims, p50, p95,
+		sv.per_process ? "true" : "false",
 		WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
 		intercepted() ? "true" : "false");
 	for (int i = 0; i < nw; i++) {

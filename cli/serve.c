@@ -24,7 +24,8 @@ static void key_over(const char *key, void *ctx)
 		struct handed *gone = *h;
 		struct doomed *d;
 
-		if (strcmp(gone->key, key) || !gone->ready || gone->kept) {
+		if (strcmp(gone->key, key) || !gone->ready || gone->kept ||
+		    gone->claim_pending) {
 			/* One being copied is the copier's to drop. */
 			gone->over = gone->over || !strcmp(gone->key, key);
 			h = &gone->next;
@@ -133,7 +134,7 @@ static struct handed *handed_for(struct origin *o, const char *key, bool *over,
 	h->uses = 1;
 	if (claims_find(o, key, h->name, sizeof(h->name))) {
 		/* A process claimed the key and has not told yet: its clone. */
-		h->ready = true;
+		h->ready = h->claim_pending = true;
 		pthread_cond_broadcast(&sv.wake);
 		return h;
 	}
@@ -299,7 +300,7 @@ static void handle_used(struct proc *p, char **f, int n)
  * boundary. */
 static void handle_claimed(struct proc *p, char **f, int n)
 {
-	char key[KEY_MAX], name[PATH_MAX], line[WIRE_MAX] = "ok";
+	char key[KEY_MAX], name[PATH_MAX], bound[PATH_MAX], line[WIRE_MAX] = "ok";
 	struct origin *o;
 	struct handed *h;
 
@@ -315,11 +316,21 @@ static void handle_claimed(struct proc *p, char **f, int n)
 		return;
 	}
 	key_format(key, sizeof(key), f[1], f[2], sv.keys.epoch);
+	if (!claims_find(o, key, bound, sizeof(bound)) || strcmp(bound, name)) {
+		/* No link made: a client that does not keep the protocol. */
+		drop_soon(&o->spec, name, 0);
+		pthread_mutex_unlock(&sv.lock);
+		reply_err(p->fd, "dbclone: a claim with no claim file reached the "
+			  "run supervisor; the library and the command differ in "
+			  "version");
+		return;
+	}
 	keys_use_on(&sv.keys, &p->user, key, "", key_over, NULL);
 	if ((h = find_handed(o, key))) {
 		/* Another process asked for the key meanwhile: the run gave it
 		 * this claim's clone (handed_for). */
 		h->uses++;
+		h->claim_pending = false;
 	} else if ((h = new_handed(o, key))) {
 		snprintf(h->name, sizeof(h->name), "%s", name);
 		h->uses = 1;

@@ -70,6 +70,9 @@ struct handed {
 	bool over;        /* its key ended while it was being copied */
 	bool kept;        /* its test failed (a `keep` request under --keep):
 			     it outlives its key, and is kept at the end */
+	bool claim_pending; /* a process claimed it (claims.h) and has not
+			       told yet: its key is that process's current
+			       one, which nothing may end before it tells */
 	double handed_at; /* the last hand-out (now_ms) */
 	struct handed *next;
 };
@@ -195,7 +198,8 @@ void offers_withdraw(const struct origin *o);
 /* p claimed offer id: its origin and clone. False: no such offer. */
 bool offer_claimed(const struct proc *p, const char *id, struct origin **o,
 		   char *name, size_t namelen);
-/* p's socket closed: its offers go, and a claim it never told of. */
+/* p's socket closed: its offers go, and a claim it never told of (a clone
+ * another process was given through it stays, as that one's). */
 void offers_gone(const struct proc *p);
 /* The run ends: every offer goes (before the drop of everything). */
 void offers_end(void);

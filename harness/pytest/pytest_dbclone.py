@@ -33,7 +33,7 @@ import pytest
 # backends/wire.h's WIRE_VERSION: the hello says it, and a run of another
 # version refuses this plugin in words (tests/62-pytest.bats checks both
 # agree).
-WIRE_VERSION = 3
+WIRE_VERSION = 4
 
 
 def pytest_addoption(parser):

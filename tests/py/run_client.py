@@ -8,11 +8,14 @@ or broken process can send on DBCLONE_SOCKET.
                                           newline) until killed
 """
 import os
+import re
 import socket
 import sys
 import time
 
-VERSION = 3
+# The protocol's version, as backends/wire.h says it.
+with open(os.path.join(os.path.dirname(__file__), "..", "..", "backends", "wire.h")) as h:
+    VERSION = int(re.search(r"^#define WIRE_VERSION (\d+)$", h.read(), re.M).group(1))
 
 
 def connect():
