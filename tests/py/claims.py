@@ -76,21 +76,23 @@ def warm():
     settle()
 
 
-def setup_then_test(second_write):
+def setup_then_test(between, show=test_rows):
+    """The setup, tests on it, then between(), then a test: prints what the
+    first and the last test see (show)."""
     c = fresh_conn(None)
     q(c, "CREATE TABLE c (v varchar(20))")
     q(c, "INSERT INTO c VALUES ('setup1')")
     c.close()
     warm()
     t = fresh_conn("t1")
-    print("t1:", test_rows(t))
+    print("t1:", show(t))
     q(t, "INSERT INTO c VALUES ('t1')")
     t.close()
     settle()
-    second_write()
+    between()
     settle()
     t = fresh_conn("t2")
-    print("t2:", test_rows(t))
+    print("t2:", show(t))
     t.close()
 
 
@@ -199,22 +201,7 @@ elif mode == "next":
         key(None)
         subprocess.run([os.environ["DBCLONE"], "next"], check=True,
                        stdout=subprocess.DEVNULL)
-    c = fresh_conn(None)
-    q(c, "CREATE TABLE c (v varchar(20))")
-    q(c, "INSERT INTO c VALUES ('setup1')")
-    c.close()
-    warm()
-    t = fresh_conn("t1")
-    print("t1:", tables(t))
-    t.close()
-    settle()
-    move()
-    settle()
-    t = fresh_conn("t2")
-    print("t2:", tables(t))
-    t.close()
-elif mode == "keys":
-    keys(int(sys.argv[4]))
+    setup_then_test(move, tables)
 elif mode == "churn":
     churn(sys.argv[4])
 else:
