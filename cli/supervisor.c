@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -301,6 +302,11 @@ int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep,
 	sv.keeping = keep != KEEP_NEVER;
 	if (!per_process)
 		offers_start(getenv("DBCLONE_RUN_DIR"));
+	/* Woken by a test's message (a claim, a reconnect told), the run's
+	 * threads must not take the core from the test that sent it; they
+	 * keep their fair share of the cores (SCHED_BATCH: no wake-up
+	 * preemption), which its threads inherit. */
+	sched_setscheduler(0, SCHED_BATCH, &(struct sched_param){0});
 	if (pipe2(wake_fd, O_NONBLOCK | O_CLOEXEC) != 0)
 		return unsupervised(child);
 	catch_signals(boundary);
