@@ -7,6 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A new layer, with an id no other layer of the run has had. */
+static struct sv_layer *new_layer(void)
+{
+	static unsigned long ids;
+	struct sv_layer *l = calloc(1, sizeof(*l));
+
+	if (l)
+		l->id = ++ids;
+	return l;
+}
+
+struct sv_layer *layer_by_id(struct origin *o, unsigned long id)
+{
+	for (struct sv_layer *l = o->layers; l; l = l->next)
+		if (l->id == id && !l->retired)
+			return l;
+	return NULL;
+}
+
 static struct sv_layer *current_layer(struct origin *o, const char *setup_key)
 {
 	for (struct sv_layer *l = o->layers; l; l = l->next)
@@ -163,7 +182,7 @@ static struct sv_layer *take(struct origin *o, const char *setup_key,
 			     const char *setup, unsigned long uses,
 			     const char *key, char *err, size_t errlen)
 {
-	struct sv_layer *l = calloc(1, sizeof(*l)), *old;
+	struct sv_layer *l = new_layer(), *old;
 	char cut[1024];
 	bool in_place, ok;
 
@@ -398,7 +417,7 @@ static bool epoch_setup(struct origin *o, char *key, size_t keylen)
 static struct sv_layer *frozen_copy(struct origin *o, struct sv_layer *l,
 				    char *err, size_t errlen)
 {
-	struct sv_layer *copy = calloc(1, sizeof(*copy));
+	struct sv_layer *copy = new_layer();
 	char from[PATH_MAX];
 	double ms;
 	bool ok;
@@ -476,7 +495,7 @@ bool layer_freeze_for_pool(struct origin *o)
 	bool ok;
 
 	if (!live || !live->l.live || live->freeze_tried ||
-	    !o->spec.ops->freeze_layers || !(l = calloc(1, sizeof(*l))))
+	    !o->spec.ops->freeze_layers || !(l = new_layer()))
 		return false;
 	live->freeze_tried = true;
 	/* The same setup, stamp and connects as the live layer: a key uses

@@ -18,6 +18,8 @@
 struct offer {
 	const struct proc *p;
 	struct origin *o;
+	unsigned long layer; /* the id of what it was copied from (0: the
+				golden) */
 	char id[32];
 	char name[PATH_MAX];
 	char path[PATH_MAX];
@@ -160,6 +162,25 @@ static void unlink_offer(struct offer *off)
 		}
 }
 
+/* A reserved clone nobody claimed goes back to its pool while what it
+ * was copied from is still what keys start from (a process that asked
+ * once and ended, a withdrawal that changed nothing for it), else it is
+ * dropped. */
+static void give_back(struct offer *off)
+{
+	struct origin *o = off->o;
+	struct sv_layer *l = off->layer ? layer_by_id(o, off->layer) : NULL;
+
+	if ((off->layer && !l) || o->npool >= pool_depth(o) ||
+	    o->npool >= POOL_MAX) {
+		drop_soon(&o->spec, off->name, 0);
+		return;
+	}
+	snprintf(o->pool[o->npool], sizeof(o->pool[0]), "%s", off->name);
+	o->pool_layer[o->npool] = l;
+	o->pool_ms[o->npool++] = 0; /* counted when it was first taken */
+}
+
 void offers_withdraw(const struct origin *o)
 {
 	for (struct offer *next, *off = offers; off; off = next) {
@@ -169,7 +190,7 @@ void offers_withdraw(const struct origin *o)
 		if ((off->claimed = withdraw(off)))
 			continue; /* its claim is on its way: served as it comes */
 		unlink_offer(off);
-		drop_soon(&off->o->spec, off->name, 0);
+		give_back(off);
 		free(off);
 	}
 }
@@ -197,10 +218,12 @@ void offers_gone(const struct proc *p)
 			off->claimed = withdraw(off);
 		/* A claim nobody was told of: no test can be on it but one
 		 * that adopted it through its binding (handed_for). */
-		if (off->claimed && !handed_name(off->o, off->name))
+		if (!off->claimed) {
+			give_back(off);
+		} else if (!handed_name(off->o, off->name)) {
 			unbind_orphan(off);
-		if (!off->claimed || !handed_name(off->o, off->name))
 			drop_soon(&off->o->spec, off->name, 0);
+		}
 		free(off);
 	}
 }
@@ -274,6 +297,7 @@ void offer_make(const struct proc *p, struct origin *o, const char *signals,
 		free(off);
 		return;
 	}
+	off->layer = from ? from->id : 0;
 	layer_unpin(o, from);
 	snprintf(off->id, sizeof(off->id), "%ld-%lu", p->pid, ++ids);
 	if (!write_offer(off)) {

@@ -22,6 +22,7 @@
 /* A layer of an origin (layer.h) as the run keeps it. */
 struct sv_layer {
 	struct layer l;
+	unsigned long id; /* never reused in the run (an address may be) */
 	int pins;     /* copies being made from it (and a decision using it) */
 	bool retired; /* its epoch ended, or a newer one replaced it: dropped
 			 once unpinned */
@@ -158,6 +159,8 @@ void *pool_thread(void *arg);
 bool layer_for_key(struct origin *o, const char *key, struct sv_layer **from,
 		   char *err, size_t errlen);
 void layer_unpin(struct origin *o, struct sv_layer *l);
+/* The layer of o with that id, if it is still one keys start from. */
+struct sv_layer *layer_by_id(struct origin *o, unsigned long id);
 /* The key setup_key (a setup or a base) is over: its layers go (now: onto
  * that list, else in the background); a snapshot stays. */
 void layers_end(const char *setup_key, struct doomed **now);

@@ -202,6 +202,8 @@ elif mode == "next":
         subprocess.run([os.environ["DBCLONE"], "next"], check=True,
                        stdout=subprocess.DEVNULL)
     setup_then_test(move, tables)
+elif mode == "keys":
+    keys(int(sys.argv[4]))
 elif mode == "churn":
     churn(sys.argv[4])
 else:
