@@ -86,6 +86,9 @@ struct engine_ops {
 	 * (PostgreSQL's first connect builds the catalog caches). */
 	void (*warm)(void *admin, const struct spec *sp, const char *name);
 	bool (*drop)(void *admin, const char *name, struct failure *f);
+	/* Without an admin connection: would a drop of name cost more than
+	 * starting a thread to do it off the program's path? NULL: never. */
+	bool (*drop_is_slow)(const char *name);
 	/* Before a clone known only by its intent is dropped: ends the
 	 * server's sessions still running a statement that creates it (a
 	 * killed client's CREATE DATABASE goes on without it) and waits for

@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "engine.h"
 #include "sqlite.h"
@@ -80,6 +81,17 @@ static bool sq_drop(void *admin, const char *name, struct failure *f)
 	return sqlite_drop(name, f->why, sizeof(f->why));
 }
 
+/* Unlinking a file frees its blocks there and then (tmpfs: about 0.1 ms
+ * per MiB here), against some 0.03 ms to start a thread. */
+#define SLOW_DROP_BYTES (512 * 1024)
+
+static bool sq_drop_is_slow(const char *name)
+{
+	struct stat st;
+
+	return stat(name, &st) == 0 && (long long)st.st_blocks * 512 > SLOW_DROP_BYTES;
+}
+
 /* An unusable DBCLONE_DIR holds no clone of ours. */
 static bool sq_list(void *admin, engine_list_fn fn, void *ctx,
 		    struct failure *f)
@@ -124,6 +136,7 @@ const struct engine_ops engine_sqlite = {
 	.clone = sq_clone,
 	.stamp = sq_stamp,
 	.drop = sq_drop,
+	.drop_is_slow = sq_drop_is_slow,
 	.list = sq_list,
 	.read_marker = sq_read_marker,
 	.write_marker = sq_mark,
