@@ -82,6 +82,9 @@ struct engine_ops {
 	 * one that found none at the take, with no connect under the key
 	 * since (every connect is counted), still holds, unasked. */
 	bool stamp_at_take_only;
+	/* Its clones are files in DBCLONE_DIR, on the file system of the
+	 * intents (intent.h): their intents need no fsync. */
+	bool files_beside_intents;
 	/* After a clone for a test: what its first use would cost, paid now
 	 * (PostgreSQL's first connect builds the catalog caches). */
 	void (*warm)(void *admin, const struct spec *sp, const char *name);

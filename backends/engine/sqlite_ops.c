@@ -134,6 +134,7 @@ const struct engine_ops engine_sqlite = {
 	.server_named = sq_server_named,
 	.clone_name = sq_clone_name,
 	.clone = sq_clone,
+	.files_beside_intents = true,
 	.stamp = sq_stamp,
 	.drop = sq_drop,
 	.drop_is_slow = sq_drop_is_slow,
