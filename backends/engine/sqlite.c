@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,53 @@ static bool query_has(const char *query, const char *key, const char *value)
 	return false;
 }
 
+/* The last name made absolute, with the file it named: a program opens
+ * the same name at every test, and realpath() reads every component's
+ * link (five system calls for /dev/shm/x/app.db) where two stat() calls
+ * tell that the name and the path still reach the same file. Only ever
+ * tried (trylock): a busy cache, or one a fork caught locked, is skipped,
+ * never waited for. */
+static pthread_mutex_t resolved_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char name[PATH_MAX];
+	char path[PATH_MAX];
+	dev_t dev;
+	ino_t ino;
+} resolved;
+
+static bool same_file(const struct stat *a, dev_t dev, ino_t ino)
+{
+	return a->st_dev == dev && a->st_ino == ino;
+}
+
+static bool absolute_path(const char *name, const struct stat *st, char *out)
+{
+	struct stat again;
+	bool hit;
+
+	if (pthread_mutex_trylock(&resolved_lock) == 0) {
+		hit = !strcmp(resolved.name, name) &&
+		      same_file(st, resolved.dev, resolved.ino);
+		if (hit)
+			strcpy(out, resolved.path);
+		pthread_mutex_unlock(&resolved_lock);
+		if (hit && stat(out, &again) == 0 &&
+		    same_file(&again, st->st_dev, st->st_ino))
+			return true;
+	}
+	if (!realpath(name, out))
+		return false;
+	if (strlen(name) < sizeof(resolved.name) &&
+	    pthread_mutex_trylock(&resolved_lock) == 0) {
+		strcpy(resolved.name, name);
+		strcpy(resolved.path, out);
+		resolved.dev = st->st_dev;
+		resolved.ino = st->st_ino;
+		pthread_mutex_unlock(&resolved_lock);
+	}
+	return true;
+}
+
 bool sqlite_resolve(const char *filename, bool uri, struct sqlite_source *src)
 {
 	char path[PATH_MAX];
@@ -100,8 +148,9 @@ bool sqlite_resolve(const char *filename, bool uri, struct sqlite_source *src)
 	/* A file that does not exist yet is being created: nothing to copy. */
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return false;
-	return realpath(path, src->path) != NULL;
+	return absolute_path(path, &st, src->path);
 }
+
 
 void sqlite_rewrite(const struct sqlite_source *src, const char *clone,
 		    char *out, size_t outlen)

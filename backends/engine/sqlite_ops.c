@@ -41,6 +41,23 @@ static bool sq_clone_name(const struct spec *sp, unsigned long seq,
 	       sqlite_clone_path(dir, sp->sqlite.path, seq, name, namelen);
 }
 
+/* The file to copy: a source the library made absolute at the open, or a
+ * layer or golden copy in DBCLONE_DIR, is only asked whether it is still
+ * there; a relative name (a relative DBCLONE_DIR) is resolved. */
+static bool source_at(const char *path, struct sqlite_source *src)
+{
+	struct stat st;
+
+	if (path[0] != '/')
+		return sqlite_resolve(path, false, src);
+	memset(src, 0, sizeof(*src));
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    strlen(path) >= sizeof(src->path))
+		return false;
+	strcpy(src->path, path);
+	return true;
+}
+
 static bool sq_clone(void *admin, const struct spec *sp, const char *from,
 		     unsigned long seq, unsigned flags, const struct marker *m,
 		     char *name, size_t namelen, struct failure *f)
@@ -54,7 +71,7 @@ static bool sq_clone(void *admin, const struct spec *sp, const char *from,
 	/* A file nobody opens needs no freezing; a live one is read under a
 	 * read transaction anyway (sqlite_clone). */
 	(void)flags;
-	if (!sqlite_resolve(path, false, &src))
+	if (!source_at(path, &src))
 		return fail(f, FAIL_GONE, "dbclone: %s is gone", path);
 	if (!sqlite_clone_dir(true, dir, sizeof(dir), f->why, sizeof(f->why))) {
 		f->kind = FAIL_REFUSED;
