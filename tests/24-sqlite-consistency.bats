@@ -155,3 +155,24 @@ print(c.execute(\"SELECT count(*), sum(v LIKE 'y%') FROM t\").fetchone())
   assert_equal "$(file_checksum "$SRC-journal")" "$journal"
   assert_no_sqlite_clones
 }
+
+@test "a name re-pointed between tests (a symlink to another file) is copied from the file it reaches now" {
+  for f in a b; do
+    sqlite3 "$BATS_TEST_TMPDIR/$f.db" "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('$f');"
+  done
+  ln -s a.db "$BATS_TEST_TMPDIR/app.db"
+  run preloaded "$PY" -c "
+import os, sqlite3
+for key, target in (('one', 'a.db'), ('two', 'b.db'), ('three', 'a.db')):
+    os.environ['DBCLONE_TEST'] = key
+    os.remove('$SRC'); os.symlink(target, '$SRC')
+    c = sqlite3.connect('$SRC')
+    print(key, c.execute('SELECT v FROM t').fetchone()[0], os.path.basename(c.execute('PRAGMA database_list').fetchone()[2]).startswith('dbclone_' + target.replace('.', '_')))
+    c.close()
+"
+  assert_success
+  assert_output "one a True
+two b True
+three a True"
+  assert_no_sqlite_clones
+}
