@@ -151,7 +151,6 @@ bool sqlite_resolve(const char *filename, bool uri, struct sqlite_source *src)
 	return absolute_path(path, &st, src->path);
 }
 
-
 void sqlite_rewrite(const struct sqlite_source *src, const char *clone,
 		    char *out, size_t outlen)
 {
@@ -268,7 +267,8 @@ static int copy_fd(int in, const char *to)
 	if (out < 0)
 		return errno;
 	if (ioctl(out, FICLONE, in) != 0) {
-		/* From offset 0 whoever read the descriptor before. */
+		/* At explicit offsets: the copy starts at byte 0 whatever
+		 * the descriptor's own offset. */
 		while ((n = copy_file_range(in, &at, out, NULL, 1 << 30, 0)) > 0)
 			;
 		if (n < 0) {
