@@ -176,3 +176,31 @@ two b True
 three a True"
   assert_no_sqlite_clones
 }
+
+@test "a big old copy (over 512 KiB, unlinked off the boundary's path) is gone once its key is over, by a thread that is gone once it is done" {
+  "$PY" -c "
+import sqlite3
+c = sqlite3.connect('$SRC', isolation_level=None)
+c.execute('CREATE TABLE t (v TEXT)')
+c.executemany('INSERT INTO t VALUES (?)', [('x' * 1000,) for _ in range(2000)])
+"
+  [ "$(stat -c %s "$SRC")" -gt $((512 * 1024)) ] || fail "the source is too small: the test would not test anything"
+  run preloaded "$PY" -c "
+import glob, os, sqlite3, time
+def copies():
+    return len(glob.glob('$DBCLONE_DIR/dbclone_*.sqlite'))
+sqlite3.connect('$SRC').close()  # the setup: what every key starts from
+for key in ('a', 'b', 'c'):
+    os.environ['DBCLONE_TEST'] = key
+    c = sqlite3.connect('$SRC')
+    c.execute('SELECT count(*) FROM t').fetchone()
+    c.close()
+deadline = time.monotonic() + 10
+while (len(os.listdir('/proc/self/task')) > 1 or copies() > 2) and time.monotonic() < deadline:
+    time.sleep(0.02)
+print('threads', len(os.listdir('/proc/self/task')), 'copies', copies())
+"
+  assert_success
+  assert_output "threads 1 copies 2"
+  assert_no_sqlite_clones
+}
