@@ -85,10 +85,16 @@ struct engine_ops {
 	/* The stamp is read from a file the process can read itself (no
 	 * admin): a process claiming a clone checks it (claims.h). */
 	bool stamp_local;
+	/* Its clones are files in DBCLONE_DIR, on the file system of the
+	 * intents (intent.h): their intents need no fsync. */
+	bool files_beside_intents;
 	/* After a clone for a test: what its first use would cost, paid now
 	 * (PostgreSQL's first connect builds the catalog caches). */
 	void (*warm)(void *admin, const struct spec *sp, const char *name);
 	bool (*drop)(void *admin, const char *name, struct failure *f);
+	/* Without an admin connection: would a drop of name cost more than
+	 * starting a thread to do it off the program's path? NULL: never. */
+	bool (*drop_is_slow)(const char *name);
 	/* Before a clone known only by its intent is dropped: ends the
 	 * server's sessions still running a statement that creates it (a
 	 * killed client's CREATE DATABASE goes on without it) and waits for

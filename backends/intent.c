@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "journal.h"
@@ -118,15 +120,13 @@ bool intent_parse(const char *text, struct intent *in)
 	return is_clone_name(in->name);
 }
 
-/* The record's file: one per clone, named after its engine and name. */
-static bool record_path(const struct intent *in, char *dir, size_t dirlen,
-			char *path, size_t pathlen, bool create,
-			struct failure *f)
+/* The record's file in dir: one per clone, named after its engine and
+ * name. */
+static bool record_path(const struct intent *in, const char *dir,
+			char *path, size_t pathlen, struct failure *f)
 {
 	const char *base = strrchr(in->name, '/');
 
-	if (!intent_dir(create, dir, dirlen, f))
-		return false;
 	base = base ? base + 1 : in->name;
 	if ((size_t)snprintf(path, pathlen, "%s/%s-%s", dir, in->ops->name,
 			     base) >= pathlen)
@@ -134,11 +134,29 @@ static bool record_path(const struct intent *in, char *dir, size_t dirlen,
 	return true;
 }
 
-/* Written aside (O_EXCL, so two writers never share a file), fsync'd,
- * renamed into place, and the directory fsync'd: a reader sees a whole
- * record or none, and it survives a crash of the machine. */
+/* Must the record reach the disk before its clone is made? Only what can
+ * outlive a crash of the machine while the record does not: a clone on a
+ * server. A clone that is files beside the intents (SQLite) is created
+ * after its record on the same file system, whose journal keeps
+ * namespace changes in order: the clone's name does not outlive a crash
+ * without its record's. Nothing on tmpfs outlives one at all. Unsynced,
+ * a record is still whole and visible to every other process (gc, the
+ * next run) from its rename on, which is all a killed process needs. */
+static bool must_sync(const struct intent *in, const char *dir)
+{
+	struct statfs st;
+
+	if (in->ops->files_beside_intents)
+		return false;
+	return statfs(dir, &st) != 0 ||
+	       (st.f_type != TMPFS_MAGIC && st.f_type != RAMFS_MAGIC);
+}
+
+/* Written aside (O_EXCL, so two writers never share a file), fsync'd if
+ * it must be, renamed into place, and then the directory fsync'd: a
+ * reader sees a whole record or none. */
 static bool write_file(const char *dir, const char *path, const char *text,
-		       size_t n, struct failure *f)
+		       size_t n, bool sync, struct failure *f)
 {
 	char tmp[PATH_MAX + 64];
 	const char *base = strrchr(path, '/') + 1;
@@ -150,7 +168,7 @@ static bool write_file(const char *dir, const char *path, const char *text,
 		unlink(tmp); /* this pid's own, from an earlier life */
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	}
-	if (fd < 0 || write(fd, text, n) != (ssize_t)n || fsync(fd) != 0)
+	if (fd < 0 || write(fd, text, n) != (ssize_t)n || (sync && fsync(fd) != 0))
 		err = errno ? errno : EIO;
 	if (fd >= 0 && close(fd) != 0 && !err)
 		err = errno;
@@ -164,24 +182,32 @@ static bool write_file(const char *dir, const char *path, const char *text,
 			    "free space there, or set DBCLONE_DIR to a writable "
 			    "directory", dir, strerror(err));
 	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+	if (sync && (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		fsync(dfd);
 		close(dfd);
 	}
 	return true;
 }
 
-bool intent_write(struct intent *in, struct failure *f)
+/* in's record into dir, which intent_dir checked. */
+static bool write_in(struct intent *in, const char *dir, struct failure *f)
 {
-	char dir[PATH_MAX], text[INTENT_MAX];
+	char text[INTENT_MAX];
 	int n = intent_format(in, text, sizeof(text));
 
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return fail(f, FAIL_INVALID, "dbclone: cannot record the intent "
 			    "to clone %s: a name or server too long", in->name);
-	if (!record_path(in, dir, sizeof(dir), in->path, sizeof(in->path), true, f))
+	if (!record_path(in, dir, in->path, sizeof(in->path), f))
 		return false;
-	return write_file(dir, in->path, text, (size_t)n, f);
+	return write_file(dir, in->path, text, (size_t)n, must_sync(in, dir), f);
+}
+
+bool intent_write(struct intent *in, struct failure *f)
+{
+	char dir[PATH_MAX];
+
+	return intent_dir(true, dir, sizeof(dir), f) && write_in(in, dir, f);
 }
 
 void intent_remove(const struct intent *in)
@@ -244,18 +270,17 @@ void intent_each(intent_fn fn, void *ctx)
 	closedir(d);
 }
 
-/* in for a clone of sp named after seq, owned as m says. */
+/* in for a clone of sp named after seq, owned as m says; dir the
+ * intents directory. */
 static bool intent_for(struct intent *in, const struct spec *sp,
-		       unsigned long seq, const struct marker *m,
-		       struct failure *f)
+		       unsigned long seq, const struct marker *m, char *dir,
+		       size_t dirlen, struct failure *f)
 {
-	char dir[PATH_MAX];
-
 	memset(in, 0, sizeof(*in));
 	in->ops = sp->ops;
 	in->owner = *m;
 	/* An unusable DBCLONE_DIR is said as such, before anything else. */
-	if (!intent_dir(true, dir, sizeof(dir), f))
+	if (!intent_dir(true, dir, dirlen, f))
 		return false;
 	if (!sp->ops->clone_name(sp, seq, in->name, sizeof(in->name)))
 		return fail(f, FAIL_INVALID, "dbclone: no room for a clone name");
@@ -270,8 +295,10 @@ bool intent_clone(void *admin, const struct spec *sp, const char *from,
 	const struct engine_ops *ops = sp->ops;
 	struct failure again = {0};
 	struct intent in;
+	char dir[PATH_MAX];
 
-	if (!intent_for(&in, sp, seq, m, f) || !intent_write(&in, f))
+	if (!intent_for(&in, sp, seq, m, dir, sizeof(dir), f) ||
+	    !write_in(&in, dir, f))
 		return false;
 	test_phase("intent", in.name);
 	if (!ops->clone(admin, sp, from, seq, flags, m, name, namelen, f)) {

@@ -9,7 +9,8 @@
  *
  * Intents live in <DBCLONE_DIR>/intents (by default
  * ${TMPDIR:-/tmp}/dbclone-<uid>/intents), mode 0700, one small file per
- * clone, written aside with O_EXCL, fsync'd and renamed into place, under
+ * clone, written aside with O_EXCL (fsync'd when it must be: intent.c) and
+ * renamed into place, under
  * plain LD_PRELOAD and under dbclone run alike: a run's directory goes
  * with its run, an intent must outlive both. */
 #ifndef DBCLONE_INTENT_H

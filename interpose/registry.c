@@ -200,8 +200,11 @@ static void drop_later(struct clone *list)
 	for (c = list, list = NULL; c; c = next) {
 		next = c->next;
 		/* A drop that costs a server round trip or more goes to
-		 * the dropper; files unlinked cost less than a thread. */
-		if (c->engine->ops->admin_open) {
+		 * the dropper, and so does a file big enough that freeing
+		 * its blocks costs more than a thread; small ones do not. */
+		if (c->engine->ops->admin_open ||
+		    (c->engine->ops->drop_is_slow &&
+		     c->engine->ops->drop_is_slow(c->name))) {
 			c->next = list;
 			list = c;
 		} else {

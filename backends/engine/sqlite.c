@@ -7,11 +7,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CLONE_SUFFIX ".sqlite"
@@ -75,6 +77,53 @@ static bool query_has(const char *query, const char *key, const char *value)
 	return false;
 }
 
+/* The last name made absolute, with the file it named: a program opens
+ * the same name at every test, and realpath() reads every component's
+ * link (five system calls for /dev/shm/x/app.db) where two stat() calls
+ * tell that the name and the path still reach the same file. Only ever
+ * tried (trylock): a busy cache, or one a fork caught locked, is skipped,
+ * never waited for. */
+static pthread_mutex_t resolved_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char name[PATH_MAX];
+	char path[PATH_MAX];
+	dev_t dev;
+	ino_t ino;
+} resolved;
+
+static bool same_file(const struct stat *a, dev_t dev, ino_t ino)
+{
+	return a->st_dev == dev && a->st_ino == ino;
+}
+
+static bool absolute_path(const char *name, const struct stat *st, char *out)
+{
+	struct stat again;
+	bool hit;
+
+	if (pthread_mutex_trylock(&resolved_lock) == 0) {
+		hit = !strcmp(resolved.name, name) &&
+		      same_file(st, resolved.dev, resolved.ino);
+		if (hit)
+			strcpy(out, resolved.path);
+		pthread_mutex_unlock(&resolved_lock);
+		if (hit && stat(out, &again) == 0 &&
+		    same_file(&again, st->st_dev, st->st_ino))
+			return true;
+	}
+	if (!realpath(name, out))
+		return false;
+	if (strlen(name) < sizeof(resolved.name) &&
+	    pthread_mutex_trylock(&resolved_lock) == 0) {
+		strcpy(resolved.name, name);
+		strcpy(resolved.path, out);
+		resolved.dev = st->st_dev;
+		resolved.ino = st->st_ino;
+		pthread_mutex_unlock(&resolved_lock);
+	}
+	return true;
+}
+
 bool sqlite_resolve(const char *filename, bool uri, struct sqlite_source *src)
 {
 	char path[PATH_MAX];
@@ -99,7 +148,7 @@ bool sqlite_resolve(const char *filename, bool uri, struct sqlite_source *src)
 	/* A file that does not exist yet is being created: nothing to copy. */
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return false;
-	return realpath(path, src->path) != NULL;
+	return absolute_path(path, &st, src->path);
 }
 
 void sqlite_rewrite(const struct sqlite_source *src, const char *clone,
@@ -206,40 +255,133 @@ static int create_private(const char *path, int flags)
 	return fd;
 }
 
-/* A file's bytes, by reflink where the file system shares extents, else
- * copy_file_range. Returns 0, or the errno; ENOTSUP means "use another
- * way", not a failure. */
-static int copy_bytes(const char *from, const char *to)
+/* The bytes of the open file in, by reflink where the file system shares
+ * extents, else copy_file_range. Returns 0, or the errno; ENOTSUP means
+ * "use another way", not a failure. */
+static int copy_fd(int in, const char *to)
 {
-	int in = open(from, O_RDONLY | O_CLOEXEC), out, rc = 0;
+	int out = create_private(to, O_EXCL), rc = 0;
+	off_t at = 0;
 	ssize_t n;
 
-	if (in < 0)
+	if (out < 0)
 		return errno;
-	out = create_private(to, O_EXCL);
-	if (out < 0) {
-		rc = errno;
-		close(in);
-		return rc;
-	}
 	if (ioctl(out, FICLONE, in) != 0) {
-		bool first = true;
-
-		while ((n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0)) > 0)
-			first = false;
+		/* At explicit offsets: the copy starts at byte 0 whatever
+		 * the descriptor's own offset. */
+		while ((n = copy_file_range(in, &at, out, NULL, 1 << 30, 0)) > 0)
+			;
 		if (n < 0) {
 			rc = errno;
-			if (first && (rc == EXDEV || rc == ENOSYS || rc == EINVAL ||
-				      rc == EOPNOTSUPP))
+			if (!at && (rc == EXDEV || rc == ENOSYS || rc == EINVAL ||
+				    rc == EOPNOTSUPP))
 				rc = ENOTSUP;
 		}
 	}
 	if (close(out) != 0 && !rc)
 		rc = errno;
-	close(in);
 	if (rc)
 		unlink(to);
 	return rc;
+}
+
+static int copy_bytes(const char *from, const char *to)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC), rc;
+
+	if (in < 0)
+		return errno;
+	rc = copy_fd(in, to);
+	close(in);
+	return rc;
+}
+
+/* ---- a read lock without a connection ---------------------------------- */
+
+/* The lock bytes of SQLite's unix VFS (os_unix.c, "locking"): a reader
+ * holds a read lock on the shared range; a writer must write-lock all of
+ * it (EXCLUSIVE) before it writes the database file, and takes the
+ * PENDING byte first so that new readers wait for it. */
+#define SQ_PENDING_BYTE 0x40000000
+#define SQ_SHARED_FIRST (SQ_PENDING_BYTE + 2)
+#define SQ_SHARED_SIZE 510
+/* How long a writer's commit may keep the copy waiting (in 1 ms steps)
+ * before the copy goes through SQLite, which then says "locked". */
+#define SQ_LOCK_TRIES 2000
+
+static int ofd_lock(int fd, short type, off_t start, off_t len)
+{
+	struct flock fl = {.l_type = type, .l_whence = SEEK_SET,
+			   .l_start = start, .l_len = len};
+
+	return fcntl(fd, F_OFD_SETLK, &fl);
+}
+
+/* SHARED, taken as SQLite takes it. An open file description's lock
+ * (OFD): a classic POSIX lock would belong to the process, and go with
+ * the close of any descriptor of the file, including the program's own
+ * connections'. */
+static bool ofd_shared(int fd)
+{
+	const struct timespec ms = {0, 1000000};
+
+	for (int i = 0; i < SQ_LOCK_TRIES; i++) {
+		if (ofd_lock(fd, F_RDLCK, SQ_PENDING_BYTE, 1) == 0) {
+			bool ok = ofd_lock(fd, F_RDLCK, SQ_SHARED_FIRST,
+					   SQ_SHARED_SIZE) == 0;
+
+			ofd_lock(fd, F_UNLCK, SQ_PENDING_BYTE, 1);
+			if (ok)
+				return true;
+		}
+		if (errno != EAGAIN && errno != EACCES)
+			return false; /* no OFD locks here: SQLite's way */
+		nanosleep(&ms, NULL);
+	}
+	return false;
+}
+
+/* Is a -journal beside path one that a reader would have to roll back
+ * (or one being written)? Not when it is absent, empty or zeroed
+ * (journal_mode TRUNCATE and PERSIST after a commit). */
+static bool journal_in_use(const char *path)
+{
+	char side[PATH_MAX + 16];
+	unsigned char first = 0;
+	int fd;
+
+	snprintf(side, sizeof(side), "%s-journal", path);
+	if ((fd = open(side, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno != ENOENT;
+	if (pread(fd, &first, 1, 0) < 0)
+		first = 1;
+	close(fd);
+	return first != 0;
+}
+
+/* The source opened and read-locked as SQLite's readers lock it, when its
+ * file alone holds its committed state: a rollback-journal database
+ * (header bytes 18-19) with no journal in use. Then no writer can write
+ * the file until the descriptor is closed, and its bytes are the copy.
+ * -1 for everything else (WAL, a hot or live journal, not a database, a
+ * file system without OFD locks, a writer holding on): SQLite's read
+ * transaction decides, and says what is wrong. */
+static int locked_for_copy(const char *path)
+{
+	unsigned char head[100];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	/* The header and the journal are looked at under the lock: a hot
+	 * journal can only be rolled back, and a WAL switch made, under
+	 * EXCLUSIVE, which the lock keeps out. */
+	if (ofd_shared(fd) && pread(fd, head, sizeof(head), 0) == sizeof(head) &&
+	    !memcmp(head, "SQLite format 3", 16) && head[18] == 1 &&
+	    head[19] == 1 && !journal_in_use(path) && !has_content(path, "-wal"))
+		return fd;
+	close(fd);
+	return -1;
 }
 
 /* What SQLite and dbclone keep next to a copy. */
@@ -329,32 +471,26 @@ bool sqlite_clone_path(const char *dir, const char *source, unsigned long seq,
 		       outlen;
 }
 
-bool sqlite_clone(const struct sqlite_api *api, const struct sqlite_source *src,
-		  const char *dir, unsigned long seq, const struct marker *m,
-		  char *clone, size_t clonelen, int *code, char *err,
-		  size_t errlen)
+/* The copy under SQLite's own read transaction: what a WAL, a journal
+ * in use, or a file without OFD locks needs. Returns 0 or an errno, with
+ * why; -1 when the source cannot be read, with err and *code filled. */
+static int copy_through_sqlite(const struct sqlite_api *api,
+			       const struct sqlite_source *src,
+			       const char *clone, char *why, size_t whylen,
+			       int *code, char *err, size_t errlen)
 {
-	char why[300];
 	sqlite3 *rd = NULL;
 	char *msg = NULL;
 	int rc, copied;
 	bool logical;
 
-	*code = SQLITE_CANTOPEN;
-	/* Named after the source the marker names, also when copying a
-	 * golden copy of it. */
-	if (!sqlite_clone_path(dir, m->source, seq, clone, clonelen)) {
-		snprintf(err, errlen, "dbclone: DBCLONE_DIR %s is too long a path; "
-			 "set DBCLONE_DIR to a shorter one", dir);
-		return false;
-	}
 	rc = api->open_v2(src->path, &rd, SQLITE_OPEN_READONLY, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "dbclone: cannot read source %s (%s); make it "
 			 "readable, or leave it out with DBCLONE_EXCLUDE", src->path,
 			 rd ? api->errmsg(rd) : "out of memory");
 		api->close(rd);
-		return false;
+		return -1;
 	}
 	/* The read transaction keeps writers from committing to the file (or
 	 * checkpointing past it) while it is copied. Reading the schema
@@ -375,20 +511,51 @@ bool sqlite_clone(const struct sqlite_api *api, const struct sqlite_source *src,
 		}
 		api->free(msg);
 		api->close(rd);
-		return false;
+		return -1;
 	}
 
 	logical = has_content(src->path, "-wal") || has_content(src->path, "-journal");
 	test_phase("create", clone);
 	copied = logical ? ENOTSUP : copy_bytes(src->path, clone);
 	if (copied == ENOTSUP) {
-		rc = backup_copy(api, rd, clone, why, sizeof(why));
+		rc = backup_copy(api, rd, clone, why, whylen);
 		copied = rc == SQLITE_OK ? 0 : (rc & 0xff) == SQLITE_FULL ? ENOSPC : EIO;
 	} else {
-		snprintf(why, sizeof(why), "%s", strerror(copied));
+		snprintf(why, whylen, "%s", strerror(copied));
 	}
 	api->exec(rd, "COMMIT", NULL, NULL, NULL);
 	api->close(rd);
+	return copied;
+}
+
+bool sqlite_clone(const struct sqlite_api *api, const struct sqlite_source *src,
+		  const char *dir, unsigned long seq, const struct marker *m,
+		  char *clone, size_t clonelen, int *code, char *err,
+		  size_t errlen)
+{
+	char why[300];
+	int fd, copied = ENOTSUP;
+
+	*code = SQLITE_CANTOPEN;
+	/* Named after the source the marker names, also when copying a
+	 * golden copy of it. */
+	if (!sqlite_clone_path(dir, m->source, seq, clone, clonelen)) {
+		snprintf(err, errlen, "dbclone: DBCLONE_DIR %s is too long a path; "
+			 "set DBCLONE_DIR to a shorter one", dir);
+		return false;
+	}
+	/* A lock on the file rather than a connection to it: opening the
+	 * source through SQLite costs more than copying a small file. */
+	if ((fd = locked_for_copy(src->path)) >= 0) {
+		test_phase("create", clone);
+		copied = copy_fd(fd, clone);
+		close(fd);
+		snprintf(why, sizeof(why), "%s", strerror(copied));
+	}
+	if (copied == ENOTSUP &&
+	    (copied = copy_through_sqlite(api, src, clone, why, sizeof(why),
+					  code, err, errlen)) < 0)
+		return false;
 
 	if (!copied)
 		test_phase("created", clone);

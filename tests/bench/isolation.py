@@ -5,8 +5,13 @@ timed from the boundary to a connected handle on fresh data that has run
 one query (as tests/bench/handout.py times dbclone); prints one line per
 iteration, in milliseconds.
 
-    isolation.py ENGINE METHOD SOURCE RUNS
+    isolation.py ENGINE METHOD SOURCE RUNS [PAUSE_SECONDS]
 
+PAUSE_SECONDS (default 0) is left before each timed iteration, untimed,
+as handout.py leaves it before each boundary: after a pause the machine's
+caches are cold (a plain SQLite open here: 0.05 ms back to back, 0.22 ms
+after 20 ms idle), so a floor timed back to back is not the floor of a
+boundary timed after one.
 ENGINE is pg, sqlite or mysql; SOURCE a database (a file for sqlite).
 METHOD:
     raw      pg: CREATE DATABASE ... TEMPLATE sent on an open session (as
@@ -28,12 +33,14 @@ import sys
 import time
 
 engine, method, source, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+pause = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
 WORK = "bench_work_%d" % os.getpid()
 
 
 def timed(setup, body, teardown):
     for _ in range(runs):
         setup()
+        time.sleep(pause)
         t0 = time.perf_counter()
         body()
         ms = (time.perf_counter() - t0) * 1e3
