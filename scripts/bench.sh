@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make bench: the benchmarks, on throwaway servers, written to
 # bench/RESULTS.md (linked from the README) with the plot bench/isolation.png.
-# Medians of RUNS (default 5) runs with min-max, 9 for the hand-outs; every
-# ratio is taken within the same run.
+# Medians of RUNS (default 5) runs with min-max, HANDOUT_RUNS (40) with p95
+# for plain connects and warm boundaries; every ratio is taken within the
+# same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,8 +24,8 @@ out=bench/RESULTS.md
   echo
   echo "Written by \`make bench\` on $(date -u +%Y-%m-%d), $(nproc) cores, Linux $(uname -r);"
   echo "the throwaway servers' data on $(stat -f -c %T "$work") ($work is under $(server_base))."
-  echo "Medians of ${RUNS:-5} runs (${HANDOUT_RUNS:-9} for plain connects and dbclone's boundaries),"
-  echo "min-max in brackets; every ratio is taken within the same run."
+  echo "Medians of ${RUNS:-5} runs (${HANDOUT_RUNS:-40} for plain connects and warm-pool"
+  echo "boundaries, with their p95), min-max in brackets; every ratio is taken within the same run."
   echo
   echo "## The cost of one isolated test"
   echo
@@ -38,9 +39,13 @@ out=bench/RESULTS.md
   echo "executemany in one transaction). dbclone's boundaries leave 0.2 s (per"
   echo "process) or 3 times a clone (warm pool, 2 ready clones) between tests, as"
   echo "a test would: the last clone is dropped, and the pool refilled, meanwhile."
+  echo "Every baseline is timed after the same pause as what it is compared with"
+  echo "(a plain SQLite open costs 0.05 ms back to back, 0.2 ms after a pause)."
+  echo "A warm boundary in a run claims the clone its process was offered without"
+  echo "asking the run (after the run's first answer to it)."
   echo
   echo "Targets: dbclone per process at most 1.2x the raw clone; a warm-pool"
-  echo "boundary at most 2x a plain connect."
+  echo "boundary at most 1.2x a plain connect at p50 and 2x at p95."
   tests/bench/isolation.sh "$work"
   echo
   echo "![one isolated test, per engine and size](isolation.png)"
