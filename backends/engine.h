@@ -82,8 +82,11 @@ struct engine_ops {
 	 * one that found none at the take, with no connect under the key
 	 * since (every connect is counted), still holds, unasked. */
 	bool stamp_at_take_only;
-	/* After a clone for a test: what its first use would cost, paid now
-	 * (PostgreSQL's first connect builds the catalog caches). */
+	/* Optional (NULL: nothing to pay). What the first connect to a new
+	 * clone costs, paid by the run's pool before the clone is ready
+	 * (PostgreSQL's first connect to a database builds its relation
+	 * cache file and reads its catalogs): one session as the clone's
+	 * user, closed before it returns, never on the source or a golden. */
 	void (*warm)(void *admin, const struct spec *sp, const char *name);
 	bool (*drop)(void *admin, const char *name, struct failure *f);
 	/* Before a clone known only by its intent is dropped: ends the

@@ -6,12 +6,14 @@
  * dropped), so that a test that kills it knows which step the kill hit.
  * DBCLONE_TEST_DELAY_AFTER_CREATE_MS=N: sleeps N ms between the creation
  * of a clone and its marker (the window the intent exists for), so that
- * random kills land in it. */
+ * random kills land in it. DBCLONE_TEST_DELAY_WARM_MS=N: sleeps N ms
+ * while a pool's warm-up session is on a new clone (phase "warm"). */
 #ifndef DBCLONE_TESTHOOK_H
 #define DBCLONE_TESTHOOK_H
 
 /* Records that the calling process reaches phase for the clone name;
- * "created" also sleeps DBCLONE_TEST_DELAY_AFTER_CREATE_MS. Does nothing
+ * "created" also sleeps DBCLONE_TEST_DELAY_AFTER_CREATE_MS, "warm"
+ * DBCLONE_TEST_DELAY_WARM_MS. Does nothing
  * when neither variable is set. */
 void test_phase(const char *phase, const char *name);
 
