@@ -7,6 +7,11 @@ hold only on the pristine data. Isolation comes from outside:
                                 reloads it from a fixture copy
                                 (serialized-rollback style)
     suite.py ENGINE DB dbclone  each test sets DBCLONE_TEST (under dbclone run)
+    suite.py ENGINE DB fresh    each test on its own copy of DB, all 50 made
+                                (and dropped) untimed: what the tests cost
+                                on fresh data, with no cloning beside them
+                                (PostgreSQL only: its copies start with a
+                                cold buffer cache)
     suite.py ENGINE DB clones   no test: the 50 clones the suite needs, made
                                 one after the other in this process, each
                                 dropped after (the floor's clone time; on
@@ -72,6 +77,28 @@ def raw_clones():
     return time.perf_counter() - start
 
 
+def fresh_copies(n):
+    """n copies of db, made before the tests from one frozen copy (as a
+    run's golden), with the faster STRATEGY; returns their names and the
+    admin cursor that drops them."""
+    admin = connect("postgres")
+    cur = admin.cursor()
+    cur.execute("CREATE DATABASE fresh_golden TEMPLATE %s" % db)
+    cur.execute("ALTER DATABASE fresh_golden WITH ALLOW_CONNECTIONS false")
+    strategy = " STRATEGY FILE_COPY" if admin.server_version >= 150000 else ""
+    for i in range(n):
+        cur.execute("CREATE DATABASE fresh_%d TEMPLATE fresh_golden%s" % (i, strategy))
+    return ["fresh_%d" % i for i in range(n)], cur
+
+
+def drop_fresh(names, cur):
+    for name in names + ["fresh_golden"]:
+        cur.execute("DROP DATABASE %s" % name)
+
+
+fresh = drop_cur = None
+if mode == "fresh":
+    fresh, drop_cur = fresh_copies(50)
 passed = failed = 0
 start = time.perf_counter()
 if mode == "clones":
@@ -80,7 +107,7 @@ if mode == "clones":
 for i in range(50 if mode != "clones" else 0):
     if mode == "dbclone":
         os.environ["DBCLONE_TEST"] = "test_%d" % i
-    conn = connect()
+    conn = connect(fresh[i] if fresh else None)
     cur = conn.cursor()
     if mode == "reload":
         cur.execute("DELETE FROM items" if engine == "sqlite" else "TRUNCATE items")
@@ -97,4 +124,7 @@ for i in range(50 if mode != "clones" else 0):
     conn.close()
     passed += ok
     failed += not ok
-print("passed %d failed %d seconds %.2f" % (passed, failed, time.perf_counter() - start))
+took = time.perf_counter() - start
+if fresh:
+    drop_fresh(fresh, drop_cur)
+print("passed %d failed %d seconds %.2f" % (passed, failed, took))
