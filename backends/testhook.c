@@ -32,7 +32,8 @@ void test_phase(const char *phase, const char *name)
 		if (fd >= 0)
 			close(fd);
 	}
-	if (delay && *delay && (!strcmp(phase, "created") || !strcmp(phase, "warm"))) {
+	if (delay && *delay &&
+	    (!strcmp(phase, "created") || !strcmp(phase, "warm"))) {
 		long ms = strtol(delay, NULL, 10);
 		struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
 
@@ -41,4 +42,3 @@ void test_phase(const char *phase, const char *name)
 	}
 	errno = saved;
 }
-
