@@ -88,8 +88,11 @@ struct engine_ops {
 	/* Its clones are files in DBCLONE_DIR, on the file system of the
 	 * intents (intent.h): their intents need no fsync. */
 	bool files_beside_intents;
-	/* After a clone for a test: what its first use would cost, paid now
-	 * (PostgreSQL's first connect builds the catalog caches). */
+	/* Optional (NULL: nothing to pay). What the first connect to a new
+	 * clone costs, paid by the run's pool before the clone is ready
+	 * (PostgreSQL's first connect to a database builds its relation
+	 * cache file and reads its catalogs): one session as the clone's
+	 * user, closed before it returns, never on the source or a golden. */
 	void (*warm)(void *admin, const struct spec *sp, const char *name);
 	bool (*drop)(void *admin, const char *name, struct failure *f);
 	/* Without an admin connection: would a drop of name cost more than

@@ -12,7 +12,9 @@
 void test_phase(const char *phase, const char *name)
 {
 	const char *file = getenv("DBCLONE_TEST_PHASES");
-	const char *delay = getenv("DBCLONE_TEST_DELAY_AFTER_CREATE_MS");
+	const char *delay = getenv(!strcmp(phase, "warm") ?
+				   "DBCLONE_TEST_DELAY_WARM_MS" :
+				   "DBCLONE_TEST_DELAY_AFTER_CREATE_MS");
 	int saved = errno;
 
 	if (file && *file) {
@@ -31,7 +33,8 @@ void test_phase(const char *phase, const char *name)
 			close(fd);
 	}
 	if (delay && *delay &&
-	    (!strcmp(phase, "created") || !strcmp(phase, "claimed"))) {
+	    (!strcmp(phase, "created") || !strcmp(phase, "claimed") ||
+	     !strcmp(phase, "warm"))) {
 		long ms = strtol(delay, NULL, 10);
 		struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
 

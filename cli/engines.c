@@ -175,8 +175,6 @@ static bool copy_on(const struct spec *sp, void *admin, void *ctx,
 	if (!intent_clone(admin, sp, a->from, a->seq, a->flags, &m, a->name,
 			  a->namelen, f))
 		return false;
-	if (!(a->flags & CLONE_FREEZE) && sp->ops->warm)
-		sp->ops->warm(admin, sp, a->name);
 	return true;
 }
 
@@ -189,6 +187,15 @@ bool engine_copy(const struct spec *sp, const char *from, unsigned long seq,
 
 	last_failure = FAIL_NONE;
 	return on_admin(sp, copy_on, &a, &f) || failed(&f, err, errlen);
+}
+
+void engine_warm(const struct spec *sp, const char *name)
+{
+	struct failure f;
+	void *admin;
+
+	if (sp->ops->warm && admin_for(sp, &admin, &f))
+		sp->ops->warm(admin, sp, name);
 }
 
 struct take_args {

@@ -20,6 +20,11 @@ const char *spec_source(const struct spec *sp);
 bool engine_copy(const struct spec *sp, const char *from, unsigned long seq,
 		 unsigned flags, char *name, size_t namelen, char *err,
 		 size_t errlen);
+/* Pays now what the first connect to a new clone costs (engine.h's
+ * warm; nothing for an engine without it), as the engine's own
+ * connection, which it closes before returning: no session is left on
+ * the clone when it is handed out. */
+void engine_warm(const struct spec *sp, const char *name);
 /* Takes the setup name in place where the engine can (engine.h's
  * take_in_place): true with *in_place false when it cannot (the caller
  * copies it), cut naming the sessions that were ended. */

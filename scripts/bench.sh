@@ -69,6 +69,9 @@ out=bench/RESULTS.md
   echo "and against reload-per-test (empty the table, then INSERT from a fixture"
   echo "copy in the same database). Targets: the whole \`dbclone run\` at most 1.6x"
   echo "no isolation, or within 1.2x of the floor where the floor is higher."
+  echo "The floor's clones use the faster STRATEGY on PostgreSQL 15+. On"
+  echo "PostgreSQL also the same tests each on a fresh copy made beforehand (a"
+  echo "copy starts with a cold buffer cache), and the floor on fresh data."
   echo
   echo "| what | wall time | x no isolation | x floor | x reload | outcome |"
   echo "| --- | --- | --- | --- | --- | --- |"
@@ -79,8 +82,8 @@ out=bench/RESULTS.md
   echo "CREATE DATABASE ... TEMPLATE on one open session, medians of ${RUNS:-5} copies"
   echo "each; the data in memory (the bench server) and on disk (a second"
   echo "throwaway server under /var/tmp; both with the throwaway servers'"
-  echo "non-durable settings). dbclone times its first copy of each template with"
-  echo "WAL_LOG, its second with FILE_COPY, and keeps the faster (PostgreSQL 15+)."
+  echo "non-durable settings). dbclone tries FILE_COPY, then WAL_LOG, on copies of"
+  echo "each template that run alone, and keeps the faster (PostgreSQL 15+)."
   echo
   echo "| data | source | WAL_LOG | FILE_COPY | faster |"
   echo "| --- | --- | --- | --- | --- |"

@@ -39,6 +39,8 @@ phase_of() {
     create) echo during-create ;;
     created) echo create-to-marker ;;
     made) echo made ;;
+    warm) echo during-warm-up ;;
+    warmed) echo warmed ;;
     drop) echo during-drop ;;
     dropped) echo after-drop ;;
   esac

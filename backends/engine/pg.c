@@ -661,17 +661,30 @@ static bool run_batch(const struct pg_api *api, PGconn *admin,
 
 /* CREATE DATABASE's STRATEGY (PostgreSQL 15 and later), chosen per
  * template by what this server does faster for its size: WAL_LOG writes
- * the copy through the WAL, FILE_COPY copies the files after a
- * checkpoint. The first copy of a template is timed with WAL_LOG (the
- * default), the second with FILE_COPY; later ones use the faster. A
- * handful of templates per process (goldens, layers, sources). */
+ * the copy through the WAL, FILE_COPY checkpoints and copies the files.
+ * A copy timed beside another of this process measures the other too
+ * (a run's pool threads copy side by side, and FILE_COPY's checkpoint
+ * writes out the pages an overlapping WAL_LOG copy left dirty), so each
+ * strategy is judged by its best copy that ran alone: FILE_COPY first
+ * (it leaves nothing dirty for the WAL_LOG trial to pay), up to TRIALS
+ * copies each until one runs alone; a strategy with no lone copy by then
+ * is judged by its best overlapped one. A handful of templates per
+ * process (goldens, layers, sources). */
 #define STRATEGIES 32
+#define TRIALS 3
+enum { WAL_LOG, FILE_COPY };
 static pthread_mutex_t strategy_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct strategy {
 	char template[64];
-	double ms[2]; /* WAL_LOG, FILE_COPY; 0: not timed yet */
+	double alone[2], any[2]; /* best ms per strategy; 0: none yet */
+	int tries[2];
 } strategies[STRATEGIES];
 static int nstrategies;
+/* Copies of this process under way, and how many were ever started: a
+ * copy ran alone when none was under way as it started and none started
+ * before it ended. */
+static int copies_running;
+static unsigned long copies_started;
 
 static double clock_ms(void)
 {
@@ -681,38 +694,80 @@ static double clock_ms(void)
 	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
-/* Which strategy to time or use for template: 0 WAL_LOG, 1 FILE_COPY. */
-static int strategy_for(const char *template)
+/* template's entry, made if new and there is room; NULL if not. Under
+ * strategy_lock. */
+static struct strategy *strategy_entry(const char *template)
 {
-	int pick = 0, i;
+	int i;
 
-	pthread_mutex_lock(&strategy_lock);
 	for (i = 0; i < nstrategies; i++)
 		if (!strcmp(strategies[i].template, template))
-			break;
-	if (i < nstrategies) {
-		const struct strategy *s = &strategies[i];
+			return &strategies[i];
+	if (nstrategies == STRATEGIES ||
+	    strlen(template) >= sizeof(strategies[0].template))
+		return NULL;
+	snprintf(strategies[nstrategies].template,
+		 sizeof(strategies[0].template), "%s", template);
+	return &strategies[nstrategies++];
+}
 
-		pick = !s->ms[0] ? 0 : !s->ms[1] ? 1 : s->ms[1] < s->ms[0];
+static double judged(const struct strategy *s, int which)
+{
+	return s->alone[which] ? s->alone[which] : s->any[which];
+}
+
+/* Which strategy to time or use for template. */
+static int strategy_for(const char *template)
+{
+	int pick = WAL_LOG;
+	struct strategy *s;
+
+	pthread_mutex_lock(&strategy_lock);
+	if ((s = strategy_entry(template))) {
+		if (!s->alone[FILE_COPY] && s->tries[FILE_COPY] < TRIALS)
+			pick = FILE_COPY;
+		else if (!s->alone[WAL_LOG] && s->tries[WAL_LOG] < TRIALS)
+			pick = WAL_LOG;
+		else if (judged(s, FILE_COPY) && judged(s, WAL_LOG))
+			pick = judged(s, FILE_COPY) < judged(s, WAL_LOG) ?
+				       FILE_COPY : WAL_LOG;
+		else /* one of them always failed: the other */
+			pick = judged(s, FILE_COPY) ? FILE_COPY : WAL_LOG;
 	}
 	pthread_mutex_unlock(&strategy_lock);
 	return pick;
 }
 
-static void strategy_took(const char *template, int which, double ms)
+/* Before a copy: a token for strategy_took, 0 when others run. */
+static unsigned long copy_starts(void)
 {
-	int i;
+	unsigned long token;
 
 	pthread_mutex_lock(&strategy_lock);
-	for (i = 0; i < nstrategies; i++)
-		if (!strcmp(strategies[i].template, template))
-			break;
-	if (i == nstrategies && nstrategies < STRATEGIES &&
-	    strlen(template) < sizeof(strategies[0].template))
-		snprintf(strategies[nstrategies++].template,
-			 sizeof(strategies[0].template), "%s", template);
-	if (i < nstrategies && !strategies[i].ms[which])
-		strategies[i].ms[which] = ms;
+	token = ++copies_started;
+	if (copies_running++)
+		token = 0;
+	pthread_mutex_unlock(&strategy_lock);
+	return token;
+}
+
+/* After it; ms < 0: it failed (a try all the same). */
+static void strategy_took(const char *template, int which, double ms,
+			  unsigned long token)
+{
+	struct strategy *s;
+
+	pthread_mutex_lock(&strategy_lock);
+	copies_running--;
+	if ((s = strategy_entry(template))) {
+		bool alone = token && token == copies_started;
+
+		s->tries[which]++;
+		if (ms >= 0 && (!s->any[which] || ms < s->any[which]))
+			s->any[which] = ms;
+		if (ms >= 0 && alone && (!s->alone[which] || ms < s->alone[which]))
+			s->alone[which] = ms;
+	}
 	pthread_mutex_unlock(&strategy_lock);
 }
 
@@ -725,7 +780,8 @@ static bool create_and_follow(const struct pg_api *api, PGconn *admin,
 	struct strbuf create = {0}, follow = {0};
 	char marker[MARKER_MAX], why[400];
 	bool strategies_known = api->serverVersion(admin) >= 150000;
-	int strategy = strategies_known ? strategy_for(source) : 0;
+	int strategy = strategies_known ? strategy_for(source) : WAL_LOG;
+	unsigned long token = copy_starts();
 	PGresult *res;
 	bool done = false;
 	double t0;
@@ -733,15 +789,15 @@ static bool create_and_follow(const struct pg_api *api, PGconn *admin,
 	sql_add(&create, "CREATE DATABASE ", q->clone, " TEMPLATE ");
 	sql_add(&create, q->source, " OWNER ", q->owner);
 	if (strategies_known)
-		strbuf_add(&create, strategy ? " STRATEGY FILE_COPY" :
-			   " STRATEGY WAL_LOG");
+		strbuf_add(&create, strategy == FILE_COPY ?
+			   " STRATEGY FILE_COPY" : " STRATEGY WAL_LOG");
 	test_phase("create", clone);
 	t0 = clock_ms();
 	res = run(api, admin, create.s, 0, NULL);
 	if (!ok(api, res))
 		say_create_failed(api, admin, res, source, clone, owner, q, f);
-	else if (strategies_known)
-		strategy_took(source, strategy, clock_ms() - t0);
+	strategy_took(source, strategy, strategies_known && !f->kind ?
+				clock_ms() - t0 : -1, token);
 	api->clear(res);
 	strbuf_free(&create);
 	if (f->kind)
@@ -905,9 +961,31 @@ bool pg_write_marker(const struct pg_api *api, PGconn *admin, const char *name,
 	return on_database(api, admin, "COMMENT ON DATABASE ", name, " IS ", text, f);
 }
 
-void pg_warm(const struct pg_api *api, const char *conninfo, const char *name)
+/* Until the server process of session pid is gone (libpq's finish does
+ * not wait for it): at most about a second, 1 ms apart. */
+static void wait_session_gone(const struct pg_api *api, PGconn *admin,
+			      const char *pid)
+{
+	const char *params[] = {pid};
+	struct timespec ms = {0, 1000000L};
+
+	for (int i = 0; i < 1000; i++) {
+		PGresult *res = run(api, admin, "SELECT 1 FROM pg_stat_activity "
+				    "WHERE pid = $1::int", 1, params);
+		bool gone = !ok(api, res) || api->ntuples(res) == 0;
+
+		api->clear(res);
+		if (gone)
+			return;
+		nanosleep(&ms, NULL);
+	}
+}
+
+void pg_warm(const struct pg_api *api, PGconn *admin, const char *conninfo,
+	     const char *name)
 {
 	struct pg_params p = {0};
+	char pid[16] = "";
 	PGconn *c;
 
 	if (!pg_params_from_conninfo(api, &p, conninfo))
@@ -915,10 +993,21 @@ void pg_warm(const struct pg_api *api, const char *conninfo, const char *name)
 	pg_params_set(&p, "dbname", name);
 	pg_params_set(&p, "application_name", "dbclone");
 	c = api->connectdbParams(pg_params_keywords(&p), pg_params_values(&p), 0);
-	if (c && api->status(c) == CONNECTION_OK)
-		api->clear(api->exec(c, "SELECT 1"));
+	if (c && api->status(c) == CONNECTION_OK) {
+		PGresult *res = api->exec(c, "SELECT pg_backend_pid()");
+
+		test_phase("warm", name);
+		if (ok(api, res) && api->ntuples(res) == 1)
+			snprintf(pid, sizeof(pid), "%s", api->getvalue(res, 0, 0));
+		api->clear(res);
+	}
 	if (c)
 		api->finish(c);
+	/* A session left on the clone would be cut by the take of a setup
+	 * or make DROP DATABASE wait: none is left when the clone is ready. */
+	if (pid[0] && admin)
+		wait_session_gone(api, admin, pid);
+	test_phase("warmed", name);
 	pg_params_free(&p);
 }
 

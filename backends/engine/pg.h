@@ -120,9 +120,11 @@ bool pg_write_marker(const struct pg_api *api, PGconn *admin, const char *name,
 		     const struct marker *m, struct failure *f);
 
 /* One connection to a fresh clone builds its catalog caches
- * (pg_internal.init): made ahead, a test's own first connect is as fast
- * as any. */
-void pg_warm(const struct pg_api *api, const char *conninfo, const char *name);
+ * (pg_internal.init) and reads its catalogs: made ahead, a test's own
+ * first connect is as fast as any. Returns once that session's server
+ * process is gone (admin watches it). */
+void pg_warm(const struct pg_api *api, PGconn *admin, const char *conninfo,
+	     const char *name);
 
 /* psql "options of conninfo but password and dbname, dbname='name'" */
 void pg_connect_command(const struct pg_api *api, const char *conninfo,

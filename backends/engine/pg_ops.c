@@ -136,8 +136,7 @@ static bool pg_take_op(void *admin, const char *name, char *cut,
 
 static void pg_warm_op(void *admin, const struct spec *sp, const char *name)
 {
-	(void)admin;
-	pg_warm(engine_pg_api, sp->pg.conninfo, name);
+	pg_warm(engine_pg_api, admin, sp->pg.conninfo, name);
 }
 
 static bool pg_drop_op(void *admin, const char *name, struct failure *f)

@@ -7,9 +7,15 @@ hold only on the pristine data. Isolation comes from outside:
                                 reloads it from a fixture copy
                                 (serialized-rollback style)
     suite.py ENGINE DB dbclone  each test sets DBCLONE_TEST (under dbclone run)
+    suite.py ENGINE DB fresh    each test on its own copy of DB, all 50 made
+                                (and dropped) untimed: what the tests cost
+                                on fresh data, with no cloning beside them
+                                (PostgreSQL only: its copies start with a
+                                cold buffer cache)
     suite.py ENGINE DB clones   no test: the 50 clones the suite needs, made
                                 one after the other in this process, each
-                                dropped after (the floor's clone time)
+                                dropped after (the floor's clone time; on
+                                PostgreSQL 15+ the faster STRATEGY's)
 
 ENGINE is pg, sqlite (DB a file) or mysql. Prints "passed N failed M
 seconds S"."""
@@ -39,33 +45,69 @@ def connect(name=None):
 
 
 def raw_clones():
-    """The clones alone: what no isolation by copies can go below."""
+    """The clones alone: what no isolation by copies can go below; on
+    PostgreSQL 15+ with each STRATEGY in turn, the faster counts (dbclone
+    uses the faster too). Returns seconds."""
     if engine == "sqlite":
+        start = time.perf_counter()
         for i in range(50):
             shutil.copyfile(db, db + ".floor")
             os.unlink(db + ".floor")
-        return
+        return time.perf_counter() - start
     admin = connect("postgres" if engine == "pg" else db)
     cur = admin.cursor()
+    if engine == "pg":
+        strategies = [""]
+        if admin.server_version >= 150000:
+            strategies = [" STRATEGY WAL_LOG", " STRATEGY FILE_COPY"]
+        times = []
+        for strategy in strategies:
+            start = time.perf_counter()
+            for i in range(50):
+                cur.execute("CREATE DATABASE floor_clone TEMPLATE %s%s" % (db, strategy))
+                cur.execute("DROP DATABASE floor_clone")
+            times.append(time.perf_counter() - start)
+        return min(times)
+    start = time.perf_counter()
     for i in range(50):
-        if engine == "pg":
-            cur.execute("CREATE DATABASE floor_clone TEMPLATE %s" % db)
-            cur.execute("DROP DATABASE floor_clone")
-        else:
-            cur.execute("CREATE DATABASE floor_clone")
-            cur.execute("CREATE TABLE floor_clone.items LIKE items")
-            cur.execute("INSERT INTO floor_clone.items SELECT * FROM items")
-            cur.execute("DROP DATABASE floor_clone")
+        cur.execute("CREATE DATABASE floor_clone")
+        cur.execute("CREATE TABLE floor_clone.items LIKE items")
+        cur.execute("INSERT INTO floor_clone.items SELECT * FROM items")
+        cur.execute("DROP DATABASE floor_clone")
+    return time.perf_counter() - start
 
 
+def fresh_copies(n):
+    """n copies of db, made before the tests from one frozen copy (as a
+    run's golden), with the faster STRATEGY; returns their names and the
+    admin cursor that drops them."""
+    admin = connect("postgres")
+    cur = admin.cursor()
+    cur.execute("CREATE DATABASE fresh_golden TEMPLATE %s" % db)
+    cur.execute("ALTER DATABASE fresh_golden WITH ALLOW_CONNECTIONS false")
+    strategy = " STRATEGY FILE_COPY" if admin.server_version >= 150000 else ""
+    for i in range(n):
+        cur.execute("CREATE DATABASE fresh_%d TEMPLATE fresh_golden%s" % (i, strategy))
+    return ["fresh_%d" % i for i in range(n)], cur
+
+
+def drop_fresh(names, cur):
+    for name in names + ["fresh_golden"]:
+        cur.execute("DROP DATABASE %s" % name)
+
+
+fresh = drop_cur = None
+if mode == "fresh":
+    fresh, drop_cur = fresh_copies(50)
 passed = failed = 0
 start = time.perf_counter()
 if mode == "clones":
-    raw_clones()
+    took = raw_clones()
+    start = time.perf_counter() - took
 for i in range(50 if mode != "clones" else 0):
     if mode == "dbclone":
         os.environ["DBCLONE_TEST"] = "test_%d" % i
-    conn = connect()
+    conn = connect(fresh[i] if fresh else None)
     cur = conn.cursor()
     if mode == "reload":
         cur.execute("DELETE FROM items" if engine == "sqlite" else "TRUNCATE items")
@@ -82,4 +124,7 @@ for i in range(50 if mode != "clones" else 0):
     conn.close()
     passed += ok
     failed += not ok
-print("passed %d failed %d seconds %.2f" % (passed, failed, time.perf_counter() - start))
+took = time.perf_counter() - start
+if fresh:
+    drop_fresh(fresh, drop_cur)
+print("passed %d failed %d seconds %.2f" % (passed, failed, took))
