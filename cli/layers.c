@@ -208,8 +208,9 @@ static struct sv_layer *take(struct origin *o, const char *setup_key,
 		for (struct handed **q = &sv.handed; (h = *q); q = &h->next)
 			if (h->origin == o && !strcmp(h->name, setup)) {
 				*q = h->next;
-				/* A base's key is a test key: its claim goes too. */
-				claims_unbind(o, h->key);
+				/* A base's key is a test key: no offer of a
+				 * process may be claimed for it now. */
+				claims_block(o, h->key);
 				free(h);
 				break;
 			}

@@ -32,6 +32,9 @@ struct offer {
 static struct offer *offers;
 static char dir[PATH_MAX - 64]; /* room for what is put under it */
 static unsigned long ids;
+/* New offers are made: false once a claim file could not be written (a
+ * key the run hands out unbound could be claimed a second time). */
+static bool offering;
 
 bool offers_start(const char *run_dir)
 {
@@ -41,13 +44,14 @@ bool offers_start(const char *run_dir)
 		return false;
 	snprintf(dir, sizeof(dir), "%s", run_dir);
 	snprintf(sub, sizeof(sub), "%s/claims", dir);
-	if (mkdir(sub, 0700) != 0)
-		goto off;
-	snprintf(sub, sizeof(sub), "%s/offers", dir);
-	if (mkdir(sub, 0700) == 0)
-		return true;
-off:
-	/* Without them every key asks: slower, not wrong. */
+	if (mkdir(sub, 0700) == 0) {
+		snprintf(sub, sizeof(sub), "%s/offers", dir);
+		if (mkdir(sub, 0700) == 0)
+			return offering = true;
+	}
+	fprintf(stderr, "dbclone: cannot make %s (%s); every new test key asks "
+		"the run: make TMPDIR a writable directory to let keys claim "
+		"their clones\n", sub, strerror(errno));
 	dir[0] = '\0';
 	return false;
 }
@@ -59,18 +63,43 @@ static bool key_path(const struct origin *o, const char *key, char *out,
 	       claims_path(dir, o->spec.ops->name, o->source, key, out, outlen);
 }
 
-static bool read_name(const char *path, char *name, size_t namelen)
+/* A new file at path holding text (its inode in *ino); errno when not. */
+static bool write_new(const char *path, const char *text, ino_t *ino)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n;
+	size_t len = strlen(text);
+	struct stat st;
+	bool ok;
+	int fd;
 
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return false;
-	n = read(fd, name, namelen - 1);
+	ok = write(fd, text, len) == (ssize_t)len && fstat(fd, &st) == 0;
 	close(fd);
-	if (n <= 0)
+	if (ok && ino)
+		*ino = st.st_ino;
+	if (!ok)
+		unlink(path);
+	return ok;
+}
+
+/* The clone in the claim file at path, when that file is one of o's
+ * offers, linked there by a claim: never a name some other file says (a
+ * client of the run could write one), nor a placeholder. */
+static bool claimed_name(const struct origin *o, const char *path, char *name,
+			 size_t namelen)
+{
+	struct stat st;
+	const struct offer *off;
+
+	if (lstat(path, &st) != 0)
 		return false;
-	name[n] = '\0';
+	for (off = offers; off; off = off->next)
+		if (off->o == o && off->ino == st.st_ino)
+			break;
+	if (!off)
+		return false;
+	snprintf(name, namelen, "%s", off->name);
 	return true;
 }
 
@@ -80,32 +109,42 @@ bool claims_find(const struct origin *o, const char *key, char *name,
 	char path[PATH_MAX];
 
 	return key_path(o, key, path, sizeof(path)) &&
-	       read_name(path, name, namelen);
+	       claimed_name(o, path, name, namelen);
 }
 
 bool claims_bind(const struct origin *o, const char *key, const char *name,
 		 char *bound, size_t boundlen)
 {
 	char path[PATH_MAX];
-	size_t len = strlen(name);
-	int fd;
 
 	if (!key_path(o, key, path, sizeof(path)))
 		return true;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 && errno == EEXIST && read_name(path, bound, boundlen))
-		return false; /* a process claimed the key meanwhile */
-	/* Without a binding a claim of this key could make a second clone
-	 * of it: a claim file that cannot be written stops the offers. */
-	if (fd < 0 || write(fd, name, len) != (ssize_t)len) {
-		fprintf(stderr, "dbclone: cannot bind key to its clone in %s/claims "
-			"(%s); every new key asks the run from now on\n", dir,
-			strerror(errno));
-		dir[0] = '\0';
+	for (int tries = 0; tries < 2; tries++) {
+		if (write_new(path, name, NULL))
+			return true;
+		if (errno != EEXIST)
+			break;
+		if (claimed_name(o, path, bound, boundlen))
+			return false; /* a process claimed the key meanwhile */
+		unlink(path); /* a placeholder, or not the run's */
 	}
-	if (fd >= 0)
-		close(fd);
+	/* A key the run hands out unbound could be claimed a second time:
+	 * no more offers, and those out are withdrawn. */
+	fprintf(stderr, "dbclone: cannot bind a key to its clone in %s/claims "
+		"(%s); every new test key asks the run from now on: free space "
+		"in TMPDIR\n", dir, strerror(errno));
+	offering = false;
+	offers_withdraw(NULL);
 	return true;
+}
+
+bool claims_are(const struct origin *o, const char *key, ino_t ino)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	return key_path(o, key, path, sizeof(path)) && lstat(path, &st) == 0 &&
+	       st.st_ino == ino;
 }
 
 void claims_unbind(const struct origin *o, const char *key)
@@ -114,6 +153,16 @@ void claims_unbind(const struct origin *o, const char *key)
 
 	if (key_path(o, key, path, sizeof(path)))
 		unlink(path);
+}
+
+void claims_block(const struct origin *o, const char *key)
+{
+	char path[PATH_MAX];
+
+	if (key_path(o, key, path, sizeof(path))) {
+		unlink(path);
+		write_new(path, "", NULL);
+	}
 }
 
 /* The claim file that is a link of off's file, found by its inode: its
@@ -228,13 +277,22 @@ void offers_gone(const struct proc *p)
 	}
 }
 
+struct origin *offer_origin(const struct proc *p, const char *id)
+{
+	for (struct offer *off = offers; off; off = off->next)
+		if (off->p == p && !strcmp(off->id, id))
+			return off->o;
+	return NULL;
+}
+
 bool offer_claimed(const struct proc *p, const char *id, struct origin **o,
-		   char *name, size_t namelen)
+		   char *name, size_t namelen, ino_t *ino)
 {
 	for (struct offer *off = offers; off; off = off->next)
 		if (off->p == p && !strcmp(off->id, id)) {
 			unlink_offer(off);
 			*o = off->o;
+			*ino = off->ino;
 			snprintf(name, namelen, "%s", off->name);
 			/* Gone already when the claimant took it away. */
 			unlink(off->path);
@@ -252,27 +310,11 @@ static bool has_offer(const struct proc *p, const struct origin *o)
 	return false;
 }
 
-/* Writes off's file: the clone's name, nothing else. */
+/* The offer's file holds the clone's name: a claim links to it. */
 static bool write_offer(struct offer *off)
 {
-	size_t len = strlen(off->name);
-	struct stat st;
-	bool ok;
-	int fd;
-
-	if (!offers_path(dir, off->id, off->path, sizeof(off->path)))
-		return false;
-	fd = open(off->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
-	if (fd < 0)
-		return false;
-	ok = write(fd, off->name, len) == (ssize_t)len && fstat(fd, &st) == 0;
-	close(fd);
-	if (ok)
-		off->ino = st.st_ino;
-	else
-		unlink(off->path);
-	return ok;
+	return offers_path(dir, off->id, off->path, sizeof(off->path)) &&
+	       write_new(off->path, off->name, &off->ino);
 }
 
 void offer_make(const struct proc *p, struct origin *o, const char *signals,
@@ -282,7 +324,7 @@ void offer_make(const struct proc *p, struct origin *o, const char *signals,
 	struct sv_layer *from;
 	struct offer *off;
 
-	if (!dir[0] || has_offer(p, o))
+	if (!offering || has_offer(p, o))
 		return;
 	snprintf(setup_key, sizeof(setup_key), "e%u#%s", sv.keys.epoch, signals);
 	if (!layer_for_offer(o, setup_key, &from, setup, sizeof(setup), stamp,

@@ -150,9 +150,11 @@ static struct handed *handed_for(struct origin *o, const char *key, bool *over,
 	layer_unpin(o, from);
 	pthread_cond_broadcast(&sv.wake); /* waiters; the pool refills */
 	if (ok && !h->over && !claims_bind(o, key, h->name, name, sizeof(name))) {
-		/* A claim of the key came first: its clone is the key's. */
+		/* A claim of the key came first: its clone is the key's, and
+		 * its key that process's, once it tells. */
 		drop_soon(&o->spec, h->name, 0);
 		snprintf(h->name, sizeof(h->name), "%s", name);
+		h->claim_pending = true;
 	}
 	if (ok && !h->over) {
 		h->ready = true;
@@ -294,15 +296,42 @@ static void handle_used(struct proc *p, char **f, int n)
 	pthread_mutex_unlock(&sv.lock);
 }
 
+/* The claim of key by p, of o's clone name, is told: the key is p's, and
+ * name its clone (another process's request may have been given it
+ * already, through the claim's file). */
+static void claim_told(struct proc *p, struct origin *o, const char *key,
+		       const char *name)
+{
+	struct handed *h;
+
+	keys_use_on(&sv.keys, &p->user, key, "", key_over, NULL);
+	if ((h = find_handed(o, key))) {
+		h->uses++;
+		h->claim_pending = false;
+	} else if ((h = new_handed(o, key))) {
+		snprintf(h->name, sizeof(h->name), "%s", name);
+		h->uses = 1;
+		h->ready = true;
+	} else {
+		/* out of memory: the key goes without its clone */
+		claims_unbind(o, key);
+		drop_soon(&o->spec, name, 0);
+	}
+	if (h)
+		sv.last_handout = h->handed_at = now_ms();
+	sv.claims++;
+}
+
 /* claimed <test> <signals> <offer>: the process bound its new test key
  * to the clone offered to it (claims.h), and connects to it without
  * waiting; it reads the answer, with its next offer, at its next
  * boundary. */
 static void handle_claimed(struct proc *p, char **f, int n)
 {
-	char key[KEY_MAX], name[PATH_MAX], bound[PATH_MAX], line[WIRE_MAX] = "ok";
+	char key[KEY_MAX], name[PATH_MAX], line[WIRE_MAX] = "ok";
 	struct origin *o;
 	struct handed *h;
+	ino_t ino;
 
 	if (n < 4 || !f[1][0]) {
 		reply_err(p->fd, "dbclone: a malformed request reached the run "
@@ -310,13 +339,20 @@ static void handle_claimed(struct proc *p, char **f, int n)
 		return;
 	}
 	pthread_mutex_lock(&sv.lock);
-	if (!offer_claimed(p, f[3], &o, name, sizeof(name))) {
+	key_format(key, sizeof(key), f[1], f[2], sv.keys.epoch);
+	/* A request copying for the key meanwhile binds it after its copy,
+	 * finding this claim: wait for it, then join it. */
+	while ((o = offer_origin(p, f[3])) && (h = find_handed(o, key)) &&
+	       !h->ready)
+		wait_a_moment();
+	if (!offer_claimed(p, f[3], &o, name, sizeof(name), &ino)) {
 		pthread_mutex_unlock(&sv.lock);
-		reply_err(p->fd, "dbclone: no such offer");
+		reply_err(p->fd, "dbclone: a claim of a clone the run never offered "
+			  "to this process reached the run supervisor; the library "
+			  "and the command differ in version");
 		return;
 	}
-	key_format(key, sizeof(key), f[1], f[2], sv.keys.epoch);
-	if (!claims_find(o, key, bound, sizeof(bound)) || strcmp(bound, name)) {
+	if (!claims_are(o, key, ino)) {
 		/* No link made: a client that does not keep the protocol. */
 		drop_soon(&o->spec, name, 0);
 		pthread_mutex_unlock(&sv.lock);
@@ -325,22 +361,7 @@ static void handle_claimed(struct proc *p, char **f, int n)
 			  "version");
 		return;
 	}
-	keys_use_on(&sv.keys, &p->user, key, "", key_over, NULL);
-	if ((h = find_handed(o, key))) {
-		/* Another process asked for the key meanwhile: the run gave it
-		 * this claim's clone (handed_for). */
-		h->uses++;
-		h->claim_pending = false;
-	} else if ((h = new_handed(o, key))) {
-		snprintf(h->name, sizeof(h->name), "%s", name);
-		h->uses = 1;
-		h->ready = true;
-	} else {
-		drop_soon(&o->spec, name, 0); /* out of memory */
-	}
-	if (h)
-		sv.last_handout = h->handed_at = now_ms();
-	sv.claims++;
+	claim_told(p, o, key, name);
 	offer_make(p, o, f[2], line, sizeof(line));
 	pthread_mutex_unlock(&sv.lock);
 	wire_send(p->fd, line);
@@ -543,12 +564,14 @@ static void disconnect(struct proc *p)
 			break;
 		}
 	}
+	/* Its claims first: a clone another process was given through one
+	 * may end with the keys below. */
+	offers_gone(p);
 	/* A process's exit alone does not end its key (the next process of
 	 * the same test may be about to start), unless a newer key exists. */
 	if (p->joined)
 		keys_leave(&sv.keys, &p->user, key_over, NULL);
 	drop_what_it_made(p);
-	offers_gone(p);
 	if (--sv.nprocs == 0)
 		pthread_cond_broadcast(&sv.procs_done);
 	pthread_mutex_unlock(&sv.lock);

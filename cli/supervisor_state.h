@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "engines.h"
 #include "keys.h"
@@ -198,9 +199,12 @@ void offer_make(const struct proc *p, struct origin *o, const char *signals,
 /* Withdraws the offers of o (NULL: all) before what a new key starts
  * from changes; one claimed first is served when its claim comes. */
 void offers_withdraw(const struct origin *o);
-/* p claimed offer id: its origin and clone. False: no such offer. */
+/* The origin of p's offer id (NULL: none). */
+struct origin *offer_origin(const struct proc *p, const char *id);
+/* p claimed offer id: its origin, clone and the inode of its file. False:
+ * no such offer. */
 bool offer_claimed(const struct proc *p, const char *id, struct origin **o,
-		   char *name, size_t namelen);
+		   char *name, size_t namelen, ino_t *ino);
 /* p's socket closed: its offers go, and a claim it never told of (a clone
  * another process was given through it stays, as that one's). */
 void offers_gone(const struct proc *p);
@@ -216,6 +220,11 @@ bool claims_find(const struct origin *o, const char *key, char *name,
 bool claims_bind(const struct origin *o, const char *key, const char *name,
 		 char *bound, size_t boundlen);
 void claims_unbind(const struct origin *o, const char *key);
+/* Is key of o bound by a claim of the offer file whose inode is ino? */
+bool claims_are(const struct origin *o, const char *key, ino_t ino);
+/* Key of o is taken as a layer: no claim may bind it (an empty file holds
+ * its place, which the run's own binding replaces). */
+void claims_block(const struct origin *o, const char *key);
 
 /* serve.c */
 /* Takes new processes, a thread each, which answers their hello and

@@ -158,3 +158,40 @@ export CLAIMS
     source_unchanged_nothing_left $engine
   done
 }
+
+# forge_claim ENGINE SOURCE KEY NAME: writes NAME into the claim file of
+# KEY (DBCLONE_TEST KEY, no boundary signal) in the run's directory, as a
+# hostile process of the run could (claims.h: FNV-1a of engine, source,
+# key, each followed by a tab).
+forge_claim() {
+  "$PY" - "$@" <<'PY'
+import os, sys
+engine, source, key, name = sys.argv[1:5]
+h = 0xcbf29ce484222325
+for part in (engine, source, "t:%s#0" % key):
+    for b in part.encode() + b"\t":
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+with open(os.path.join(os.environ["DBCLONE_RUN_DIR"], "claims", "%016x" % h), "w") as f:
+    f.write(name)
+PY
+}
+export -f forge_claim
+
+@test "a claim file forged by a process of the run, naming a file that is not a clone: the key gets a clone of its own, and the named file is never handed out nor dropped" {
+  engine_source sqlite
+  victim=$BATS_TEST_TMPDIR/victim.db
+  sqlite3 "$victim" "CREATE TABLE v (id int); INSERT INTO v VALUES (7)"
+  sum=$(file_checksum "$victim")
+  run --separate-stderr "$DBCLONE" run -- bash -c '
+    forge_claim sqlite "$1" forged "$2" &&
+    ls "$DBCLONE_RUN_DIR"/claims | wc -l &&
+    DBCLONE_TEST=forged sqlite3 "$1" "SELECT count(*) FROM t" &&
+    ls "$DBCLONE_RUN_DIR"/claims | wc -l' _ "$SRC" "$victim"
+  assert_success
+  # the forged file sits where the run binds the key: it replaced it
+  assert_output "1
+3
+1"
+  assert_equal "$(file_checksum "$victim")" "$sum"
+  source_unchanged_nothing_left sqlite
+}

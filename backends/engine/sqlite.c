@@ -575,15 +575,70 @@ bool sqlite_clone(const struct sqlite_api *api, const struct sqlite_source *src,
 	return true;
 }
 
-/* Bytes [off, off + len) of path as hex ("-" when the file has none). */
-static void hex_of(const char *path, off_t off, size_t len, char *out)
+/* Descriptors of the files stamps read, kept open: closing a descriptor
+ * drops every POSIX lock the process holds on its file, and a program's
+ * own SQLite connection on a setup holds SQLite's locks by them (a process
+ * claiming a clone stamps the setup it may have open). Keyed by device
+ * and inode; one whose file is gone is closed (nobody can lock a file
+ * with no name), and one of them when all are taken. */
+#define KEPT 16
+static struct kept {
+	dev_t dev;
+	ino_t ino;
+	int fd;
+} kept[KEPT];
+static int nkept;
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void forget_gone(void)
+{
+	struct stat st;
+
+	for (int i = 0; i < nkept;)
+		if (fstat(kept[i].fd, &st) != 0 || st.st_nlink == 0) {
+			close(kept[i].fd);
+			kept[i] = kept[--nkept];
+		} else {
+			i++;
+		}
+}
+
+/* A kept descriptor of path (whose stat is st), or -1. */
+static int kept_fd(const char *path, const struct stat *st)
+{
+	int fd = -1;
+
+	/* A fork that caught another thread here leaves it locked in the
+	 * child: that child reads with a descriptor of its own. */
+	if (pthread_mutex_trylock(&kept_lock) != 0)
+		return -1;
+	forget_gone();
+	for (int i = 0; i < nkept && fd < 0; i++)
+		if (kept[i].dev == st->st_dev && kept[i].ino == st->st_ino)
+			fd = kept[i].fd;
+	if (fd < 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		if (nkept == KEPT)
+			close(kept[--nkept].fd);
+		kept[nkept++] = (struct kept){st->st_dev, st->st_ino, fd};
+	}
+	pthread_mutex_unlock(&kept_lock);
+	return fd;
+}
+
+/* Bytes [off, off + len) of path (whose stat is st) as hex ("-" when the
+ * file has none). */
+static void hex_of(const char *path, const struct stat *st, off_t off,
+		   size_t len, char *out)
 {
 	unsigned char b[32];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t got = fd >= 0 ? pread(fd, b, len, off) : -1;
+	int fd = kept_fd(path, st), own = -1;
+	ssize_t got;
 
-	if (fd >= 0)
-		close(fd);
+	if (fd < 0)
+		fd = own = open(path, O_RDONLY | O_CLOEXEC);
+	got = fd >= 0 ? pread(fd, b, len, off) : -1;
+	if (own >= 0)
+		close(own);
 	if (got != (ssize_t)len) {
 		strcpy(out, "-");
 		return;
@@ -600,9 +655,9 @@ bool sqlite_stamp(const char *path, char *out, size_t outlen)
 	if (stat(path, &db) != 0 ||
 	    (size_t)snprintf(wal, sizeof(wal), "%s-wal", path) >= sizeof(wal))
 		return false;
-	hex_of(path, 24, 4, counter);
+	hex_of(path, &db, 24, 4, counter);
 	if (stat(wal, &w) == 0)
-		hex_of(wal, 0, 32, walhead);
+		hex_of(wal, &w, 0, 32, walhead);
 	else
 		strcpy(walhead, "-");
 	return (size_t)snprintf(out, outlen, "%lu:%lld:%s:%lld:%s",
