@@ -211,6 +211,8 @@ static struct sv_layer *take(struct origin *o, const char *setup_key,
 				/* A base's key is a test key: no offer of a
 				 * process may be claimed for it now. */
 				claims_block(o, h->key);
+				if (h->claim_pending)
+					offers_taken(o, h->name);
 				free(h);
 				break;
 			}

@@ -26,6 +26,9 @@ struct offer {
 	ino_t ino;    /* of the offer file, which a claim links to */
 	bool claimed; /* linked before it could be withdrawn: the claim is on
 			 its way, or its process died before it could tell */
+	bool taken;   /* claimed, then taken in place as a layer by the run
+			 (another process had been given it): the layer's
+			 now, never dropped or unbound as the offer's */
 	struct offer *next;
 };
 
@@ -95,7 +98,7 @@ static bool claimed_name(const struct origin *o, const char *path, char *name,
 	if (lstat(path, &st) != 0)
 		return false;
 	for (off = offers; off; off = off->next)
-		if (off->o == o && off->ino == st.st_ino)
+		if (off->o == o && !off->taken && off->ino == st.st_ino)
 			break;
 	if (!off)
 		return false;
@@ -234,7 +237,7 @@ void offers_withdraw(const struct origin *o)
 {
 	for (struct offer *next, *off = offers; off; off = next) {
 		next = off->next;
-		if ((o && off->o != o) || off->claimed)
+		if ((o && off->o != o) || off->claimed || off->taken)
 			continue;
 		if ((off->claimed = withdraw(off)))
 			continue; /* its claim is on its way: served as it comes */
@@ -245,15 +248,30 @@ void offers_withdraw(const struct origin *o)
 }
 
 /* Is name handed out for a key (a claim another process was given
- * through its binding)? Its claim is told of from now on. */
+ * through its binding)? Its claim is told of from now on: a key that
+ * ended meanwhile goes now (key_over passed it by). */
 static bool handed_name(const struct origin *o, const char *name)
 {
-	for (struct handed *h = sv.handed; h; h = h->next)
-		if (h->origin == o && !strcmp(h->name, name)) {
-			h->claim_pending = false;
-			return true;
+	for (struct handed **q = &sv.handed, *h; (h = *q); q = &h->next) {
+		if (h->origin != o || strcmp(h->name, name))
+			continue;
+		h->claim_pending = false;
+		if (h->over) {
+			*q = h->next;
+			claims_unbind(o, h->key);
+			drop_soon(&o->spec, h->name, 0);
+			free(h);
 		}
+		return true;
+	}
 	return false;
+}
+
+void offers_taken(const struct origin *o, const char *name)
+{
+	for (struct offer *off = offers; off; off = off->next)
+		if (off->o == o && !strcmp(off->name, name))
+			off->taken = true;
 }
 
 void offers_gone(const struct proc *p)
@@ -263,6 +281,10 @@ void offers_gone(const struct proc *p)
 		if (off->p != p)
 			continue;
 		unlink_offer(off);
+		if (off->taken) {
+			free(off);
+			continue;
+		}
 		if (!off->claimed)
 			off->claimed = withdraw(off);
 		/* A claim nobody was told of: no test can be on it but one
@@ -286,13 +308,14 @@ struct origin *offer_origin(const struct proc *p, const char *id)
 }
 
 bool offer_claimed(const struct proc *p, const char *id, struct origin **o,
-		   char *name, size_t namelen, ino_t *ino)
+		   char *name, size_t namelen, ino_t *ino, bool *taken)
 {
 	for (struct offer *off = offers; off; off = off->next)
 		if (off->p == p && !strcmp(off->id, id)) {
 			unlink_offer(off);
 			*o = off->o;
 			*ino = off->ino;
+			*taken = off->taken;
 			snprintf(name, namelen, "%s", off->name);
 			/* Gone already when the claimant took it away. */
 			unlink(off->path);
@@ -367,7 +390,7 @@ void offers_end(void)
 		struct offer *off = offers;
 
 		offers = off->next;
-		if (!handed_name(off->o, off->name))
+		if (!off->taken && !handed_name(off->o, off->name))
 			drop_soon(&off->o->spec, off->name, 0);
 		free(off);
 	}

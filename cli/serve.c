@@ -305,9 +305,15 @@ static void claim_told(struct proc *p, struct origin *o, const char *key,
 	struct handed *h;
 
 	keys_use_on(&sv.keys, &p->user, key, "", key_over, NULL);
-	if ((h = find_handed(o, key))) {
+	if ((h = find_handed(o, key)) && !h->claim_pending &&
+	    strcmp(h->name, name)) {
+		/* The key was bound to another clone (a claim file that
+		 * could not be written): the claimed one is nobody's. */
+		drop_soon(&o->spec, name, 0);
 		h->uses++;
-		h->claim_pending = false;
+	} else if (h) {
+		h->uses++;
+		h->claim_pending = h->over = false;
 	} else if ((h = new_handed(o, key))) {
 		snprintf(h->name, sizeof(h->name), "%s", name);
 		h->uses = 1;
@@ -331,6 +337,7 @@ static void handle_claimed(struct proc *p, char **f, int n)
 	char key[KEY_MAX], name[PATH_MAX], line[WIRE_MAX] = "ok";
 	struct origin *o;
 	struct handed *h;
+	bool taken;
 	ino_t ino;
 
 	if (n < 4 || !f[1][0]) {
@@ -345,14 +352,19 @@ static void handle_claimed(struct proc *p, char **f, int n)
 	while ((o = offer_origin(p, f[3])) && (h = find_handed(o, key)) &&
 	       !h->ready)
 		wait_a_moment();
-	if (!offer_claimed(p, f[3], &o, name, sizeof(name), &ino)) {
+	if (!offer_claimed(p, f[3], &o, name, sizeof(name), &ino, &taken)) {
 		pthread_mutex_unlock(&sv.lock);
 		reply_err(p->fd, "dbclone: a claim of a clone the run never offered "
 			  "to this process reached the run supervisor; the library "
 			  "and the command differ in version");
 		return;
 	}
-	if (!claims_are(o, key, ino)) {
+	if (taken) {
+		/* Its clone became a layer: the key's next connect is a copy
+		 * of it, as for any key taken in place. */
+		keys_use_on(&sv.keys, &p->user, key, "", key_over, NULL);
+		sv.claims++;
+	} else if (!claims_are(o, key, ino)) {
 		/* No link made: a client that does not keep the protocol. */
 		drop_soon(&o->spec, name, 0);
 		pthread_mutex_unlock(&sv.lock);
@@ -360,8 +372,9 @@ static void handle_claimed(struct proc *p, char **f, int n)
 			  "run supervisor; the library and the command differ in "
 			  "version");
 		return;
+	} else {
+		claim_told(p, o, key, name);
 	}
-	claim_told(p, o, key, name);
 	offer_make(p, o, f[2], line, sizeof(line));
 	pthread_mutex_unlock(&sv.lock);
 	wire_send(p->fd, line);

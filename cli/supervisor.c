@@ -1,5 +1,6 @@
 /* The run supervisor's top: threads, the loop until CMD ends, the end. */
 #include "supervisor.h"
+#include "sqlite.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -302,6 +303,7 @@ int supervise(int listen_fd, pid_t child, int pool_size, enum keep keep,
 	sv.keeping = keep != KEEP_NEVER;
 	if (!per_process)
 		offers_start(getenv("DBCLONE_RUN_DIR"));
+	sqlite_stamps_keep(false);
 	/* Woken by a test's message (a claim, a reconnect told), the run's
 	 * threads must not take the core from the test that sent it; they
 	 * keep their fair share of the cores (SCHED_BATCH: no wake-up

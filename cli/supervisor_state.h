@@ -204,7 +204,11 @@ struct origin *offer_origin(const struct proc *p, const char *id);
 /* p claimed offer id: its origin, clone and the inode of its file. False:
  * no such offer. */
 bool offer_claimed(const struct proc *p, const char *id, struct origin **o,
-		   char *name, size_t namelen, ino_t *ino);
+		   char *name, size_t namelen, ino_t *ino, bool *taken);
+/* The clone name of o, handed out through a claim not told yet, is taken
+ * in place as a layer: the claim, when told, only makes its key the
+ * process's; the clone is the layer's. */
+void offers_taken(const struct origin *o, const char *name);
 /* p's socket closed: its offers go, and a claim it never told of (a clone
  * another process was given through it stays, as that one's). */
 void offers_gone(const struct proc *p);

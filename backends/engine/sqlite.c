@@ -575,12 +575,14 @@ bool sqlite_clone(const struct sqlite_api *api, const struct sqlite_source *src,
 	return true;
 }
 
-/* Descriptors of the files stamps read, kept open: closing a descriptor
- * drops every POSIX lock the process holds on its file, and a program's
- * own SQLite connection on a setup holds SQLite's locks by them (a process
- * claiming a clone stamps the setup it may have open). Keyed by device
- * and inode; one whose file is gone is closed (nobody can lock a file
- * with no name), and one of them when all are taken. */
+/* Descriptors of the files stamps read, kept open in a program's
+ * process: closing a descriptor drops every POSIX lock the process holds
+ * on its file, and the program's own SQLite connection on a setup holds
+ * SQLite's locks by them (a process claiming a clone stamps the setup it
+ * may have open). Keyed by device and inode; one whose file is gone is
+ * closed (nobody can lock a file with no name), one the program closed or
+ * reused is forgotten, and one of them goes when all are taken. The run
+ * supervisor, which holds no SQLite lock, keeps none (sqlite_stamps_keep). */
 #define KEPT 16
 static struct kept {
 	dev_t dev;
@@ -588,29 +590,44 @@ static struct kept {
 	int fd;
 } kept[KEPT];
 static int nkept;
+static bool keeping = true;
 static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
 
+void sqlite_stamps_keep(bool keep)
+{
+	keeping = keep;
+}
+
+/* Under kept_lock. */
 static void forget_gone(void)
 {
 	struct stat st;
 
-	for (int i = 0; i < nkept;)
-		if (fstat(kept[i].fd, &st) != 0 || st.st_nlink == 0) {
-			close(kept[i].fd);
-			kept[i] = kept[--nkept];
-		} else {
+	for (int i = 0; i < nkept;) {
+		bool ours = fstat(kept[i].fd, &st) == 0 &&
+			    st.st_dev == kept[i].dev && st.st_ino == kept[i].ino;
+
+		if (ours && st.st_nlink > 0) {
 			i++;
+			continue;
 		}
+		if (ours)
+			close(kept[i].fd);
+		kept[i] = kept[--nkept];
+	}
 }
 
-/* A kept descriptor of path (whose stat is st), or -1. */
-static int kept_fd(const char *path, const struct stat *st)
+/* Reads len bytes at off of path (whose stat is st) into b through a kept
+ * descriptor; -1 when there is none to be had (the caller opens its own). */
+static ssize_t kept_pread(const char *path, const struct stat *st,
+			  unsigned char *b, size_t len, off_t off)
 {
+	ssize_t got = -1;
 	int fd = -1;
 
 	/* A fork that caught another thread here leaves it locked in the
 	 * child: that child reads with a descriptor of its own. */
-	if (pthread_mutex_trylock(&kept_lock) != 0)
+	if (!keeping || pthread_mutex_trylock(&kept_lock) != 0)
 		return -1;
 	forget_gone();
 	for (int i = 0; i < nkept && fd < 0; i++)
@@ -621,8 +638,10 @@ static int kept_fd(const char *path, const struct stat *st)
 			close(kept[--nkept].fd);
 		kept[nkept++] = (struct kept){st->st_dev, st->st_ino, fd};
 	}
+	if (fd >= 0)
+		got = pread(fd, b, len, off);
 	pthread_mutex_unlock(&kept_lock);
-	return fd;
+	return fd >= 0 ? got : -1;
 }
 
 /* Bytes [off, off + len) of path (whose stat is st) as hex ("-" when the
@@ -631,14 +650,15 @@ static void hex_of(const char *path, const struct stat *st, off_t off,
 		   size_t len, char *out)
 {
 	unsigned char b[32];
-	int fd = kept_fd(path, st), own = -1;
-	ssize_t got;
+	ssize_t got = kept_pread(path, st, b, len, off);
 
-	if (fd < 0)
-		fd = own = open(path, O_RDONLY | O_CLOEXEC);
-	got = fd >= 0 ? pread(fd, b, len, off) : -1;
-	if (own >= 0)
-		close(own);
+	if (got < 0) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		got = fd >= 0 ? pread(fd, b, len, off) : -1;
+		if (fd >= 0)
+			close(fd);
+	}
 	if (got != (ssize_t)len) {
 		strcpy(out, "-");
 		return;

@@ -65,11 +65,14 @@ bool sqlite_clone(const struct sqlite_api *api, const struct sqlite_source *src,
 		  char *clone, size_t clonelen, int *code, char *err,
 		  size_t errlen);
 
-/* Removes the clone and its -wal, -shm, -journal and marker. */
 /* What changes whenever the database file is written: its header's change
  * counter (rollback journal), the -wal file's size and header (WAL: each
  * commit grows it, a restart changes its salts), sizes and inode. */
 bool sqlite_stamp(const char *path, char *out, size_t outlen);
+/* Whether stamps keep the descriptors they read by (default: yes, for a
+ * program's process, whose own SQLite locks a close would drop). */
+void sqlite_stamps_keep(bool keep);
+/* Removes the clone and its -wal, -shm, -journal and marker. */
 bool sqlite_drop(const char *clone, char *err, size_t errlen);
 
 /* Calls fn for every dbclone_*.sqlite in dir, with its path and marker. */
