@@ -51,25 +51,32 @@ static void unlink_layer(struct origin *o, struct sv_layer *l)
 		}
 }
 
+/* Clone name of o goes: onto the list at now (its caller drops it), else
+ * in the background. */
+static void doom(struct origin *o, const char *name, struct doomed **now)
+{
+	struct doomed *d;
+
+	if (now && (d = calloc(1, sizeof(*d)))) {
+		d->spec = o->spec;
+		snprintf(d->name, sizeof(d->name), "%s", name);
+		d->next = *now;
+		*now = d;
+	} else {
+		drop_soon(&o->spec, name, 0);
+	}
+}
+
 /* Goes once nothing is copied from it. */
 static void drop_if_done(struct origin *o, struct sv_layer *l,
 			 struct doomed **now)
 {
-	struct doomed *d;
-
 	if (!l->retired || l->pins)
 		return;
 	unlink_layer(o, l);
-	if (l->l.live) {
-		/* the setup itself: its key's end drops it */
-	} else if (now && (d = calloc(1, sizeof(*d)))) {
-		d->spec = o->spec;
-		snprintf(d->name, sizeof(d->name), "%s", l->l.name);
-		d->next = *now;
-		*now = d;
-	} else {
-		drop_soon(&o->spec, l->l.name, 0);
-	}
+	/* A live layer is the setup itself: its key's end drops it. */
+	if (!l->l.live)
+		doom(o, l->l.name, now);
 	free(l);
 }
 
@@ -79,20 +86,11 @@ static void drop_pool_of(struct origin *o, const struct sv_layer *l,
 			 bool all_but, struct doomed **now)
 {
 	for (int i = 0; i < o->npool;) {
-		struct doomed *d;
-
 		if ((o->pool_layer[i] == l) == all_but) {
 			i++;
 			continue;
 		}
-		if (now && (d = calloc(1, sizeof(*d)))) {
-			d->spec = o->spec;
-			snprintf(d->name, sizeof(d->name), "%s", o->pool[i]);
-			d->next = *now;
-			*now = d;
-		} else {
-			drop_soon(&o->spec, o->pool[i], 0);
-		}
+		doom(o, o->pool[i], now);
 		o->npool--;
 		memcpy(o->pool[i], o->pool[o->npool], sizeof(o->pool[i]));
 		o->pool_layer[i] = o->pool_layer[o->npool];

@@ -80,7 +80,8 @@ static enum verdict decide(struct hook_call *call)
 	if (hook_inside(e))
 		return PASS_THROUGH;
 	if (cfg->disable || !(cfg->error || (cfg->engines & e->bit))) {
-		report_verdict(e->ops->name, cfg->disable ? "disabled" : "engine-off");
+		report_verdict(e->ops->name, cfg->disable ? "disabled" : "engine-off",
+			       0);
 		return PASS_THROUGH;
 	}
 	if (call->handle)
@@ -90,8 +91,9 @@ static enum verdict decide(struct hook_call *call)
 	hook_leave(e);
 	if (v == REFUSE)
 		log_error("%s", call->why);
+	call->key = v == USE_CLONE ? report_key() : 0;
 	report_verdict(e->ops->name, v == USE_CLONE ? "clone" : v == REFUSE ?
-		       "refused" : call->passed ? call->passed : "other");
+		       "refused" : call->passed ? call->passed : "other", call->key);
 	return v;
 }
 
@@ -106,7 +108,7 @@ static void track(struct hook_call *call)
 		conns_set_state(h, call->state, call->statelen);
 	if (call->clone && h) {
 		clone_track(call->clone, h);
-		report_connected(h);
+		report_connected(h, call->key);
 	}
 	else if (call->clone)
 		clone_release(call->clone);

@@ -39,6 +39,7 @@ struct hook_call {
 				 PASSED_*), for the run's report */
 	/* Set by the pipeline: */
 	struct clone *clone;  /* USE_CLONE: the clone */
+	unsigned long key;    /* USE_CLONE: the test key, digested (report.h) */
 	char why[1024];       /* REFUSE: the one-line reason, logged */
 };
 

@@ -48,7 +48,7 @@ static struct open_conn open_conns[OPEN_MAX];
 static int nopen;
 static unsigned stale; /* connections still open after their key ended */
 
-static unsigned long key_hash(void)
+unsigned long report_key(void)
 {
 	char key[KEY_MAX];
 	unsigned long h = 1469598103934665603UL;
@@ -73,9 +73,9 @@ static void count_stale(unsigned long key)
 		}
 }
 
-void report_verdict(const char *engine, const char *what)
+void report_verdict(const char *engine, const char *what,
+		    unsigned long key)
 {
-	unsigned long key = strcmp(what, "clone") ? 0 : key_hash();
 	int i;
 
 	pthread_mutex_lock(&lock);
@@ -94,9 +94,8 @@ void report_verdict(const char *engine, const char *what)
 	pthread_mutex_unlock(&lock);
 }
 
-void report_connected(const void *handle)
+void report_connected(const void *handle, unsigned long key)
 {
-	unsigned long key = key_hash();
 	const char *test = getenv("DBCLONE_TEST");
 	bool setup = !test || !test[0];
 

@@ -16,13 +16,18 @@
 #define PASSED_MISSING "missing"           /* SQLite file that did not exist */
 #define PASSED_REJECTED "rejected"         /* options the library rejects */
 
-/* One connect of engine: "clone" (intercepted), "refused", or why it
- * passed through (PASSED_*, "excluded", "disabled", "engine-off",
- * "own-clone", "on-error"). */
-void report_verdict(const char *engine, const char *what) HIDDEN;
+/* The current test key, digested: what the report tells keys apart by.
+ * Formatted once per intercepted connect (hook.c). */
+unsigned long report_key(void) HIDDEN;
 
-/* handle now uses a clone, under the current test key; handle closed. */
-void report_connected(const void *handle) HIDDEN;
+/* One connect of engine: "clone" (intercepted, under key: report_key),
+ * "refused", or why it passed through (PASSED_*, "excluded", "disabled",
+ * "engine-off", "own-clone", "on-error"; key 0). */
+void report_verdict(const char *engine, const char *what,
+		    unsigned long key) HIDDEN;
+
+/* handle now uses a clone, under key (report_key); handle closed. */
+void report_connected(const void *handle, unsigned long key) HIDDEN;
 void report_closed(const void *handle) HIDDEN;
 
 void report_at_fork(enum fork_phase phase) HIDDEN;
