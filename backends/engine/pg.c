@@ -547,7 +547,9 @@ static bool build_followup(const struct pg_api *api, PGconn *admin,
 	return true;
 }
 
-/* Names the sessions that keep CREATE DATABASE ... TEMPLATE from running. */
+/* Names the sessions that keep CREATE DATABASE ... TEMPLATE from running:
+ * clients only (the server ends an autovacuum worker on the template
+ * itself, and one may pass by just then). */
 static void describe_busy(const struct pg_api *api, PGconn *admin,
 			  const char *source, char *out, size_t outlen)
 {
@@ -556,6 +558,7 @@ static void describe_busy(const struct pg_api *api, PGconn *admin,
 			    "SELECT pid, coalesce(application_name, ''), "
 			    "coalesce(usename, '') FROM pg_catalog.pg_stat_activity "
 			    "WHERE datname = $1 AND pid <> pg_backend_pid() "
+			    "AND backend_type = 'client backend' "
 			    "ORDER BY backend_start LIMIT 3", 1, params);
 	size_t n = 0;
 
